@@ -1,0 +1,1 @@
+//! Turn Events into HdrHistogram statistics, time series, CSV and CI thresholds

@@ -1,0 +1,1 @@
+//! Render load-test summaries as PNG charts

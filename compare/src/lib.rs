@@ -1,0 +1,1 @@
+//! Compare load-test summaries with sound statistics; fail CI on a real regression

@@ -1,0 +1,1 @@
+//! Drive a realistic HTTP load from seeded users; one Event per request

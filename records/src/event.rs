@@ -1,0 +1,97 @@
+use serde::{Deserialize, Serialize};
+
+/// One request as `hammer` measured it.
+///
+/// Response time corrected for coordinated omission is `lag_ns + latency_ns`;
+/// service time is `latency_ns` alone.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Actual send time, Unix epoch nanoseconds.
+    pub ts: u64,
+    /// The endpoint template the request belongs to, never a concrete URL.
+    pub name: String,
+    #[serde(default)]
+    pub method: String,
+    /// HTTP status; 0 when no response arrived.
+    #[serde(default)]
+    pub status: u16,
+    pub latency_ns: u64,
+    /// How late the send was against its schedule (open model; 0 when closed).
+    #[serde(default)]
+    pub lag_ns: u64,
+    #[serde(default)]
+    pub bytes_in: u64,
+    #[serde(default)]
+    pub bytes_out: u64,
+    #[serde(default)]
+    pub vu: u32,
+    /// `None`, or a short kind: see [`ErrorKind`].
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl Event {
+    /// Response time as the user waited for it, counted from the scheduled send.
+    pub fn response_ns(&self) -> u64 {
+        self.lag_ns.saturating_add(self.latency_ns)
+    }
+}
+
+/// The error kinds hammer writes into [`Event::error`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The request took longer than the per-request timeout.
+    Timeout,
+    /// The connection could not be made.
+    Connect,
+    /// The connection was closed or reset before a full response.
+    Reset,
+    /// The TLS handshake failed.
+    Tls,
+    /// The status was not one the request expects.
+    Status,
+    /// A response check failed (JSON field, latency limit).
+    Check,
+    /// The body could not be read, or exceeded the size limit.
+    Body,
+    /// The request could not be built (a template needed a value it lacked).
+    Request,
+    /// Anything else the client reported.
+    Other,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 9] = [
+        ErrorKind::Timeout,
+        ErrorKind::Connect,
+        ErrorKind::Reset,
+        ErrorKind::Tls,
+        ErrorKind::Status,
+        ErrorKind::Check,
+        ErrorKind::Body,
+        ErrorKind::Request,
+        ErrorKind::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Reset => "reset",
+            ErrorKind::Tls => "tls",
+            ErrorKind::Status => "status",
+            ErrorKind::Check => "check",
+            ErrorKind::Body => "body",
+            ErrorKind::Request => "request",
+            ErrorKind::Other => "other",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

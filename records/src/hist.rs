@@ -1,0 +1,145 @@
+//! The histogram codec: HdrHistogram V2 with deflate, in base64.
+//!
+//! Decoding is bounded: the base64 text, the inflated payload and the
+//! histogram's range are all limited before anything is allocated, so a
+//! hostile summary (a decompression bomb) is refused rather than obeyed.
+
+use std::io::Read;
+
+use base64::Engine as _;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+use hdrhistogram::Histogram;
+
+/// Significant digits every loadpipe histogram keeps.
+pub const SIGFIG: u8 = 3;
+
+/// Largest encoded histogram accepted, in base64 characters.
+pub const MAX_ENCODED: usize = 8 << 20;
+/// Largest inflated payload accepted.
+pub const MAX_INFLATED: usize = 16 << 20;
+
+const V2_COMPRESSED_COOKIE: u32 = 0x1c84_9304 | 0x10;
+const V2_COOKIE: u32 = 0x1c84_9303 | 0x10;
+
+#[derive(Debug, thiserror::Error)]
+#[error("bad histogram: {0}")]
+pub struct HistError(String);
+
+/// A latency histogram in nanoseconds, 3 significant digits, growing as needed.
+pub fn new_histogram() -> Histogram<u64> {
+    let mut h = Histogram::new_with_bounds(1, 60 * 1_000_000_000, SIGFIG)
+        .expect("constant bounds are valid");
+    h.auto(true);
+    h
+}
+
+/// Records `value`, clamping to the largest value a histogram can hold.
+pub fn record(h: &mut Histogram<u64>, value: u64) {
+    // auto-resize covers everything below u64::MAX / 2; clamp the absurd rest.
+    let value = value.min(i64::MAX as u64 / 2);
+    h.record(value)
+        .expect("auto-resizing histogram accepts clamped values");
+}
+
+/// Encodes a histogram for the `hist` field of a summary record.
+pub fn encode(h: &Histogram<u64>) -> String {
+    let mut bytes = Vec::new();
+    V2DeflateSerializer::new()
+        .serialize(h, &mut bytes)
+        .expect("serializing into memory cannot fail");
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Decodes a `hist` field, refusing oversized or malicious input.
+pub fn decode(text: &str) -> Result<Histogram<u64>, HistError> {
+    if text.len() > MAX_ENCODED {
+        return Err(HistError(format!(
+            "encoded histogram longer than {MAX_ENCODED} bytes"
+        )));
+    }
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|e| HistError(format!("not base64: {e}")))?;
+    if raw.len() < 8 || u32::from_be_bytes(raw[0..4].try_into().unwrap()) != V2_COMPRESSED_COOKIE {
+        return Err(HistError("not an HdrHistogram V2 deflate encoding".into()));
+    }
+    let mut inflated = Vec::new();
+    flate2::read::ZlibDecoder::new(&raw[8..])
+        .take(MAX_INFLATED as u64 + 1)
+        .read_to_end(&mut inflated)
+        .map_err(|e| HistError(format!("cannot inflate: {e}")))?;
+    if inflated.len() > MAX_INFLATED {
+        return Err(HistError(format!(
+            "inflates to more than {MAX_INFLATED} bytes"
+        )));
+    }
+    check_header(&inflated)?;
+    Deserializer::new()
+        .deserialize::<u64, _>(&mut &inflated[..])
+        .map_err(|e| HistError(format!("{e:?}")))
+}
+
+/// Checks the V2 header's range and precision so the counts array it implies
+/// is small (at most a few MB) before the deserializer allocates it.
+fn check_header(bytes: &[u8]) -> Result<(), HistError> {
+    if bytes.len() < 40 {
+        return Err(HistError("truncated header".into()));
+    }
+    let u32_at = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap());
+    let u64_at = |i: usize| u64::from_be_bytes(bytes[i..i + 8].try_into().unwrap());
+    if u32_at(0) != V2_COOKIE {
+        return Err(HistError("bad V2 cookie".into()));
+    }
+    let payload_len = u32_at(4) as usize;
+    if payload_len > bytes.len() - 40 {
+        return Err(HistError("payload length exceeds the data".into()));
+    }
+    let sigfig = u32_at(12);
+    let lowest = u64_at(16);
+    let highest = u64_at(24);
+    if !(1..=3).contains(&sigfig) {
+        return Err(HistError(format!(
+            "{sigfig} significant digits (at most 3 accepted)"
+        )));
+    }
+    if lowest == 0 || highest < 2 * lowest || highest > i64::MAX as u64 {
+        return Err(HistError("implausible value range".into()));
+    }
+    Ok(())
+}
+
+/// Adds `other` into `into`; both are auto-resizing so this cannot fail.
+pub fn merge(into: &mut Histogram<u64>, other: &Histogram<u64>) {
+    into.add(other).expect("auto-resizing histograms merge");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        let mut h = new_histogram();
+        for v in [0, 1, 999, 1_843_000, 5_000_000_000, 120_000_000_000] {
+            record(&mut h, v);
+        }
+        let back = decode(&encode(&h)).unwrap();
+        assert_eq!(back, h);
+        assert_eq!(back.len(), 6);
+    }
+
+    #[test]
+    fn refuses_garbage_and_bombs() {
+        assert!(decode("not base64!").is_err());
+        assert!(decode("AAAA").is_err());
+        // 100 MB of zeros deflates to ~100 KB: a bomb must be refused, bounded.
+        let mut bomb = V2_COMPRESSED_COOKIE.to_be_bytes().to_vec();
+        bomb.extend_from_slice(&0u32.to_be_bytes());
+        let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut enc, &vec![0u8; 100 << 20]).unwrap();
+        bomb.extend(enc.finish().unwrap());
+        let text = base64::engine::general_purpose::STANDARD.encode(bomb);
+        let err = decode(&text).unwrap_err().to_string();
+        assert!(err.contains("more than"), "{err}");
+    }
+}

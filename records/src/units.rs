@@ -1,0 +1,140 @@
+//! Durations as people type them (`500ms`, `30s`, `5m`, `1h`, `1m30s`) and
+//! latencies as people read them.
+
+use std::time::Duration;
+
+/// Parses `500ms`, `30s`, `5m`, `1h`, `1.5s`, `250us`, `10ns`, `1m30s` or `0`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("empty duration; expected e.g. 500ms, 30s, 5m, 1h".into());
+    }
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let mut total_ns: f64 = 0.0;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let number_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(|| format!("`{text}` has no unit; expected e.g. 500ms, 30s, 5m, 1h"))?;
+        if number_len == 0 {
+            return Err(format!(
+                "`{text}` is not a duration; expected e.g. 500ms, 30s, 5m, 1h"
+            ));
+        }
+        let number: f64 = rest[..number_len]
+            .parse()
+            .map_err(|_| format!("`{text}`: bad number `{}`", &rest[..number_len]))?;
+        rest = &rest[number_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "ns" => 1.0,
+            "us" | "µs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            "d" => 86400e9,
+            unit => {
+                return Err(format!(
+                    "`{text}`: unknown unit `{unit}`; use ns, us, ms, s, m, h or d"
+                ))
+            }
+        };
+        total_ns += number * scale;
+        rest = &rest[unit_len..];
+    }
+    if !total_ns.is_finite() || total_ns > u64::MAX as f64 {
+        return Err(format!("`{text}` is too long a duration"));
+    }
+    Ok(Duration::from_nanos(total_ns.round() as u64))
+}
+
+/// A latency in nanoseconds, short and readable: `812µs`, `1.84ms`, `2.50s`.
+pub fn format_ns(ns: f64) -> String {
+    let (value, unit) = if ns < 1e3 {
+        (ns, "ns")
+    } else if ns < 1e6 {
+        (ns / 1e3, "µs")
+    } else if ns < 1e9 {
+        (ns / 1e6, "ms")
+    } else if ns < 60e9 {
+        (ns / 1e9, "s")
+    } else {
+        return format_duration(Duration::from_nanos(ns as u64));
+    };
+    if unit == "ns" || value >= 100.0 {
+        format!("{value:.0}{unit}")
+    } else if value >= 10.0 {
+        format!("{value:.1}{unit}")
+    } else {
+        format!("{value:.2}{unit}")
+    }
+}
+
+/// A run length as people write it: `1h2m3s`, `45s`, `1.5s`.
+pub fn format_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs >= 60 {
+        let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+        let mut out = String::new();
+        if h > 0 {
+            out.push_str(&format!("{h}h"));
+        }
+        if m > 0 {
+            out.push_str(&format!("{m}m"));
+        }
+        if s > 0 || out.is_empty() {
+            out.push_str(&format!("{s}s"));
+        }
+        out
+    } else {
+        format_ns(d.as_nanos() as f64)
+    }
+}
+
+/// Unix epoch nanoseconds now.
+pub fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_forms_people_type() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("1m30s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("250us").unwrap(), Duration::from_micros(250));
+        assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
+        assert_eq!(parse_duration("0s").unwrap(), Duration::ZERO);
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_duration() {
+        for bad in ["", "30", "s", "5x", "ms5", "1..2s", "-1s"] {
+            let err = parse_duration(bad).unwrap_err();
+            assert!(!err.is_empty(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn formats_latencies() {
+        assert_eq!(format_ns(812.0), "812ns");
+        assert_eq!(format_ns(1_843_000.0), "1.84ms");
+        assert_eq!(format_ns(25_300_000.0), "25.3ms");
+        assert_eq!(format_ns(2_500_000_000.0), "2.50s");
+        assert_eq!(format_duration(Duration::from_secs(3723)), "1h2m3s");
+    }
+}

@@ -1,0 +1,51 @@
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// One seeded virtual user, as `seed` prints it and `hammer` reads it.
+///
+/// `Debug` redacts the secrets so they never reach a log by accident.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// The login name (an e-mail address for the TaskTracker scenario).
+    pub user: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// Unix epoch seconds at which `token` expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// Values the seed steps captured: IDs of data created for this user.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vars: BTreeMap<String, Var>,
+    /// Session cookies, name to value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub cookies: BTreeMap<String, String>,
+}
+
+/// A captured value: one string, or a list that requests pick from at random.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Var {
+    One(String),
+    List(Vec<String>),
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hidden = |s: &Option<String>| s.as_ref().map(|_| "<redacted>");
+        f.debug_struct("User")
+            .field("user", &self.user)
+            .field("password", &hidden(&self.password))
+            .field("token", &hidden(&self.token))
+            .field("refresh_token", &hidden(&self.refresh_token))
+            .field("expires_at", &self.expires_at)
+            .field("vars", &self.vars)
+            .field("cookies", &self.cookies.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}

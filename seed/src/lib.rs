@@ -1,0 +1,1 @@
+//! Create, log in and set up test users; print one User record each

@@ -1,0 +1,1 @@
+//! The reference TaskTracker API that loadpipe load-tests
