@@ -22,6 +22,7 @@
 //!   (HdrHistogram V2 + deflate, base64; see [`hist`]), so summaries merge.
 
 pub mod event;
+pub mod exchange;
 pub mod exit;
 pub mod hist;
 pub mod ndjson;

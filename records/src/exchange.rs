@@ -1,0 +1,405 @@
+//! One request/response exchange of a scenario, independent of the HTTP
+//! client: render a [`Request`] for a user into concrete parts, then judge the
+//! response (status, checks, latency limit) and apply its captures to the
+//! user. `seed` and `hammer` both use this, so a scenario means the same in
+//! both tools.
+
+use std::time::Duration;
+
+use rand::Rng;
+
+use crate::event::ErrorKind;
+use crate::scenario::{Body, Request};
+use crate::template::{Context, RenderError};
+use crate::user::{User, Var};
+
+/// A request ready to send.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Rendered {
+    pub method: String,
+    /// Path with the query string, e.g. `/api/v1/tasks/?status=pending`.
+    pub path_and_query: String,
+    /// Headers, including `Authorization`, `Cookie` and `Content-Type` when due.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// List values the templates picked, as (var, value): what `remove` consumes.
+    pub picked: Vec<(String, String)>,
+}
+
+/// Renders `request` for the user in `ctx`.
+pub fn render<R: Rng>(
+    request: &Request,
+    ctx: &mut Context<'_, R>,
+) -> Result<Rendered, RenderError> {
+    ctx.picked.clear();
+    let mut path_and_query = request.path.render(ctx)?;
+    for (i, (key, value)) in request.query.iter().enumerate() {
+        path_and_query.push(if i == 0 && !path_and_query.contains('?') {
+            '?'
+        } else {
+            '&'
+        });
+        path_and_query.extend(form_urlencoded::byte_serialize(key.as_bytes()));
+        path_and_query.push('=');
+        path_and_query.extend(form_urlencoded::byte_serialize(
+            value.render(ctx)?.as_bytes(),
+        ));
+    }
+    let mut headers = Vec::with_capacity(request.headers.len() + 3);
+    for (name, value) in &request.headers {
+        headers.push((name.clone(), value.render(ctx)?));
+    }
+    let has = |headers: &[(String, String)], name: &str| {
+        headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+    };
+    if request.auth && !has(&headers, "authorization") {
+        if let Some(token) = &ctx.user.token {
+            headers.push(("Authorization".into(), format!("Bearer {token}")));
+        }
+    }
+    if !ctx.user.cookies.is_empty() && !has(&headers, "cookie") {
+        let cookie = ctx
+            .user
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        headers.push(("Cookie".into(), cookie));
+    }
+    let (body, content_type) = match &request.body {
+        Body::None => (Vec::new(), None),
+        Body::Json(t) => (
+            serde_json::to_vec(&t.render(ctx)?).expect("JSON values serialize"),
+            Some("application/json"),
+        ),
+        Body::Form(fields) => {
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            for (key, value) in fields {
+                form.append_pair(key, &value.render(ctx)?);
+            }
+            (
+                form.finish().into_bytes(),
+                Some("application/x-www-form-urlencoded"),
+            )
+        }
+        Body::Raw(t) => (t.render(ctx)?.into_bytes(), None),
+    };
+    if let Some(content_type) = content_type {
+        if !has(&headers, "content-type") {
+            headers.push(("Content-Type".into(), content_type.into()));
+        }
+    }
+    Ok(Rendered {
+        method: request.method.clone(),
+        path_and_query,
+        headers,
+        body,
+        picked: std::mem::take(&mut ctx.picked),
+    })
+}
+
+/// What the response said about the request.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Verdict {
+    /// `None` when the request succeeded.
+    pub error: Option<(ErrorKind, String)>,
+    /// Whether the status is one of the request's "already exists" statuses.
+    pub exists: bool,
+}
+
+impl Verdict {
+    pub fn ok(&self) -> bool {
+        self.error.is_none()
+    }
+}
+
+/// Judges a response and, when it succeeded, applies captures, appends and
+/// removals to `user`. `now_secs` turns a captured `expires_in` into `expires_at`.
+pub fn judge(
+    request: &Request,
+    rendered: &Rendered,
+    status: u16,
+    body: &[u8],
+    latency: Duration,
+    user: &mut User,
+    now_secs: i64,
+) -> Verdict {
+    let exists = request.exists.contains(&status);
+    if !request.status_ok(status) {
+        let expected = if request.expect.is_empty() {
+            "2xx".to_string()
+        } else {
+            request
+                .expect
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join("|")
+        };
+        return Verdict {
+            error: Some((
+                ErrorKind::Status,
+                format!("status {status}, expected {expected}"),
+            )),
+            exists,
+        };
+    }
+    if let Some(limit) = request.max_latency {
+        if latency > limit {
+            return Verdict {
+                error: Some((
+                    ErrorKind::Check,
+                    format!(
+                        "took {}, limit {}",
+                        crate::units::format_ns(latency.as_nanos() as f64),
+                        crate::units::format_ns(limit.as_nanos() as f64)
+                    ),
+                )),
+                exists,
+            };
+        }
+    }
+    let wants_json = !exists
+        && (!request.checks.is_empty()
+            || !request.capture.is_empty()
+            || !request.append.is_empty());
+    if wants_json {
+        let json: serde_json::Value = match serde_json::from_slice(body) {
+            Ok(json) => json,
+            Err(e) => {
+                return Verdict {
+                    error: Some((ErrorKind::Check, format!("response is not JSON: {e}"))),
+                    exists,
+                }
+            }
+        };
+        for check in &request.checks {
+            let found = json.pointer(&check.pointer);
+            let failure = match (&check.equals, found) {
+                (Some(want), Some(got)) if got != want => {
+                    Some(format!("{} is {got}, expected {want}", check.pointer))
+                }
+                (Some(_), None) => Some(format!("{} is missing", check.pointer)),
+                (None, None) if check.exists => Some(format!("{} is missing", check.pointer)),
+                (None, Some(_)) if !check.exists => Some(format!("{} is present", check.pointer)),
+                _ => None,
+            };
+            if let Some(message) = failure {
+                return Verdict {
+                    error: Some((ErrorKind::Check, message)),
+                    exists,
+                };
+            }
+        }
+        for (name, pointer) in &request.capture {
+            match json.pointer(pointer) {
+                Some(value) => user.capture(name, &value_text(value), now_secs),
+                None => {
+                    return Verdict {
+                        error: Some((
+                            ErrorKind::Check,
+                            format!("capture {name}: {pointer} is missing"),
+                        )),
+                        exists,
+                    }
+                }
+            }
+        }
+        for (name, pointer) in &request.append {
+            match json.pointer(pointer) {
+                Some(value) => user.append(name, value_text(value)),
+                None => {
+                    return Verdict {
+                        error: Some((
+                            ErrorKind::Check,
+                            format!("append {name}: {pointer} is missing"),
+                        )),
+                        exists,
+                    }
+                }
+            }
+        }
+    }
+    for name in &request.remove {
+        for (var, value) in rendered.picked.iter().filter(|(var, _)| var == name) {
+            user.remove(var, value);
+        }
+    }
+    Verdict {
+        error: None,
+        exists,
+    }
+}
+
+/// A JSON value as a template value: strings bare, everything else as JSON text.
+pub fn value_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl User {
+    /// Stores a captured value. `token`, `refresh_token`, `expires_at` and
+    /// `expires_in` (seconds from now) set the user's own fields; any other
+    /// name sets a var.
+    pub fn capture(&mut self, name: &str, value: &str, now_secs: i64) {
+        match name {
+            "token" => self.token = Some(value.to_string()),
+            "refresh_token" => self.refresh_token = Some(value.to_string()),
+            "expires_at" => self.expires_at = value.parse().ok(),
+            "expires_in" => {
+                self.expires_at = value.parse::<f64>().ok().map(|s| now_secs + s as i64)
+            }
+            _ => {
+                self.vars
+                    .insert(name.to_string(), Var::One(value.to_string()));
+            }
+        }
+    }
+
+    /// Appends to a list var (creating it; a single value becomes a list).
+    pub fn append(&mut self, name: &str, value: String) {
+        match self
+            .vars
+            .entry(name.to_string())
+            .or_insert_with(|| Var::List(Vec::new()))
+        {
+            Var::List(list) => list.push(value),
+            one @ Var::One(_) => {
+                let Var::One(first) = std::mem::replace(one, Var::List(Vec::new())) else {
+                    unreachable!()
+                };
+                *one = Var::List(vec![first, value]);
+            }
+        }
+    }
+
+    /// Removes one occurrence of `value` from a list var.
+    pub fn remove(&mut self, name: &str, value: &str) {
+        if let Some(Var::List(list)) = self.vars.get_mut(name) {
+            if let Some(at) = list.iter().position(|v| v == value) {
+                list.swap_remove(at);
+            }
+        }
+    }
+
+    /// Keeps the cookie a `Set-Cookie` header value sets (its `name=value` part).
+    pub fn set_cookie(&mut self, header: &str) {
+        let pair = header.split(';').next().unwrap_or("");
+        if let Some((name, value)) = pair.split_once('=') {
+            let (name, value) = (name.trim(), value.trim());
+            if name.is_empty() {
+                return;
+            }
+            if value.is_empty() {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_string(), value.to_string());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Scenario;
+    use rand::SeedableRng;
+
+    const SCENARIO: &str = r#"
+[hammer]
+[[hammer.requests]]
+method = "POST"
+path = "/api/v1/tasks/{var:task_ids}"
+query = { status = "in progress", limit = "{n}" }
+json = { title = "t {user}" }
+expect = [200]
+capture = { token = "/access_token", expires_in = "/expires_in", owner = "/owner" }
+append = { task_ids = "/id" }
+remove = ["task_ids"]
+checks = [{ pointer = "/ok", equals = true }]
+
+[[hammer.requests]]
+path = "/login"
+form = { email = "{user}", password = "{password}" }
+auth = false
+"#;
+
+    fn user() -> User {
+        let mut u = User {
+            user: "a@b.c".into(),
+            password: Some("p w".into()),
+            token: Some("T".into()),
+            ..User::default()
+        };
+        u.vars
+            .insert("task_ids".into(), Var::List(vec!["7".into()]));
+        u.cookies.insert("session".into(), "S".into());
+        u
+    }
+
+    #[test]
+    fn renders_path_query_headers_and_bodies() {
+        let s = Scenario::parse(SCENARIO, "t.toml").unwrap();
+        let reqs = s.hammer.unwrap().requests;
+        let u = user();
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(3);
+        let mut ctx = Context::new(&u, &mut rng);
+        ctx.n = 4;
+        let r = render(&reqs[0], &mut ctx).unwrap();
+        assert_eq!(r.method, "POST");
+        assert_eq!(
+            r.path_and_query,
+            "/api/v1/tasks/7?limit=4&status=in+progress"
+        );
+        assert!(r
+            .headers
+            .contains(&("Authorization".into(), "Bearer T".into())));
+        assert!(r.headers.contains(&("Cookie".into(), "session=S".into())));
+        assert!(r
+            .headers
+            .contains(&("Content-Type".into(), "application/json".into())));
+        assert_eq!(r.body, br#"{"title":"t a@b.c"}"#);
+        assert_eq!(r.picked, vec![("task_ids".into(), "7".into())]);
+
+        let login = render(&reqs[1], &mut ctx).unwrap();
+        assert!(!login.headers.iter().any(|(n, _)| n == "Authorization"));
+        assert_eq!(login.body, b"email=a%40b.c&password=p+w");
+    }
+
+    #[test]
+    fn judges_status_checks_and_applies_captures() {
+        let s = Scenario::parse(SCENARIO, "t.toml").unwrap();
+        let req = &s.hammer.unwrap().requests[0];
+        let mut u = user();
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(3);
+        let r = render(req, &mut Context::new(&u.clone(), &mut rng)).unwrap();
+        let ms = Duration::from_millis(1);
+
+        let v = judge(req, &r, 500, b"", ms, &mut u, 100);
+        assert_eq!(v.error.unwrap().0, ErrorKind::Status);
+
+        let v = judge(req, &r, 200, br#"{"ok":false}"#, ms, &mut u, 100);
+        assert_eq!(v.error.unwrap().0, ErrorKind::Check);
+
+        let body = br#"{"ok":true,"access_token":"N","expires_in":60,"owner":5,"id":8}"#;
+        let v = judge(req, &r, 200, body, ms, &mut u, 100);
+        assert!(v.ok(), "{v:?}");
+        assert_eq!(u.token.as_deref(), Some("N"));
+        assert_eq!(u.expires_at, Some(160));
+        assert_eq!(u.vars["owner"], Var::One("5".into()));
+        // 8 appended, and 7 (picked by the template) removed.
+        assert_eq!(u.vars["task_ids"], Var::List(vec!["8".into()]));
+    }
+
+    #[test]
+    fn set_cookie_keeps_name_and_value() {
+        let mut u = User::default();
+        u.set_cookie("session=abc; HttpOnly; Path=/");
+        assert_eq!(u.cookies["session"], "abc");
+        u.set_cookie("session=; Max-Age=0");
+        assert!(u.cookies.is_empty());
+    }
+}
