@@ -121,9 +121,13 @@ pub struct Interval {
     pub p99_ns: u64,
     #[serde(default)]
     pub max_ns: u64,
-    /// Distinct virtual users seen sending in this bucket.
+    /// Distinct virtual users seen sending in this bucket (summed over shards).
     #[serde(default)]
     pub vus: u64,
+    /// The bucket's response-time histogram (2 significant digits; HdrHistogram
+    /// V2 + deflate, base64), so `aggregate --merge` combines buckets exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hist: Option<String>,
 }
 
 /// The outcome of one `--threshold` expression.
