@@ -1,1 +1,45 @@
-//! Poll PostgreSQL's pg_stat_activity during a load test; one PgSample per database per poll
+//! pgwatch: PostgreSQL connection and query pressure during a load test.
+//!
+//! Polls `pg_stat_activity` and prints one [`records::PgSample`] per database
+//! per poll as NDJSON (`{"kind":"pg",...}`, a [`records::Summary`] line), so
+//! `chart --pg` can lay pool pressure over a run's latencies.
+
+pub mod alarm;
+pub mod cli;
+pub mod redact;
+pub mod session;
+pub mod snapshot;
+pub mod target;
+pub mod watch;
+
+use records::exit::{bad_input, Exit};
+
+pub use cli::Args;
+
+/// Runs pgwatch with parsed arguments.
+pub fn run(args: Args) -> anyhow::Result<Exit> {
+    let (target, _source) =
+        target::Target::resolve(args.url.as_deref(), |name| std::env::var(name).ok())
+            .map_err(bad_input)?;
+    let until = match (args.duration, args.count) {
+        (Some(d), _) => watch::Until::Elapsed(d),
+        (None, Some(n)) => watch::Until::Polls(n),
+        (None, None) => watch::Until::Stopped,
+    };
+    let settings = watch::Settings {
+        interval: args.interval,
+        until,
+        shape: snapshot::Shape {
+            datnames: args.datname,
+            top: args.top,
+            query_chars: args.query_chars as usize,
+            redact: args.redact,
+        },
+        warn_utilization: args.warn_utilization,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut out = records::ndjson::stdout();
+    runtime.block_on(watch::watch(&target, &settings, &mut out))
+}

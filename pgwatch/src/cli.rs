@@ -1,0 +1,128 @@
+//! The command line, and the settings resolved from it.
+
+use std::time::Duration;
+
+use clap::Parser;
+
+/// Watch PostgreSQL's connections and queries during a load test.
+///
+/// Polls pg_stat_activity at an interval and prints one PgSample per database
+/// per poll on stdout (NDJSON, `{"kind":"pg",...}`): sessions by state, lock
+/// waits, blocked sessions, connection utilization, the longest-running query
+/// and transaction, and with --top the longest-running queries themselves.
+/// Counts are of client backends only; pgwatch's own session is left out.
+///
+/// The server comes from --url, else DATABASE_URL, else the libpq variables
+/// PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE.
+#[derive(Debug, Parser)]
+#[command(
+    name = "pgwatch",
+    version,
+    after_help = "\
+Examples:
+  pgwatch --url postgres://postgres@127.0.0.1:5432/test --count 1
+  pgwatch --duration 60s --warn-utilization 75% > pg.ndjson &
+  seed -s scenarios/tasktracker.toml | hammer -s scenarios/tasktracker.toml --duration 60s | aggregate > run.ndjson
+  chart run.ndjson --pg pg.ndjson -o charts/
+
+Exit status: 0 done (also on SIGINT/SIGTERM and a closed stdout), 2 bad usage,
+3 PostgreSQL could not be reached at start."
+)]
+pub struct Args {
+    /// PostgreSQL connection URL or key=value string (default: $DATABASE_URL, then PG* variables).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Time between polls.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_interval)]
+    pub interval: Duration,
+
+    /// Stop after this long (default: run until stopped).
+    #[arg(long, value_name = "DURATION", value_parser = records::parse_duration, conflicts_with = "count")]
+    pub duration: Option<Duration>,
+
+    /// Stop after this many polls.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+
+    /// Only these databases (repeatable); a sample is printed for each even when it has no sessions.
+    #[arg(long, value_name = "NAME")]
+    pub datname: Vec<String>,
+
+    /// Also list the N longest-running queries of each database.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub top: u32,
+
+    /// Cut query texts in --top to this many characters.
+    #[arg(long, value_name = "CHARS", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+    pub query_chars: u32,
+
+    /// Replace string and number literals in query texts with `?`.
+    #[arg(long)]
+    pub redact: bool,
+
+    /// Warn on stderr when all client connections exceed this share of max_connections.
+    #[arg(long, value_name = "PERCENT", value_parser = parse_share)]
+    pub warn_utilization: Option<f64>,
+}
+
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    let d = records::parse_duration(text)?;
+    if d < Duration::from_millis(10) {
+        return Err(format!(
+            "`{text}` is too short; the interval must be at least 10ms"
+        ));
+    }
+    Ok(d)
+}
+
+/// `75%`, `0.75` or `75` (a bare number above 1 is a percentage) as a fraction.
+pub fn parse_share(text: &str) -> Result<f64, String> {
+    let trimmed = text.trim();
+    let (number, percent) = match trimmed.strip_suffix('%') {
+        Some(n) => (n.trim(), true),
+        None => (trimmed, false),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a percentage; expected e.g. 75%"))?;
+    let share = if percent || value > 1.0 {
+        value / 100.0
+    } else {
+        value
+    };
+    if !share.is_finite() || share <= 0.0 || share > 1.0 {
+        return Err(format!("`{text}` must be between 0% and 100%"));
+    }
+    Ok(share)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn shares_read_as_percent_or_fraction() {
+        assert_eq!(parse_share("75%"), Ok(0.75));
+        assert_eq!(parse_share("0.5"), Ok(0.5));
+        assert_eq!(parse_share("80"), Ok(0.8));
+        assert!(parse_share("0%").is_err());
+        assert!(parse_share("120%").is_err());
+        assert!(parse_share("lots").is_err());
+    }
+
+    #[test]
+    fn count_and_duration_exclude_each_other() {
+        let err =
+            Args::try_parse_from(["pgwatch", "--count", "2", "--duration", "1s"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+        assert!(Args::try_parse_from(["pgwatch", "--interval", "1ms"]).is_err());
+        assert!(Args::try_parse_from(["pgwatch", "--count", "0"]).is_err());
+    }
+}
