@@ -1,1 +1,268 @@
-//! Create, log in and set up test users; print one User record each
+//! `seed`: create, log in and set up test users; print one User record each.
+//!
+//! The work is split by concern: [`account`] makes one user (register, login,
+//! setup steps, using the shared `records::exchange` rendering and judging),
+//! [`client`] sends requests with bounded retries, [`tally`] counts and
+//! reports, and [`run`] fans the users out over a bounded number of tasks and
+//! writes their records in user-number order.
+
+pub mod account;
+pub mod args;
+pub mod client;
+pub mod tally;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use rand::rngs::SmallRng;
+use rand::SeedableRng;
+use records::ndjson::Writer;
+use records::scenario::Seed;
+use records::{bad_input, Exit, Failure, Scenario, User};
+
+pub use args::Args;
+
+use account::{Failed, Made};
+use client::{Client, Settings};
+use tally::{Tally, Verbosity};
+
+/// Users made at once when neither the flag nor the scenario says.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+/// Retries per request when neither the flag nor the scenario says.
+pub const DEFAULT_RETRIES: u32 = 3;
+/// First wait before a retry; it doubles each time.
+pub const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+
+/// The resolved settings of one run.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub seed: Seed,
+    pub target: String,
+    pub first: u64,
+    pub users: u64,
+    pub concurrency: usize,
+    pub retries: u32,
+    pub timeout: Duration,
+    pub allow_partial: bool,
+    pub verbosity: Verbosity,
+}
+
+impl Plan {
+    /// Loads the scenario and settles every setting; errors here are bad input (exit 2).
+    pub fn from_args(args: &Args) -> anyhow::Result<Plan> {
+        let scenario = Scenario::load(&args.scenario).map_err(|e| bad_input(e.to_string()))?;
+        let seed = scenario.seed.clone().ok_or_else(|| {
+            bad_input(format!(
+                "{}: no [seed] section: seed needs one to know how to make users (see seed/README.md)",
+                scenario.file
+            ))
+        })?;
+        let target = scenario.target(args.target.as_deref()).map_err(bad_input)?;
+        let users = args.users.unwrap_or(seed.users);
+        let first = args.first.unwrap_or(seed.first);
+        if first.checked_add(users).is_none() {
+            return Err(bad_input("--first plus --users is too large"));
+        }
+        Ok(Plan {
+            target,
+            first,
+            users,
+            concurrency: args
+                .concurrency
+                .map(|c| c as usize)
+                .or(seed.concurrency)
+                .unwrap_or(DEFAULT_CONCURRENCY),
+            retries: args.retries.or(seed.retries).unwrap_or(DEFAULT_RETRIES),
+            timeout: args.timeout,
+            allow_partial: args.allow_partial,
+            verbosity: if args.quiet {
+                Verbosity::Quiet
+            } else if args.progress {
+                Verbosity::Progress
+            } else {
+                Verbosity::Normal
+            },
+            seed,
+        })
+    }
+}
+
+/// Runs `seed` with parsed arguments.
+pub fn run(args: Args) -> anyhow::Result<Exit> {
+    let plan = Plan::from_args(&args)?;
+    let mut out = records::ndjson::create(args.output.as_deref(), true).with_context(|| {
+        format!(
+            "cannot create {}",
+            args.output.as_deref().unwrap_or("-".as_ref()).display()
+        )
+    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(seed_all(&plan, &mut out))
+}
+
+/// Makes every user and writes the good ones to `out`, in user-number order.
+///
+/// The first user is made alone: when nothing answers at the target, that
+/// ends the run with exit 3 before any fan-out. Later users run on
+/// `concurrency` tasks that take user numbers in turn.
+pub async fn seed_all<W: Write>(plan: &Plan, out: &mut Writer<W>) -> anyhow::Result<Exit> {
+    let client = Arc::new(Client::new(Settings {
+        base_url: plan.target.clone(),
+        retries: plan.retries,
+        timeout: plan.timeout,
+        backoff: FIRST_BACKOFF,
+        pool: plan.concurrency,
+    })?);
+    let seed = Arc::new(plan.seed.clone());
+    let end = plan.first + plan.users;
+    let mut tally = Tally::new(plan.users, plan.verbosity);
+    let mut order = Order::new(plan.first);
+
+    if plan.users > 0 {
+        let mut rng = SmallRng::from_entropy();
+        let outcome = account::make(&seed, &client, plan.first, &mut rng).await;
+        if let Err(failed) = &outcome {
+            if failed.unreachable {
+                return Err(records::unreachable(format!(
+                    "cannot reach {} ({})",
+                    plan.target, failed.reason
+                )));
+            }
+        }
+        tally.record(outcome.as_ref().map(|(_, made)| *made), client.sent());
+        order.put(plan.first, outcome, out)?;
+    }
+
+    let next = Arc::new(AtomicU64::new(plan.first + 1));
+    let (tx, mut rx) = tokio::sync::mpsc::channel(plan.concurrency * 2);
+    let workers = (plan.concurrency as u64).min(end.saturating_sub(plan.first + 1));
+    for _ in 0..workers {
+        let (client, seed, next, tx) = (client.clone(), seed.clone(), next.clone(), tx.clone());
+        tokio::spawn(async move {
+            let mut rng = SmallRng::from_entropy();
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= end {
+                    break;
+                }
+                let outcome = account::make(&seed, &client, n, &mut rng).await;
+                if tx.send((n, outcome)).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(tx);
+
+    while let Some((n, outcome)) = rx.recv().await {
+        tally.record(outcome.as_ref().map(|(_, made)| *made), client.sent());
+        if let Err(failed) = &outcome {
+            if failed.unreachable {
+                // The target went away: stop rather than fail every remaining user slowly.
+                next.store(end, Ordering::Relaxed);
+                out.flush()?;
+                tally.finish(client.sent());
+                return Err(records::unreachable(format!(
+                    "lost {} after {} users: {}",
+                    plan.target,
+                    tally.counts.total() - 1,
+                    failed
+                )));
+            }
+        }
+        order.put(n, outcome, out)?;
+    }
+    out.flush()?;
+    tally.finish(client.sent());
+
+    let counts = tally.counts;
+    if counts.failed > 0 && !plan.allow_partial {
+        return Err(Failure::new(
+            Exit::CheckFailed,
+            format!(
+                "{} of {} users could not be made (--allow-partial accepts that)",
+                counts.failed,
+                counts.total()
+            ),
+        )
+        .into());
+    }
+    Ok(Exit::Ok)
+}
+
+/// Puts finished users back in user-number order before writing them. Users
+/// finish nearly in the order they started, so few wait here.
+struct Order {
+    next: u64,
+    waiting: BTreeMap<u64, Option<User>>,
+}
+
+impl Order {
+    fn new(first: u64) -> Order {
+        Order {
+            next: first,
+            waiting: BTreeMap::new(),
+        }
+    }
+
+    /// Takes user `n`'s outcome and writes every user that is now next in line.
+    fn put<W: Write>(
+        &mut self,
+        n: u64,
+        outcome: Result<(User, Made), Failed>,
+        out: &mut Writer<W>,
+    ) -> std::io::Result<()> {
+        self.waiting.insert(n, outcome.ok().map(|(user, _)| user));
+        while let Some(user) = self.waiting.remove(&self.next) {
+            if let Some(user) = user {
+                out.write(&user)?;
+            }
+            self.next += 1;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(name: &str) -> User {
+        User {
+            user: name.into(),
+            ..User::default()
+        }
+    }
+
+    #[test]
+    fn order_writes_users_by_number_and_skips_failures() {
+        let mut out = Writer::new(Vec::new());
+        let mut order = Order::new(1);
+        let failed = Failed {
+            n: 2,
+            user: "b".into(),
+            step: "x".into(),
+            reason: "y".into(),
+            unreachable: false,
+        };
+        order
+            .put(3, Ok((user("c"), Made::Created)), &mut out)
+            .unwrap();
+        order.put(2, Err(failed), &mut out).unwrap();
+        out.flush().unwrap();
+        assert!(out.get_mut().is_empty());
+        order
+            .put(1, Ok((user("a"), Made::Existed)), &mut out)
+            .unwrap();
+        out.flush().unwrap();
+        let text = String::from_utf8(out.get_mut().clone()).unwrap();
+        assert_eq!(text, "{\"user\":\"a\"}\n{\"user\":\"c\"}\n");
+    }
+}
