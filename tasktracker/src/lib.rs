@@ -1,1 +1,129 @@
-//! The reference TaskTracker API that loadpipe load-tests
+//! The reference TaskTracker API that loadpipe load-tests (seed 000's system):
+//! JWT auth, per-user tasks and stats, in memory or on PostgreSQL, as a
+//! monolith or as a gateway plus services, with fault switches.
+//!
+//! See README.md for the endpoints and flags.
+
+pub mod api;
+pub mod cli;
+pub mod error;
+pub mod faults;
+pub mod micro;
+pub mod model;
+pub mod serve;
+pub mod store;
+pub mod token;
+
+pub use cli::{Arch, Args};
+
+use crate::api::{AuthMode, Inner, StatsSource};
+use crate::faults::Faults;
+use crate::store::{Postgres, PostgresConfig, Store};
+use crate::token::Tokens;
+use anyhow::Context;
+use axum::extract::DefaultBodyLimit;
+use records::Exit;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Runs the server until SIGINT/SIGTERM.
+pub fn run(args: Args) -> anyhow::Result<Exit> {
+    let faults = args.faults().map_err(records::bad_input)?;
+    if !store::postgres::valid_schema(&args.db_schema) {
+        return Err(records::bad_input(format!(
+            "--db-schema `{}` must be a lowercase identifier (a-z, 0-9, _)",
+            args.db_schema
+        )));
+    }
+    if args.pool_size == 0 {
+        return Err(records::bad_input("--pool-size must be at least 1"));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(serve_until_signal(args, faults))
+}
+
+async fn open_store(args: &Args) -> anyhow::Result<Store> {
+    match &args.database_url {
+        None => Ok(Store::memory()),
+        Some(url) => {
+            let config = PostgresConfig {
+                url: url.clone(),
+                schema: args.db_schema.clone(),
+                pool_size: args.pool_size,
+            };
+            Ok(Store::Postgres(Arc::new(Postgres::connect(&config).await?)))
+        }
+    }
+}
+
+async fn serve_until_signal(args: Args, fault_config: faults::FaultConfig) -> anyhow::Result<Exit> {
+    let secret = args
+        .jwt_secret
+        .clone()
+        .unwrap_or_else(token::random_token)
+        .into_bytes();
+    let tokens = Arc::new(Tokens::new(&secret, args.token_ttl, args.refresh_ttl));
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| records::bad_input(format!("cannot listen on {}: {e}", args.listen)))?;
+    let addr = listener.local_addr()?;
+
+    let (router, storage) = match args.arch {
+        Arch::Mono => {
+            let store = open_store(&args).await?;
+            let storage = store.kind();
+            let state = Arc::new(Inner {
+                store,
+                tokens,
+                auth: AuthMode::Local,
+                stats: StatsSource::Store,
+                hash_cost: args.hash_cost,
+            });
+            let router = api::user_routes()
+                .merge(api::task_routes())
+                .merge(api::stats_routes())
+                .with_state(state);
+            (api::finish(router), storage)
+        }
+        Arch::Micro => {
+            let user_store = open_store(&args).await?;
+            let task_store = open_store(&args).await?;
+            let storage = user_store.kind();
+            let client = micro::client()?;
+            let services = micro::start_services(
+                user_store,
+                task_store,
+                tokens.clone(),
+                args.hash_cost,
+                args.max_body,
+                client.clone(),
+            )
+            .await?;
+            let gateway = micro::Gateway {
+                services,
+                tokens,
+                client,
+                max_body: args.max_body,
+            };
+            (gateway.router(), storage)
+        }
+    };
+    let mut router = router.layer(DefaultBodyLimit::max(args.max_body));
+    let faults = fault_config.any().then(|| Faults::new(fault_config));
+    if let Some(f) = &faults {
+        router = router.layer(axum::middleware::from_fn_with_state(
+            f.clone(),
+            faults::layer,
+        ));
+    }
+    eprintln!(
+        "tasktracker: listening on http://{addr} ({}, {storage})",
+        args.arch.name()
+    );
+    serve::serve(listener, router, faults, serve::signal()).await;
+    eprintln!("tasktracker: stopped");
+    Ok(Exit::Ok)
+}
