@@ -1,0 +1,198 @@
+//! Two or more runs next to each other (seed 000's architecture comparison):
+//! the same metrics for every run, and each run's relative difference from
+//! the first.
+
+use crate::run::{Entry, Run, TOTAL};
+use crate::stats::{self, MannWhitney};
+use crate::verdict::Settings;
+
+/// One line of a side-by-side section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Line {
+    Requests,
+    Avg,
+    Min,
+    Max,
+    P50,
+    P95,
+    P99,
+    P999,
+    Rps,
+    Failures,
+}
+
+pub const LINES: [Line; 10] = [
+    Line::Requests,
+    Line::Avg,
+    Line::Min,
+    Line::Max,
+    Line::P50,
+    Line::P95,
+    Line::P99,
+    Line::P999,
+    Line::Rps,
+    Line::Failures,
+];
+
+impl Line {
+    pub fn name(self) -> &'static str {
+        match self {
+            Line::Requests => "requests",
+            Line::Avg => "avg",
+            Line::Min => "min",
+            Line::Max => "max",
+            Line::P50 => "p50",
+            Line::P95 => "p95",
+            Line::P99 => "p99",
+            Line::P999 => "p99.9",
+            Line::Rps => "rps",
+            Line::Failures => "failure %",
+        }
+    }
+
+    /// The NDJSON metric name, with its unit.
+    pub fn field(self) -> &'static str {
+        match self {
+            Line::Requests => "count",
+            Line::Avg => "mean_ns",
+            Line::Min => "min_ns",
+            Line::Max => "max_ns",
+            Line::P50 => "p50_ns",
+            Line::P95 => "p95_ns",
+            Line::P99 => "p99_ns",
+            Line::P999 => "p999_ns",
+            Line::Rps => "rps",
+            Line::Failures => "error_rate",
+        }
+    }
+
+    pub fn is_latency(self) -> bool {
+        !matches!(self, Line::Requests | Line::Rps | Line::Failures)
+    }
+
+    pub fn value(self, e: &Entry) -> f64 {
+        let s = &e.stats;
+        let l = &s.latency;
+        match self {
+            Line::Requests => s.count as f64,
+            Line::Avg => l.mean_ns,
+            Line::Min => l.min_ns as f64,
+            Line::Max => l.max_ns as f64,
+            Line::P50 => l.p50_ns as f64,
+            Line::P95 => l.p95_ns as f64,
+            Line::P99 => l.p99_ns as f64,
+            Line::P999 => l.p999_ns as f64,
+            Line::Rps => s.rps,
+            Line::Failures => s.error_rate(),
+        }
+    }
+
+    /// Difference from the first run: relative, or percentage points for failures.
+    pub fn difference(self, first: f64, value: f64) -> Option<f64> {
+        if self == Line::Failures {
+            Some((value - first) * 100.0)
+        } else if first > 0.0 {
+            Some(value / first - 1.0)
+        } else {
+            None
+        }
+    }
+}
+
+/// One endpoint (or the total) across all runs.
+#[derive(Clone, Debug)]
+pub struct Section {
+    pub name: String,
+    pub is_total: bool,
+    /// Per run: the values of [`LINES`], or `None` when the run lacks the endpoint.
+    pub values: Vec<Option<Vec<f64>>>,
+    /// Per run after the first: Mann–Whitney against the first run, with its
+    /// Holm-adjusted p (over the sections of that pair), when both have enough data.
+    pub tests: Vec<Option<(MannWhitney, f64)>>,
+}
+
+fn find<'a>(run: &'a Run, name: &str, is_total: bool) -> Option<&'a Entry> {
+    if is_total {
+        run.total.as_ref()
+    } else {
+        run.endpoints.iter().find(|e| e.stats.name == name)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct SideBySide {
+    pub labels: Vec<String>,
+    pub durations_ns: Vec<Option<u64>>,
+    pub sections: Vec<Section>,
+    pub alpha: f64,
+}
+
+impl SideBySide {
+    pub fn new(runs: &[Run], settings: &Settings) -> SideBySide {
+        let mut names: Vec<(String, bool)> = Vec::new();
+        if runs.iter().any(|r| r.total.is_some()) {
+            names.push((TOTAL.to_string(), true));
+        }
+        for run in runs {
+            for e in &run.endpoints {
+                if !names.iter().any(|(n, t)| !t && *n == e.stats.name) {
+                    names.push((e.stats.name.clone(), false));
+                }
+            }
+        }
+        let mut sections: Vec<Section> = names
+            .into_iter()
+            .map(|(name, is_total)| {
+                let entries: Vec<Option<&Entry>> =
+                    runs.iter().map(|r| find(r, &name, is_total)).collect();
+                let values = entries
+                    .iter()
+                    .map(|e| e.map(|e| LINES.iter().map(|l| l.value(e)).collect()))
+                    .collect();
+                let tests = entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| match (i, entries[0], e) {
+                        (0, _, _) => None,
+                        (_, Some(first), Some(e))
+                            if first.hist.len() >= settings.min_count
+                                && e.hist.len() >= settings.min_count =>
+                        {
+                            MannWhitney::from_groups(&stats::tie_groups(&first.hist, &e.hist))
+                                .map(|mw| (mw, mw.p_value))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                Section {
+                    name,
+                    is_total,
+                    values,
+                    tests,
+                }
+            })
+            .collect();
+        // Holm per pair (first run against run i), across its sections.
+        for i in 1..runs.len() {
+            let raw: Vec<f64> = sections
+                .iter()
+                .filter_map(|s| s.tests[i].map(|(mw, _)| mw.p_value))
+                .collect();
+            let mut adjusted = stats::holm(&raw).into_iter();
+            for s in &mut sections {
+                if let Some((_, p)) = &mut s.tests[i] {
+                    *p = adjusted.next().unwrap_or(1.0);
+                }
+            }
+        }
+        SideBySide {
+            labels: runs.iter().map(|r| r.label.clone()).collect(),
+            durations_ns: runs
+                .iter()
+                .map(|r| r.info.as_ref().map(|i| i.duration_ns))
+                .collect(),
+            sections,
+            alpha: settings.alpha,
+        }
+    }
+}
