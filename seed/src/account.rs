@@ -144,7 +144,13 @@ impl<R: Rng> Steps<'_, R> {
         );
         if let Some((_, detail)) = &verdict.error {
             let mut reason = detail.clone();
-            let excerpt = excerpt(&reply.body);
+            // Only error answers are quoted: a success answer carries the
+            // very data (tokens) that must not reach stderr.
+            let excerpt = if reply.status >= 400 {
+                excerpt(&reply.body)
+            } else {
+                String::new()
+            };
             if !excerpt.is_empty() {
                 reason.push_str(": ");
                 reason.push_str(&excerpt);
@@ -168,11 +174,36 @@ impl<R: Rng> Steps<'_, R> {
 /// Longest piece of a response body shown in a failure message.
 const EXCERPT_CHARS: usize = 120;
 
-/// The start of a body on one line, for a failure message. Secrets are
-/// removed later, by [`redact`], before anything is cut short.
+/// An error body on one line, for a failure message. In a JSON body, values
+/// under secret-sounding keys are hidden; the user's own secrets are removed
+/// later, by [`redact`], before anything is cut short.
 fn excerpt(body: &[u8]) -> String {
+    if let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(body) {
+        hide_secret_fields(&mut json);
+        return json.to_string();
+    }
     let text = String::from_utf8_lossy(body);
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Key fragments whose values are never shown.
+const SECRET_KEYS: [&str; 6] = ["token", "password", "secret", "session", "cookie", "key"];
+
+fn hide_secret_fields(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                let key = key.to_ascii_lowercase();
+                if SECRET_KEYS.iter().any(|s| key.contains(s)) {
+                    *value = serde_json::Value::String("<redacted>".into());
+                } else {
+                    hide_secret_fields(value);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(hide_secret_fields),
+        _ => {}
+    }
 }
 
 /// Replaces the user's password, tokens and cookie values in `text` (an
@@ -243,11 +274,17 @@ mod tests {
     }
 
     #[test]
-    fn excerpt_is_one_line() {
+    fn excerpt_is_one_line_and_hides_secret_fields() {
         assert_eq!(
             excerpt(b"{\n  \"detail\": \"no\"\n}\n"),
-            "{ \"detail\": \"no\" }"
+            r#"{"detail":"no"}"#
         );
+        assert_eq!(excerpt(b"Bad\n  Gateway\n"), "Bad Gateway");
+        let body =
+            br#"{"detail":[{"input":{"email":"a@b.c","Password":"x1"}}],"access_token":"eyJ"}"#;
+        let out = excerpt(body);
+        assert!(!out.contains("x1") && !out.contains("eyJ"), "{out}");
+        assert!(out.contains("a@b.c"), "{out}");
     }
 
     #[test]
