@@ -1,1 +1,232 @@
-//! Render load-test summaries as PNG charts
+//! `chart`: renders load-test summaries (aggregate's NDJSON) as PNG charts.
+//!
+//! One run gives latency and throughput over time, the percentile
+//! distribution and a per-endpoint summary; two or more runs give the five
+//! comparison charts and `summary.txt`. Text is drawn with DejaVu Sans from
+//! the `dejavu` crate, so no system fonts are needed.
+
+pub mod bars;
+pub mod canvas;
+pub mod comparison;
+pub mod lttb;
+pub mod nines;
+pub mod pg;
+pub mod run;
+pub mod single;
+pub mod style;
+pub mod table;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::Parser;
+use records::Exit;
+
+use crate::run::Run;
+
+/// Render load-test summaries as PNG charts.
+///
+/// One RUN: latency over time, throughput over time, percentile distribution,
+/// per-endpoint summary. Two or more RUNs: response time, throughput, failure
+/// rate and percentile comparisons, a summary table and summary.txt (plus each
+/// run's own charts in a subfolder named after its label).
+#[derive(Debug, Parser)]
+#[command(
+    name = "chart",
+    version,
+    after_help = "Examples:\n  \
+        seed -s scenarios/tasktracker.toml | hammer -s scenarios/tasktracker.toml \\\n    \
+        | aggregate --format ndjson > run.ndjson\n  \
+        chart run.ndjson -o charts/\n  \
+        chart mono.ndjson micro.ndjson --label monolith --label microservices -o compare/\n  \
+        chart run.ndjson --pg pg.ndjson -o charts/ --log-scale"
+)]
+pub struct Args {
+    /// Summary files written by `aggregate --format ndjson` (`-` for stdin).
+    #[arg(value_name = "RUN", required = true)]
+    pub runs: Vec<String>,
+
+    /// Name of each run, in order (default: the run record's `label`, else the file name).
+    #[arg(long = "label", value_name = "NAME")]
+    pub labels: Vec<String>,
+
+    /// PgSamples from `pgwatch`, drawn on the run's time axis below its latency.
+    #[arg(long, value_name = "FILE")]
+    pub pg: Option<String>,
+
+    /// Directory the PNGs are written to (created if missing).
+    #[arg(short = 'o', long = "out-dir", value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Image size in pixels.
+    #[arg(long, value_name = "WIDTHxHEIGHT", default_value = "1280x720", value_parser = parse_size)]
+    pub size: (u32, u32),
+
+    /// Logarithmic latency axes (helps when a few slow requests dwarf the rest).
+    #[arg(long)]
+    pub log_scale: bool,
+}
+
+/// Resolved drawing settings.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub width: u32,
+    pub height: u32,
+    pub log_scale: bool,
+}
+
+impl Options {
+    /// Points per line after downsampling: about one per two pixels.
+    pub fn max_points(&self) -> usize {
+        (self.width as usize / 2).max(50)
+    }
+}
+
+/// Parses `1280x720`; both sides between 320 and 8192 pixels.
+pub fn parse_size(text: &str) -> Result<(u32, u32), String> {
+    let (w, h) = text
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("`{text}` is not a size; expected WIDTHxHEIGHT, e.g. 1280x720"))?;
+    let side = |s: &str| -> Result<u32, String> {
+        let v: u32 = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{text}`: `{s}` is not a number of pixels"))?;
+        if !(320..=8192).contains(&v) {
+            return Err(format!("`{text}`: each side must be 320 to 8192 pixels"));
+        }
+        Ok(v)
+    };
+    Ok((side(w)?, side(h)?))
+}
+
+/// Runs the tool; prints `chart: wrote N charts to DIR` and each path on stderr.
+pub fn run(args: Args) -> anyhow::Result<Exit> {
+    let opts = Options {
+        width: args.size.0,
+        height: args.size.1,
+        log_scale: args.log_scale,
+    };
+    let runs = run::load_all(&args.runs, &args.labels)?;
+    let polls = match &args.pg {
+        Some(path) => Some(pg::load(path)?),
+        None => None,
+    };
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| records::bad_input(format!("cannot create {}: {e}", args.out.display())))?;
+    let mut written = Vec::new();
+    if runs.len() == 1 {
+        written.extend(run_charts(&runs[0], polls.as_deref(), &args.out, &opts)?);
+    } else {
+        written.extend(comparison::render(&runs, &args.out, &opts)?);
+        let mut any_pg = false;
+        for r in &runs {
+            let dir = args.out.join(slug(&r.label));
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("creating {}", dir.display()))?;
+            // Samples belong to the run(s) they overlap in time.
+            let own = polls
+                .as_deref()
+                .filter(|p| pg::overlaps(p, r.start_ns(), r.end_ns()));
+            any_pg |= own.is_some();
+            written.extend(run_charts(r, own, &dir, &opts)?);
+        }
+        if polls.is_some() && !any_pg {
+            eprintln!("chart: warning: the --pg samples overlap none of the runs' time windows; no pg chart drawn");
+        }
+    }
+    eprintln!(
+        "chart: wrote {} charts to {}",
+        written.iter().filter(|p| is_png(p)).count(),
+        args.out.display()
+    );
+    for path in &written {
+        eprintln!("  {}", path.display());
+    }
+    Ok(Exit::Ok)
+}
+
+/// The four charts of one run, plus the pg overlay when samples are given.
+pub fn run_charts(
+    run: &Run,
+    polls: Option<&[pg::Poll]>,
+    dir: &Path,
+    opts: &Options,
+) -> anyhow::Result<Vec<PathBuf>> {
+    type Draw = fn(&Run, &Path, &Options) -> anyhow::Result<()>;
+    let charts: [(&str, Draw); 4] = [
+        ("latency_over_time.png", single::latency_over_time),
+        ("throughput_over_time.png", single::throughput_over_time),
+        ("percentile_distribution.png", single::percentile_distribution),
+        ("endpoint_summary.png", single::endpoint_summary),
+    ];
+    let mut out = Vec::new();
+    for (name, draw) in charts {
+        let path = dir.join(name);
+        draw(run, &path, opts).with_context(|| format!("writing {}", path.display()))?;
+        out.push(path);
+    }
+    if let Some(polls) = polls {
+        if !pg::overlaps(polls, run.start_ns(), run.end_ns()) {
+            eprintln!(
+                "chart: warning: no --pg sample falls within run {:?}; pg_activity.png shows none",
+                run.label
+            );
+        }
+        let path = dir.join("pg_activity.png");
+        single::pg_activity(run, polls, &path, opts)
+            .with_context(|| format!("writing {}", path.display()))?;
+        out.push(path);
+    }
+    Ok(out)
+}
+
+fn is_png(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "png")
+}
+
+/// A label as a directory name: `mono (2)` → `mono-2`.
+pub fn slug(label: &str) -> String {
+    let mut out = String::new();
+    for c in label.chars() {
+        if c.is_alphanumeric() || c == '_' || c == '.' {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_matches(['-', '.']).to_string();
+    if out.is_empty() {
+        "run".into()
+    } else {
+        style::truncate(&out, 60).replace('…', "")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("1280x720"), Ok((1280, 720)));
+        assert_eq!(parse_size("640X480"), Ok((640, 480)));
+        assert!(parse_size("1280").is_err());
+        assert!(parse_size("10x10").is_err());
+        assert!(parse_size("axb").is_err());
+    }
+
+    #[test]
+    fn labels_become_safe_directory_names() {
+        assert_eq!(slug("mono"), "mono");
+        assert_eq!(slug("mono (2)"), "mono-2");
+        assert_eq!(slug("../../etc"), "etc");
+        assert_eq!(slug("///"), "run");
+    }
+}

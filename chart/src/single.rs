@@ -1,0 +1,593 @@
+//! The charts of one run: latency and throughput over time, the percentile
+//! distribution, the per-endpoint summary, and PostgreSQL activity.
+
+use std::path::Path;
+
+use plotters::coord::ranged1d::{Ranged, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+
+use crate::bars::{BarChart, BarSeries};
+use crate::canvas::{self, draw_err, ms_text, pct_text, tick, Area, TimeAxis};
+use crate::lttb::lttb;
+use crate::nines;
+use crate::pg::Poll;
+use crate::run::{Endpoint, Run};
+use crate::style::{self, Fonts};
+use crate::Options;
+
+/// Endpoints drawn one by one before the rest become "others".
+pub const MAX_SERIES: usize = 10;
+
+/// Series with at most this many points also get a marker per point, so one
+/// or two intervals still show up.
+const MARK_BELOW: usize = 40;
+
+type Chart<'a, 'b, Y> = ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, Y>>;
+
+/// Draws latency p50/p95/p99 per interval, with intervals that had errors shaded.
+pub fn latency_over_time(run: &Run, path: &Path, opts: &Options) -> anyhow::Result<()> {
+    let fonts = Fonts::for_size(opts.width, opts.height);
+    let root = canvas::canvas(path, (opts.width, opts.height))?;
+    let title = format!("Latency over time — {}", run.label);
+    latency_panel(&root, run, &title, false, opts, &fonts)?;
+    root.present().map_err(draw_err(path))?;
+    Ok(())
+}
+
+fn latency_panel(
+    area: &Area,
+    run: &Run,
+    title: &str,
+    right_axis: bool,
+    opts: &Options,
+    fonts: &Fonts,
+) -> anyhow::Result<()> {
+    let busy: Vec<_> = run.intervals.iter().filter(|i| i.count > 0).collect();
+    if busy.is_empty() {
+        let inner = canvas::titled(area, title, fonts)?;
+        return canvas::no_data(&inner, "no requests in any interval: nothing to draw", fonts);
+    }
+    let axis = TimeAxis::for_duration(run.duration_s());
+    let points = |f: &dyn Fn(&records::Interval) -> u64| -> Vec<(f64, f64)> {
+        let all: Vec<(f64, f64)> = busy
+            .iter()
+            .map(|i| (axis.x(run.interval_x(i)), nines::ms(f(i) as f64)))
+            .collect();
+        lttb(&all, opts.max_points())
+    };
+    let lines = [
+        ("p50", style::P50, points(&|i| i.p50_ns)),
+        ("p95", style::P95, points(&|i| i.p95_ns)),
+        ("p99", style::P99, points(&|i| i.p99_ns)),
+    ];
+    let x_range = 0.0..axis.x(run.duration_s());
+    let ys = lines.iter().flat_map(|(_, _, p)| p.iter().map(|&(_, y)| y));
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .caption(title, canvas::bold_style(fonts.title))
+        .margin(fonts.px(12.0))
+        .x_label_area_size(fonts.px(52.0))
+        .y_label_area_size(fonts.px(84.0));
+    if right_axis {
+        // Leaves the room the panel below uses for its second axis, so both time axes align.
+        builder.right_y_label_area_size(fonts.px(84.0));
+    } else {
+        builder.margin_right(fonts.px(30.0));
+    }
+    let errors = error_buckets(run, &axis, opts.max_points());
+    if opts.log_scale {
+        let (lo, hi) = canvas::log_bounds(ys);
+        let chart = builder
+            .build_cartesian_2d(x_range, (lo..hi).log_scale())
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        draw_latency(chart, &lines, &errors, (lo, hi), axis, fonts)
+    } else {
+        let hi = canvas::upper(ys.fold(0.0, f64::max));
+        let chart = builder
+            .build_cartesian_2d(x_range, 0.0..hi)
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        draw_latency(chart, &lines, &errors, (0.0, hi), axis, fonts)
+    }
+}
+
+type Line = (&'static str, RGBColor, Vec<(f64, f64)>);
+
+fn draw_latency<'a, 'b: 'a, Y>(
+    mut chart: Chart<'a, 'b, Y>,
+    lines: &[Line],
+    errors: &[(f64, f64, f64)],
+    (lo, hi): (f64, f64),
+    axis: TimeAxis,
+    fonts: &Fonts,
+) -> anyhow::Result<()>
+where
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let err = |e| anyhow::anyhow!("drawing latency: {e:?}");
+    chart
+        .configure_mesh()
+        .x_desc(axis.desc)
+        .y_desc("latency (ms)")
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .axis_desc_style(canvas::text_style(fonts.axis))
+        .label_style(canvas::text_style(fonts.label))
+        .light_line_style(style::GRID.mix(0.25))
+        .max_light_lines(4)
+        .draw()
+        .map_err(err)?;
+    if !errors.is_empty() {
+        chart
+            .draw_series(errors.iter().map(|&(x0, x1, rate)| {
+                let alpha = 0.12 + 0.5 * (rate * 5.0).min(1.0);
+                Rectangle::new([(x0, lo), (x1, hi)], style::ERROR.mix(alpha).filled())
+            }))
+            .map_err(err)?
+            .label("intervals with errors (darker = more)")
+            .legend(|(x, y)| {
+                Rectangle::new([(x, y - 6), (x + 20, y + 6)], style::ERROR.mix(0.4).filled())
+            });
+    }
+    let width = fonts.px(2.0);
+    for (name, color, points) in lines {
+        let color = *color;
+        chart
+            .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(width)))
+            .map_err(err)?
+            .label(*name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3)));
+        if points.len() <= MARK_BELOW {
+            chart
+                .draw_series(
+                    points
+                        .iter()
+                        .map(|&p| Circle::new(p, fonts.px(4.0), color.filled())),
+                )
+                .map_err(err)?;
+        }
+    }
+    legend(&mut chart, fonts)
+}
+
+/// Pixel-wide buckets of intervals that had errors: (x0, x1, worst error rate).
+fn error_buckets(run: &Run, axis: &TimeAxis, buckets: usize) -> Vec<(f64, f64, f64)> {
+    let span = axis.x(run.duration_s()).max(f64::MIN_POSITIVE);
+    let width = span / buckets.max(1) as f64;
+    let mut out: Vec<(f64, f64, f64)> = Vec::new();
+    for i in run.intervals.iter().filter(|i| i.errors > 0) {
+        let rate = i.errors as f64 / i.count.max(i.errors) as f64;
+        let start = axis.x(i.start.saturating_sub(run.start_ns()) as f64 / 1e9);
+        let end = start + axis.x(run.interval_secs(i)).max(width);
+        match out.last_mut() {
+            // Merge neighbours narrower than a pixel bucket into one band.
+            Some(last) if start - last.0 < width => {
+                last.1 = last.1.max(end);
+                last.2 = last.2.max(rate);
+            }
+            _ => out.push((start, end, rate)),
+        }
+    }
+    out
+}
+
+fn legend<'a, 'b: 'a, Y>(chart: &mut Chart<'a, 'b, Y>, fonts: &Fonts) -> anyhow::Result<()>
+where
+    Y: Ranged<ValueType = f64>,
+{
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .margin(fonts.px(10.0))
+        .label_font(canvas::text_style(fonts.legend))
+        .background_style(WHITE.mix(0.85))
+        .border_style(style::GRID)
+        .draw()
+        .map_err(|e| anyhow::anyhow!("drawing legend: {e:?}"))
+}
+
+/// Draws requests/s and failures/s per interval, active VUs on a second axis.
+pub fn throughput_over_time(run: &Run, path: &Path, opts: &Options) -> anyhow::Result<()> {
+    let fonts = Fonts::for_size(opts.width, opts.height);
+    let root = canvas::canvas(path, (opts.width, opts.height))?;
+    let title = format!("Throughput over time — {}", run.label);
+    if run.intervals.is_empty() {
+        let inner = canvas::titled(&root, &title, &fonts)?;
+        let msg = format!(
+            "no interval records; whole run: {} req/s, {} failures/s",
+            tick(&run.total.stats.rps),
+            tick(&run.total.stats.failures_per_s)
+        );
+        canvas::no_data(&inner, &msg, &fonts)?;
+        return root.present().map_err(draw_err(path));
+    }
+    let axis = TimeAxis::for_duration(run.duration_s());
+    let series = |f: &dyn Fn(&records::Interval) -> f64| -> Vec<(f64, f64)> {
+        let all: Vec<(f64, f64)> = run
+            .intervals
+            .iter()
+            .map(|i| (axis.x(run.interval_x(i)), f(i)))
+            .collect();
+        lttb(&all, opts.max_points())
+    };
+    let rps = series(&|i| {
+        if i.rps > 0.0 {
+            i.rps
+        } else {
+            i.count as f64 / run.interval_secs(i)
+        }
+    });
+    let fails = series(&|i| i.errors as f64 / run.interval_secs(i));
+    let vus = series(&|i| i.vus as f64);
+    let y_hi = canvas::upper(rps.iter().chain(&fails).map(|p| p.1).fold(0.0, f64::max));
+    let vu_hi = canvas::upper(vus.iter().map(|p| p.1).fold(0.0, f64::max));
+    let x_range = 0.0..axis.x(run.duration_s());
+    let err = |e| anyhow::anyhow!("drawing throughput: {e:?}");
+    let mut chart = ChartBuilder::on(&root)
+        .caption(&title, canvas::bold_style(fonts.title))
+        .margin(fonts.px(12.0))
+        .x_label_area_size(fonts.px(52.0))
+        .y_label_area_size(fonts.px(84.0))
+        .right_y_label_area_size(fonts.px(84.0))
+        .build_cartesian_2d(x_range.clone(), 0.0..y_hi)
+        .map_err(err)?
+        .set_secondary_coord(x_range, 0.0..vu_hi);
+    chart
+        .configure_mesh()
+        .x_desc(axis.desc)
+        .y_desc("requests per second (req/s)")
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .axis_desc_style(canvas::text_style(fonts.axis))
+        .label_style(canvas::text_style(fonts.label))
+        .light_line_style(style::GRID.mix(0.25))
+        .max_light_lines(4)
+        .draw()
+        .map_err(err)?;
+    chart
+        .configure_secondary_axes()
+        .y_desc("active virtual users")
+        .y_label_formatter(&tick)
+        .axis_desc_style(canvas::text_style(fonts.axis))
+        .label_style(canvas::text_style(fonts.label))
+        .draw()
+        .map_err(err)?;
+    let width = fonts.px(2.0);
+    let mark = |points: &[(f64, f64)], color: RGBColor| -> Vec<Circle<(f64, f64), u32>> {
+        if points.len() <= MARK_BELOW {
+            points
+                .iter()
+                .map(|&p| Circle::new(p, fonts.px(4.0), color.filled()))
+                .collect()
+        } else {
+            Vec::new()
+        }
+    };
+    for (name, color, points) in [
+        ("requests/s", style::OK, &rps),
+        ("failures/s", style::ERROR, &fails),
+    ] {
+        chart
+            .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(width)))
+            .map_err(err)?
+            .label(name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3)));
+        chart.draw_series(mark(points, color)).map_err(err)?;
+    }
+    let vu_color = style::VUS;
+    chart
+        .draw_secondary_series(DashedLineSeries::new(
+            vus.iter().copied(),
+            fonts.px(8.0),
+            fonts.px(5.0),
+            vu_color.stroke_width(width),
+        ))
+        .map_err(err)?
+        .label("virtual users (right axis)")
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], vu_color.stroke_width(3)));
+    chart
+        .draw_secondary_series(mark(&vus, vu_color))
+        .map_err(err)?;
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .margin(fonts.px(10.0))
+        .label_font(canvas::text_style(fonts.legend))
+        .background_style(WHITE.mix(0.85))
+        .border_style(style::GRID)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(draw_err(path))
+}
+
+/// One curve of a percentile plot.
+pub struct Curve {
+    pub label: String,
+    pub color: RGBColor,
+    pub width: u32,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// The percentile curve of an endpoint (from its histogram, else its headline figures).
+pub fn curve_of(e: &Endpoint, x_max: f64) -> Vec<(f64, f64)> {
+    match &e.hist {
+        Some(h) if !h.is_empty() => nines::curve(h, x_max),
+        _ if e.stats.count > 0 => nines::curve_from_percentiles(&e.stats.latency, x_max),
+        _ => Vec::new(),
+    }
+}
+
+/// Draws one latency-by-percentile line per endpoint (top 10, "others") and the total.
+pub fn percentile_distribution(run: &Run, path: &Path, opts: &Options) -> anyhow::Result<()> {
+    let fonts = Fonts::for_size(opts.width, opts.height);
+    let x_max = nines::x_max(run.total.stats.count);
+    let mut curves = Vec::new();
+    let top = run.top_endpoints(MAX_SERIES);
+    let name_max = 40;
+    if top.len() > 1 || top.is_empty() {
+        curves.push(Curve {
+            label: format!(
+                "all endpoints (p99 {} ms)",
+                ms_text(nines::ms(run.total.stats.latency.p99_ns as f64))
+            ),
+            color: style::TEXT,
+            width: fonts.px(3.0),
+            points: curve_of(&run.total, x_max),
+        });
+    }
+    for (i, e) in top.iter().enumerate() {
+        curves.push(Curve {
+            label: format!(
+                "{} (p99 {} ms)",
+                style::truncate(&e.stats.name, name_max),
+                ms_text(nines::ms(e.stats.latency.p99_ns as f64))
+            ),
+            color: style::series_color(i),
+            width: fonts.px(2.0),
+            points: curve_of(e, x_max),
+        });
+    }
+    let title = format!("Latency by percentile — {}", run.label);
+    percentile_chart(path, &title, curves, x_max, opts)
+}
+
+/// Renders a percentile plot of `curves` on the nines axis.
+pub fn percentile_chart(
+    path: &Path,
+    title: &str,
+    curves: Vec<Curve>,
+    x_max: f64,
+    opts: &Options,
+) -> anyhow::Result<()> {
+    let fonts = Fonts::for_size(opts.width, opts.height);
+    let root = canvas::canvas(path, (opts.width, opts.height))?;
+    let curves: Vec<Curve> = curves.into_iter().filter(|c| !c.points.is_empty()).collect();
+    if curves.is_empty() {
+        let inner = canvas::titled(&root, title, &fonts)?;
+        canvas::no_data(&inner, "no requests recorded: nothing to draw", &fonts)?;
+        return root.present().map_err(draw_err(path));
+    }
+    let ys = curves.iter().flat_map(|c| c.points.iter().map(|p| p.1));
+    let mut builder = ChartBuilder::on(&root);
+    builder
+        .caption(title, canvas::bold_style(fonts.title))
+        .margin(fonts.px(12.0))
+        .margin_right(fonts.px(30.0))
+        .x_label_area_size(fonts.px(52.0))
+        .y_label_area_size(fonts.px(84.0));
+    if opts.log_scale {
+        let (lo, hi) = canvas::log_bounds(ys);
+        let chart = builder
+            .build_cartesian_2d(0.0..x_max, (lo..hi).log_scale())
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        draw_curves(chart, &curves, x_max, &fonts)?;
+    } else {
+        let hi = canvas::upper(ys.fold(0.0, f64::max));
+        let chart = builder
+            .build_cartesian_2d(0.0..x_max, 0.0..hi)
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        draw_curves(chart, &curves, x_max, &fonts)?;
+    }
+    root.present().map_err(draw_err(path))
+}
+
+fn draw_curves<'a, 'b: 'a, Y>(
+    mut chart: Chart<'a, 'b, Y>,
+    curves: &[Curve],
+    x_max: f64,
+    fonts: &Fonts,
+) -> anyhow::Result<()>
+where
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let err = |e| anyhow::anyhow!("drawing percentiles: {e:?}");
+    chart
+        .configure_mesh()
+        .x_desc("percentile (log scale of nines)")
+        .y_desc("latency (ms)")
+        .x_labels(x_max as usize + 1)
+        .x_label_formatter(&nines::label)
+        .y_label_formatter(&tick)
+        .axis_desc_style(canvas::text_style(fonts.axis))
+        .label_style(canvas::text_style(fonts.label))
+        .light_line_style(style::GRID.mix(0.25))
+        .max_light_lines(4)
+        .draw()
+        .map_err(err)?;
+    for c in curves {
+        let color = c.color;
+        chart
+            .draw_series(LineSeries::new(c.points.iter().copied(), color.stroke_width(c.width)))
+            .map_err(err)?
+            .label(c.label.as_str())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3)));
+    }
+    // The first curve (the total, drawn thick) again on top, so it stays visible.
+    if let Some(c) = curves.first().filter(|_| curves.len() > 1) {
+        chart
+            .draw_series(LineSeries::new(c.points.iter().copied(), c.color.stroke_width(c.width)))
+            .map_err(err)?;
+    }
+    legend(&mut chart, fonts)
+}
+
+/// Draws p50/p95/p99 bars per endpoint with each endpoint's error rate and count.
+pub fn endpoint_summary(run: &Run, path: &Path, opts: &Options) -> anyhow::Result<()> {
+    let fonts = Fonts::for_size(opts.width, opts.height);
+    let root = canvas::canvas(path, (opts.width, opts.height))?;
+    let rows = run.top_endpoints(MAX_SERIES);
+    let categories: Vec<String> = rows.iter().map(|e| e.stats.name.clone()).collect();
+    let metric = |f: fn(&records::Latency) -> u64| -> Vec<f64> {
+        rows.iter()
+            .map(|e| nines::ms(f(&e.stats.latency) as f64))
+            .collect()
+    };
+    let series = vec![
+        BarSeries::new("p50", style::P50, metric(|l| l.p50_ns)),
+        BarSeries::new("p95", style::P95, metric(|l| l.p95_ns)),
+        BarSeries::new("p99", style::P99, metric(|l| l.p99_ns)),
+    ];
+    let notes: Vec<(String, RGBColor)> = rows
+        .iter()
+        .map(|e| {
+            let rate = e.stats.error_rate();
+            let color = if rate > 0.0 { style::ERROR } else { style::TEXT };
+            (
+                format!(
+                    "{} req · {} errors",
+                    canvas::thousands(e.stats.count as f64),
+                    pct_text(rate)
+                ),
+                color,
+            )
+        })
+        .collect();
+    BarChart {
+        title: &format!("Latency per endpoint — {}", run.label),
+        categories: &categories,
+        series: &series,
+        x_desc: "latency (ms)",
+        format: ms_text,
+        notes: Some(&notes),
+        names: true,
+        empty_message: "no endpoint records: nothing to draw",
+    }
+    .draw(&root, &fonts)?;
+    root.present().map_err(draw_err(path))
+}
+
+/// Draws latency over time above PostgreSQL connections by state and
+/// utilization, on one time axis, so spikes line up with pool saturation.
+pub fn pg_activity(run: &Run, polls: &[Poll], path: &Path, opts: &Options) -> anyhow::Result<()> {
+    let fonts = Fonts::for_size(opts.width, opts.height);
+    let root = canvas::canvas(path, (opts.width, opts.height))?;
+    let (top, bottom) = root.split_vertically(opts.height * 45 / 100);
+    latency_panel(
+        &top,
+        run,
+        &format!("Latency and PostgreSQL activity — {}", run.label),
+        true,
+        opts,
+        &fonts,
+    )?;
+    let start = run.start_ns();
+    // Samples outside the run still show, on the same axis, up to the run's length.
+    let axis = TimeAxis::for_duration(run.duration_s());
+    let x_of = |p: &Poll| axis.x((p.ts as f64 - start as f64) / 1e9);
+    let x_range = 0.0..axis.x(run.duration_s());
+    let within: Vec<&Poll> = polls
+        .iter()
+        .filter(|p| x_range.contains(&x_of(p)) || x_of(p) == x_range.end)
+        .collect();
+    if within.is_empty() {
+        return {
+            canvas::no_data(
+                &bottom,
+                "no PostgreSQL samples fall within this run's time window",
+                &fonts,
+            )?;
+            root.present().map_err(draw_err(path))
+        };
+    }
+    let series = |f: &dyn Fn(&Poll) -> f64| -> Vec<(f64, f64)> {
+        let all: Vec<(f64, f64)> = within.iter().map(|p| (x_of(p), f(p))).collect();
+        lttb(&all, opts.max_points())
+    };
+    let states = [
+        ("active", style::PALETTE[0], series(&|p| p.active as f64)),
+        ("idle", style::PALETTE[2], series(&|p| p.idle as f64)),
+        (
+            "idle in transaction",
+            style::PALETTE[1],
+            series(&|p| p.idle_in_transaction as f64),
+        ),
+        ("waiting on a lock", style::ERROR, series(&|p| p.waiting as f64)),
+    ];
+    let util = series(&|p| p.utilization_pct);
+    let y_hi = canvas::upper(
+        states
+            .iter()
+            .flat_map(|s| s.2.iter().map(|p| p.1))
+            .fold(0.0, f64::max),
+    );
+    let util_hi = canvas::upper(util.iter().map(|p| p.1).fold(0.0, f64::max)).min(110.0);
+    let err = |e| anyhow::anyhow!("drawing pg activity: {e:?}");
+    let mut chart = ChartBuilder::on(&bottom)
+        .margin(fonts.px(12.0))
+        .x_label_area_size(fonts.px(52.0))
+        .y_label_area_size(fonts.px(84.0))
+        .right_y_label_area_size(fonts.px(84.0))
+        .build_cartesian_2d(x_range.clone(), 0.0..y_hi)
+        .map_err(err)?
+        .set_secondary_coord(x_range, 0.0..util_hi.max(1.0));
+    chart
+        .configure_mesh()
+        .x_desc(axis.desc)
+        .y_desc("connections")
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .axis_desc_style(canvas::text_style(fonts.axis))
+        .label_style(canvas::text_style(fonts.label))
+        .light_line_style(style::GRID.mix(0.25))
+        .max_light_lines(4)
+        .draw()
+        .map_err(err)?;
+    chart
+        .configure_secondary_axes()
+        .y_desc("utilization (% of max_connections)")
+        .y_label_formatter(&tick)
+        .axis_desc_style(canvas::text_style(fonts.axis))
+        .label_style(canvas::text_style(fonts.label))
+        .draw()
+        .map_err(err)?;
+    let width = fonts.px(2.0);
+    for (name, color, points) in &states {
+        let color = *color;
+        chart
+            .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(width)))
+            .map_err(err)?
+            .label(*name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3)));
+    }
+    let uc = style::VUS;
+    chart
+        .draw_secondary_series(DashedLineSeries::new(
+            util.iter().copied(),
+            fonts.px(8.0),
+            fonts.px(5.0),
+            uc.stroke_width(width),
+        ))
+        .map_err(err)?
+        .label("utilization % (right axis)")
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], uc.stroke_width(3)));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .margin(fonts.px(10.0))
+        .label_font(canvas::text_style(fonts.legend))
+        .background_style(WHITE.mix(0.85))
+        .border_style(style::GRID)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(draw_err(path))
+}
