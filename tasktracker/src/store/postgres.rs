@@ -151,6 +151,21 @@ pub fn describe(config: &tokio_postgres::Config) -> String {
     format!("{host}:{port}")
 }
 
+/// An error and its sources on one line (deadpool's own Display stops at the top).
+fn causes(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 fn micros(row: &Row, idx: usize) -> Micros {
     Micros::from(row.get::<_, SystemTime>(idx))
 }
@@ -208,7 +223,10 @@ impl Postgres {
             .build()
             .context("building the PostgreSQL pool")?;
         let client = pool.get().await.map_err(|e| {
-            records::unreachable(format!("cannot reach PostgreSQL at {place}: {e}"))
+            records::unreachable(format!(
+                "cannot reach PostgreSQL at {place}: {}",
+                causes(&e)
+            ))
         })?;
         client
             .batch_execute(&schema_ddl(&config.schema))
