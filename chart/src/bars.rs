@@ -38,7 +38,20 @@ pub struct BarChart<'a> {
     /// Whether to write the category names left of the bars (off for the
     /// second and third panels of a side-by-side comparison).
     pub names: bool,
+    /// Whether to draw the series legend under the title (off when the
+    /// caller draws one legend for several panels).
+    pub legend: bool,
     pub empty_message: &'a str,
+}
+
+/// The width the category names take at the left of a bar chart `width` wide.
+pub fn names_width(categories: &[String], fonts: &Fonts, width: u32) -> u32 {
+    let longest = categories
+        .iter()
+        .map(|c| style::text_width(&style::truncate(c, NAME_CHARS), fonts.label))
+        .max()
+        .unwrap_or(0);
+    (longest + fonts.px(16.0)).min(width * 2 / 5)
 }
 
 /// Longest category name kept whole.
@@ -63,12 +76,7 @@ impl BarChart<'_> {
             .map(|c| style::truncate(c, NAME_CHARS))
             .collect();
         let name_width = if self.names {
-            let longest = names
-                .iter()
-                .map(|s| style::text_width(s, fonts.label))
-                .max()
-                .unwrap_or(0);
-            (longest + fonts.px(16.0)).min(w * 2 / 5)
+            names_width(self.categories, fonts, w)
         } else {
             fonts.px(10.0)
         };
@@ -95,7 +103,11 @@ impl BarChart<'_> {
             .iter()
             .map(|s| (style::truncate(&s.label, NAME_CHARS), s.color))
             .collect();
-        let area = &canvas::legend_row(area, &legend, fonts)?;
+        let area = &if self.legend {
+            canvas::legend_row(area, &legend, fonts)?
+        } else {
+            area.clone()
+        };
         let mut chart = ChartBuilder::on(area)
             .margin(fonts.px(12.0))
             .margin_top(fonts.px(4.0))

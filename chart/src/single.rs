@@ -372,7 +372,8 @@ pub fn percentile_chart(
     builder
         .caption(title, canvas::bold_style(fonts.title))
         .margin(fonts.px(12.0))
-        .margin_right(fonts.px(30.0))
+        // The last tick label ("99.999%") is centred on the right edge.
+        .margin_right(fonts.px(50.0))
         .x_label_area_size(fonts.px(52.0))
         .y_label_area_size(fonts.px(84.0));
     if opts.log_scale {
@@ -470,6 +471,7 @@ pub fn endpoint_summary(run: &Run, path: &Path, opts: &Options) -> anyhow::Resul
         format: ms_text,
         notes: Some(&notes),
         names: true,
+        legend: true,
         empty_message: "no endpoint records: nothing to draw",
     }
     .draw(&root, &fonts)?;

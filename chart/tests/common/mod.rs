@@ -162,12 +162,15 @@ pub fn summary(spec: &Spec) -> Vec<Summary> {
         } else {
             0
         };
+        // Throughput ramps up with the users; a slower target serves fewer.
+        let ramp = 0.5 + 0.5 * (i as f64 / 10.0).min(1.0);
+        let count = (per as f64 * ramp / (1.0 + spec.slower_ms / 10.0)) as u64;
         out.push(Summary::Interval(Interval {
             start: START + i as u64 * 1_000_000_000,
             secs: 1.0,
-            count: per,
-            errors,
-            rps: per as f64,
+            count,
+            errors: errors.min(count),
+            rps: count as f64,
             p50_ns: p50 as u64,
             p95_ns: (p50 * 2.0 * spike) as u64,
             p99_ns: (p50 * 3.5 * spike) as u64,
