@@ -1,1 +1,281 @@
-//! Drive a realistic HTTP load from seeded users; one Event per request
+//! hammer: drive a realistic HTTP load from seeded users and write one
+//! [`records::Event`] per request.
+//!
+//! The run: [`cli`] resolves the command line and the scenario into a
+//! [`cli::Config`]; worker threads (each a current-thread tokio runtime) run
+//! the VUs ([`vu`], closed model) or the arrivals ([`open`]); every worker
+//! batches its events and hands them to one writer thread ([`sink`]); the
+//! main thread watches the clock, the signals ([`signals`]) and the live
+//! line ([`progress`]).
+
+pub mod auth;
+pub mod cli;
+pub mod client;
+pub mod mix;
+pub mod open;
+pub mod pacer;
+pub mod progress;
+pub mod signals;
+pub mod sink;
+pub mod stages;
+pub mod vu;
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use records::{bad_input, unreachable, Exit, User};
+
+use crate::auth::AuthPlan;
+use crate::cli::{Args, Config, UsersFrom, Workload};
+use crate::client::Client;
+use crate::mix::{Mix, Prepared};
+use crate::progress::Stats;
+use crate::signals::{Control, Phase};
+use crate::stages::FOREVER;
+use crate::vu::{Clock, Closed, Plan, Vu};
+
+/// Reads the User records the run needs.
+fn load_users(from: &UsersFrom) -> anyhow::Result<Vec<User>> {
+    let path = match from {
+        UsersFrom::Nobody => return Ok(vec![User::default()]),
+        UsersFrom::Stdin => {
+            if std::io::stdin().is_terminal() {
+                return Err(bad_input(
+                    "this scenario needs users: pipe them from seed (seed -s FILE | hammer -s FILE) or give --users FILE",
+                ));
+            }
+            "-"
+        }
+        UsersFrom::File(path) => path.as_str(),
+    };
+    let mut reader = records::ndjson::open(path)?;
+    let mut users = Vec::new();
+    while let Some(user) = reader.next_record::<User>() {
+        users.push(user?);
+    }
+    if users.is_empty() {
+        return Err(bad_input(format!(
+            "no users in {}; make them with `seed -s FILE`",
+            reader.source_name()
+        )));
+    }
+    Ok(users)
+}
+
+fn prepare(request: records::scenario::Request) -> anyhow::Result<Prepared> {
+    Prepared::new(request).map_err(bad_input)
+}
+
+/// Runs hammer with parsed arguments.
+pub fn run(args: Args) -> anyhow::Result<Exit> {
+    let config = Config::resolve(args)?;
+    let users = load_users(&config.users)?;
+    config
+        .target
+        .preflight(config.client.connect_timeout)
+        .map_err(unreachable)?;
+    if config.client.insecure && config.target.https {
+        eprintln!("hammer: --insecure: TLS certificates are not verified");
+    }
+    let out: Box<dyn Write + Send> = match &config.output {
+        None => Box::new(std::io::stdout()),
+        Some(path) => Box::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))
+                .map_err(|e| bad_input(format!("{e:#}")))?,
+        ),
+    };
+    let control = Control::new();
+    let stats = Arc::new(Stats::new(config.live));
+    let (events, writer) = {
+        let control = control.clone();
+        sink::start(out, move || control.advance(Phase::Stopping))
+    };
+    let plan = Arc::new(Plan {
+        mix: Mix::new(
+            config
+                .requests
+                .iter()
+                .cloned()
+                .map(prepare)
+                .collect::<anyhow::Result<_>>()?,
+        ),
+        auth: AuthPlan {
+            refresh_before: config.refresh_before,
+            refresh: config.refresh.clone().map(prepare).transpose()?,
+            login: config.login.clone().map(prepare).transpose()?,
+        },
+        think: config.think,
+        client: Client::new(config.target.clone(), config.client.clone()).map_err(bad_input)?,
+        stats: stats.clone(),
+        control: control.clone(),
+        clock: Clock::now(),
+    });
+    let users = Arc::new(users);
+    let closed = match &config.workload {
+        Workload::Closed {
+            stages,
+            iterations,
+            requests,
+        } => Some(Arc::new(Closed {
+            stages: stages.clone(),
+            iterations: *iterations,
+            requests: *requests,
+            started: AtomicU64::new(0),
+        })),
+        Workload::Open { .. } => None,
+    };
+
+    let threads = config.threads as u64;
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let mut workers = Vec::new();
+    for w in 0..threads {
+        let (plan, users, closed, events, done) = (
+            plan.clone(),
+            users.clone(),
+            closed.clone(),
+            events.clone(),
+            done_tx.clone(),
+        );
+        let workload = match &config.workload {
+            Workload::Open {
+                pacer,
+                max_vus,
+                requests,
+                ..
+            } => Some((pacer.clone(), *max_vus, *requests)),
+            Workload::Closed { .. } => None,
+        };
+        let peak = config.workload.peak_vus();
+        let seed = config.random_seed;
+        let worker = std::thread::Builder::new()
+            .name(format!("hammer-worker-{w}"))
+            .spawn(move || {
+                sink::install(events);
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a tokio runtime");
+                runtime.block_on(async {
+                    let flusher = tokio::spawn(async {
+                        let mut tick = tokio::time::interval(Duration::from_millis(200));
+                        loop {
+                            tick.tick().await;
+                            sink::flush();
+                        }
+                    });
+                    let user_of = |k: u64| {
+                        let i = (k % users.len() as u64) as usize;
+                        (users[i].clone(), i as u64 + 1)
+                    };
+                    match (closed, workload) {
+                        (Some(closed), _) => {
+                            let mut vus = tokio::task::JoinSet::new();
+                            let mut index = w;
+                            while index < peak {
+                                let (user, n) = user_of(index);
+                                let vu = Vu::new(index as u32 + 1, user, n, seed, &plan.control);
+                                vus.spawn(vu::run_closed(vu, index, plan.clone(), closed.clone()));
+                                index += threads;
+                            }
+                            while vus.join_next().await.is_some() {}
+                        }
+                        (None, Some((pacer, max_vus, requests))) => {
+                            let share = open::Share {
+                                worker: w,
+                                workers: threads,
+                                cap: (max_vus / threads + u64::from(w < max_vus % threads)).max(1),
+                                requests,
+                            };
+                            let control = plan.control.clone();
+                            open::run(plan.clone(), pacer, share, |k| {
+                                let index = k * threads + w;
+                                let (user, n) = user_of(index);
+                                Vu::new(index as u32 + 1, user, n, seed, &control)
+                            })
+                            .await;
+                        }
+                        (None, None) => unreachable!("a workload is open or closed"),
+                    }
+                    flusher.abort();
+                });
+                sink::flush();
+                let _ = done.send(());
+            })
+            .context("cannot start a worker thread")?;
+        workers.push(worker);
+    }
+    drop(done_tx);
+    drop(events);
+
+    let control_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the control runtime")?;
+    let started = plan.clock.start;
+    let end = config.workload.end();
+    control_rt.block_on(async {
+        let signals = tokio::spawn(signals::listen(control.clone(), config.grace, config.quiet));
+        let live = config.live.then(|| {
+            tokio::spawn({
+                let stats = stats.clone();
+                let terminal = config.terminal;
+                async move { progress::live(&stats, started, terminal).await }
+            })
+        });
+        let mut phase = control.subscribe();
+        let mut remaining = threads;
+        let all_done = async {
+            while remaining > 0 && done_rx.recv().await.is_some() {
+                remaining -= 1;
+            }
+        };
+        tokio::pin!(all_done);
+        let deadline = async {
+            if end >= FOREVER {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep_until((started + end).into()).await;
+        };
+        let finished = tokio::select! {
+            _ = &mut all_done => true,
+            _ = deadline => false,
+            _ = signals::reached(&mut phase, Phase::Stopping) => false,
+        };
+        if !finished {
+            control.advance(Phase::Stopping);
+            let done = tokio::select! {
+                _ = &mut all_done => true,
+                _ = tokio::time::sleep(config.grace) => false,
+                _ = signals::reached(&mut phase, Phase::Abort) => false,
+            };
+            if !done {
+                control.advance(Phase::Abort);
+                // After an abort every request in flight ends at once.
+                let _ = tokio::time::timeout(Duration::from_secs(10), &mut all_done).await;
+            }
+        }
+        signals.abort();
+        if let Some(live) = live {
+            live.abort();
+            if config.terminal {
+                eprintln!();
+            }
+        }
+    });
+    for worker in workers {
+        let _ = worker.join();
+    }
+    let elapsed = started.elapsed();
+    let written = writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("the event writer panicked"))?
+        .context("writing events")?;
+    if !config.quiet && !written.closed {
+        eprintln!("{}", progress::summary(&stats, elapsed));
+    }
+    Ok(Exit::Ok)
+}

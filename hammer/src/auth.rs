@@ -1,0 +1,106 @@
+//! Keeping a VU's token valid, seed 002's way: refresh it shortly before it
+//! expires (the scenario's `auth.refresh` request); when a request gets a 401,
+//! refresh, fall back to logging in again with the password (`auth.login`,
+//! or the seed's login), and retry the request once. These requests are
+//! events too, under their own names.
+
+use std::time::{Duration, Instant};
+
+use crate::mix::Prepared;
+use crate::vu::{now_secs, Plan, Vu};
+
+/// The scenario's auth requests.
+#[derive(Debug, Default)]
+pub struct AuthPlan {
+    /// Refresh this long before the token expires (at most half its lifetime).
+    pub refresh_before: Duration,
+    pub refresh: Option<Prepared>,
+    pub login: Option<Prepared>,
+}
+
+/// After a failed re-authentication, wait this long before trying again
+/// ahead of expiry (a 401 still triggers it at once).
+const BACKOFF: Duration = Duration::from_secs(1);
+
+impl AuthPlan {
+    pub fn can_reauth(&self) -> bool {
+        self.refresh.is_some() || self.login.is_some()
+    }
+
+    /// Whether a token with `expires_at` and a lifetime of `ttl` seconds
+    /// should be refreshed at `now` (Unix seconds).
+    pub fn due(&self, expires_at: Option<i64>, ttl: Option<i64>, now: i64) -> bool {
+        let Some(expires_at) = expires_at else {
+            return false;
+        };
+        let mut before = self.refresh_before.as_secs() as i64;
+        if let Some(ttl) = ttl.filter(|t| *t > 0) {
+            // A short-lived token is refreshed at half-life, not on every request.
+            before = before.min(ttl / 2);
+        }
+        now + before >= expires_at
+    }
+}
+
+impl Vu {
+    pub(crate) fn token_due(&self, plan: &Plan) -> bool {
+        plan.auth.can_reauth()
+            && self.auth_backoff.is_none_or(|t| Instant::now() >= t)
+            && plan
+                .auth
+                .due(self.user.expires_at, self.token_ttl, now_secs())
+    }
+
+    /// Refreshes the token, or logs in again when that fails. True when the
+    /// VU has a fresh token.
+    pub(crate) async fn reauth(&mut self, plan: &Plan) -> bool {
+        if self.user.refresh_token.is_some() {
+            if let Some(refresh) = &plan.auth.refresh {
+                if self.auth_request(plan, refresh).await {
+                    return true;
+                }
+            }
+        }
+        if let Some(login) = &plan.auth.login {
+            if self.auth_request(plan, login).await {
+                return true;
+            }
+        }
+        self.auth_backoff = Some(Instant::now() + BACKOFF);
+        false
+    }
+
+    async fn auth_request(&mut self, plan: &Plan, p: &Prepared) -> bool {
+        match self.render(&p.request) {
+            Ok(rendered) => {
+                let ok = self.exchange(plan, p, rendered, None).await.1;
+                if ok {
+                    self.auth_backoff = None;
+                }
+                ok
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refreshes_ahead_of_expiry_but_not_every_request() {
+        let plan = AuthPlan {
+            refresh_before: Duration::from_secs(30),
+            ..AuthPlan::default()
+        };
+        assert!(!plan.due(None, None, 1000));
+        assert!(!plan.due(Some(1100), Some(900), 1000));
+        assert!(plan.due(Some(1020), Some(900), 1000));
+        // A 2 s token: refresh in its last second, not 30 s ahead (always).
+        assert!(!plan.due(Some(1002), Some(2), 1000));
+        assert!(plan.due(Some(1002), Some(2), 1001));
+        // An expired token is due whatever its lifetime.
+        assert!(plan.due(Some(900), Some(2), 1000));
+    }
+}

@@ -1,0 +1,593 @@
+//! The command line (`Args`, as clap parses it) and the settings it resolves
+//! to (`Config`), with the scenario's `[hammer]` values as defaults and the
+//! flags winning over them.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use records::scenario::{Body, Request};
+use records::template::Template;
+use records::{bad_input, parse_duration, Scenario};
+
+use crate::client::{ClientOptions, Target};
+use crate::pacer::Pacer;
+use crate::stages::{Stages, FOREVER};
+use crate::vu::Think;
+
+const AFTER_HELP: &str = "\
+Examples:
+  seed -s scenarios/tasktracker.toml --users 50 \\
+    | hammer -s scenarios/tasktracker.toml --vus 50 --duration 1m | aggregate
+  hammer -s scenarios/tasktracker.toml --users users.ndjson --stages 30s:50,1m:50,10s:0
+  hammer -s scenarios/tasktracker.toml --users users.ndjson --rate 200 --duration 30s
+  hammer --url http://127.0.0.1:8080/health --vus 50 --duration 10s > events.ndjson
+
+stdout carries one Event (NDJSON) per request; stderr a live line when it is
+a terminal and a closing summary. Exit codes: 0 done (also on SIGINT and when
+stdout closes), 2 bad usage or input, 3 target unreachable at start.";
+
+/// Drive an HTTP load from seeded users and write one Event per request.
+#[derive(Debug, Parser)]
+#[command(name = "hammer", version, about, after_help = AFTER_HELP)]
+pub struct Args {
+    /// Scenario file whose [hammer] section gives the request mix.
+    #[arg(
+        short = 's',
+        long,
+        value_name = "FILE",
+        required_unless_present = "url"
+    )]
+    pub scenario: Option<PathBuf>,
+
+    /// Base URL of the target; overrides the scenario's base_url.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+
+    /// User records (NDJSON, as seed writes them); stdin when the scenario needs users.
+    #[arg(long, value_name = "FILE")]
+    pub users: Option<String>,
+
+    /// Ad-hoc mode: hit this one URL, no scenario (events are named `METHOD /path`).
+    #[arg(long, value_name = "URL", conflicts_with_all = ["scenario", "target"])]
+    pub url: Option<String>,
+
+    /// Ad-hoc mode: the request method.
+    #[arg(
+        short = 'X',
+        long,
+        value_name = "METHOD",
+        default_value = "GET",
+        requires = "url"
+    )]
+    pub method: String,
+
+    /// Ad-hoc mode: a request header, `Name: value` (repeatable).
+    #[arg(
+        short = 'H',
+        long = "header",
+        value_name = "NAME: VALUE",
+        requires = "url"
+    )]
+    pub headers: Vec<String>,
+
+    /// Ad-hoc mode: the request body.
+    #[arg(
+        long,
+        value_name = "TEXT",
+        requires = "url",
+        conflicts_with = "body_file"
+    )]
+    pub body: Option<String>,
+
+    /// Ad-hoc mode: read the request body from a file.
+    #[arg(long, value_name = "FILE", requires = "url")]
+    pub body_file: Option<PathBuf>,
+
+    /// How long to run (default 30s, or until --requests/--iterations are done).
+    #[arg(short = 'd', long, value_name = "DURATION")]
+    pub duration: Option<String>,
+
+    /// Closed model: this many virtual users, each with its own connection (default 1).
+    #[arg(long, value_name = "N", conflicts_with_all = ["stages", "spawn_users"])]
+    pub vus: Option<u64>,
+
+    /// Closed model: ramp the VU count linearly between targets, k6-style.
+    #[arg(long, value_name = "DURATION:VUS,...", conflicts_with_all = ["duration", "spawn_users"])]
+    pub stages: Option<String>,
+
+    /// Closed model, Locust-style: start this many users at --spawn-rate, then hold them.
+    #[arg(long, value_name = "N", requires = "spawn_rate")]
+    pub spawn_users: Option<u64>,
+
+    /// Locust-style: users started per second.
+    #[arg(long, value_name = "USERS/s", requires = "spawn_users")]
+    pub spawn_rate: Option<f64>,
+
+    /// Open model: this many arrivals per second, whatever the target's speed.
+    #[arg(long, value_name = "N/s", conflicts_with_all = ["vus", "stages", "spawn_users", "rate_stages"])]
+    pub rate: Option<f64>,
+
+    /// Open model: ramp the arrival rate linearly between targets (from 0).
+    #[arg(long, value_name = "DURATION:N/s,...", conflicts_with_all = ["vus", "stages", "spawn_users", "duration"])]
+    pub rate_stages: Option<String>,
+
+    /// Open model: at most this many requests in flight; arrivals beyond are counted as dropped.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub max_vus: u64,
+
+    /// Requests per VU, then it stops.
+    #[arg(long, value_name = "N")]
+    pub iterations: Option<u64>,
+
+    /// Requests in all, then the run stops (with no think time: a burst).
+    #[arg(short = 'n', long, value_name = "N")]
+    pub requests: Option<u64>,
+
+    /// Think time between a VU's requests: `1s..3s` (uniform), `2s`, or `0s`.
+    #[arg(long, value_name = "MIN..MAX")]
+    pub think: Option<String>,
+
+    /// Per-request timeout, connecting included (default 10s or the scenario's).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+
+    /// Timeout for making a connection.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    pub connect_timeout: String,
+
+    /// Longest response body read; longer ones are `body` errors.
+    #[arg(long, value_name = "BYTES", default_value = "10M")]
+    pub max_body: String,
+
+    /// A new connection for every request.
+    #[arg(long)]
+    pub no_keepalive: bool,
+
+    /// Speak HTTP/2 (prior knowledge over http://, ALPN over https://).
+    #[arg(long)]
+    pub http2: bool,
+
+    /// Do not verify TLS certificates.
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// Worker threads, each with its own runtime (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// On SIGINT/SIGTERM or at the end, wait this long for requests in flight.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    pub grace: String,
+
+    /// Write events to FILE instead of stdout.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Show the live line even when stderr is not a terminal.
+    #[arg(long, conflicts_with = "quiet")]
+    pub progress: bool,
+
+    /// No live line and no summary on stderr.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+
+    /// Seed for the random choices (request mix, think times, template values).
+    #[arg(long, value_name = "N")]
+    pub random_seed: Option<u64>,
+}
+
+/// Where User records come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UsersFrom {
+    /// Nothing needs a user: one anonymous user.
+    Nobody,
+    Stdin,
+    File(String),
+}
+
+#[derive(Debug)]
+pub enum Workload {
+    Closed {
+        stages: Stages,
+        iterations: Option<u64>,
+        requests: Option<u64>,
+    },
+    Open {
+        pacer: Pacer,
+        end: Duration,
+        max_vus: u64,
+        requests: Option<u64>,
+    },
+}
+
+impl Workload {
+    /// When arrivals or VUs stop by schedule.
+    pub fn end(&self) -> Duration {
+        match self {
+            Workload::Closed { stages, .. } => stages.end(),
+            Workload::Open { end, .. } => *end,
+        }
+    }
+
+    /// The most VUs the run can have.
+    pub fn peak_vus(&self) -> u64 {
+        match self {
+            Workload::Closed { stages, .. } => stages.peak().ceil() as u64,
+            Workload::Open { max_vus, .. } => *max_vus,
+        }
+    }
+}
+
+/// Everything a run needs, resolved.
+#[derive(Debug)]
+pub struct Config {
+    pub target: Arc<Target>,
+    pub requests: Vec<Request>,
+    pub refresh: Option<Request>,
+    pub login: Option<Request>,
+    pub refresh_before: Duration,
+    pub users: UsersFrom,
+    pub workload: Workload,
+    pub think: Think,
+    pub client: ClientOptions,
+    pub threads: usize,
+    pub grace: Duration,
+    pub output: Option<PathBuf>,
+    pub live: bool,
+    pub terminal: bool,
+    pub quiet: bool,
+    pub random_seed: u64,
+}
+
+fn duration(flag: &str, text: &str) -> anyhow::Result<Duration> {
+    parse_duration(text).map_err(|e| bad_input(format!("{flag}: {e}")))
+}
+
+/// `10M`, `64k`, `1G` or plain bytes (powers of 1024).
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (digits, scale) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        None => (t, 1),
+        Some((at, _)) => {
+            let scale = match t[at..]
+                .to_ascii_lowercase()
+                .trim_end_matches("ib")
+                .trim_end_matches('b')
+            {
+                "" => 1,
+                "k" => 1 << 10,
+                "m" => 1 << 20,
+                "g" => 1 << 30,
+                unit => return Err(format!("`{text}`: unknown unit `{unit}`; use k, M or G")),
+            };
+            (&t[..at], scale)
+        }
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size; write e.g. 10M"))?;
+    n.checked_mul(scale)
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+fn escape_braces(text: &str) -> String {
+    text.replace('{', "{{").replace('}', "}}")
+}
+
+/// The one request of ad-hoc mode.
+fn adhoc_request(args: &Args, url: &str) -> anyhow::Result<(String, Request)> {
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|e| bad_input(format!("--url `{url}`: {e}")))?;
+    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+        return Err(bad_input(format!(
+            "--url `{url}` needs http:// or https:// and a host"
+        )));
+    };
+    let base = format!("{scheme}://{authority}");
+    let path = if uri.path().is_empty() {
+        "/"
+    } else {
+        uri.path()
+    };
+    let path_and_query = uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let method = args.method.to_ascii_uppercase();
+    http::Method::from_bytes(method.as_bytes())
+        .map_err(|_| bad_input(format!("--method `{}` is not an HTTP method", args.method)))?;
+    let template =
+        |text: &str| Template::parse(&escape_braces(text)).expect("escaped text is a literal");
+    let mut headers = Vec::new();
+    for h in &args.headers {
+        let (name, value) = h
+            .split_once(':')
+            .ok_or_else(|| bad_input(format!("--header `{h}` should read `Name: value`")))?;
+        let name = name.trim();
+        http::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| bad_input(format!("--header `{h}`: `{name}` is not a header name")))?;
+        headers.push((name.to_string(), template(value.trim())));
+    }
+    let body = match (&args.body, &args.body_file) {
+        (Some(text), _) => Body::Raw(template(text)),
+        (None, Some(file)) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| bad_input(format!("--body-file {}: {e}", file.display())))?;
+            Body::Raw(template(&text))
+        }
+        (None, None) => Body::None,
+    };
+    let request = Request {
+        name: format!("{method} {path}"),
+        method,
+        path: template(path_and_query),
+        query: Vec::new(),
+        headers,
+        body,
+        expect: Vec::new(),
+        exists: Vec::new(),
+        capture: Vec::new(),
+        append: Vec::new(),
+        remove: Vec::new(),
+        checks: Vec::new(),
+        max_latency: None,
+        weight: 1,
+        repeat: 1,
+        auth: false,
+        line: 0,
+    };
+    Ok((base, request))
+}
+
+/// Whether any request needs something only a seeded user has.
+fn needs_users(requests: &[Request], has_auth: bool) -> bool {
+    has_auth
+        || requests.iter().any(|r| {
+            !r.needed_vars().is_empty()
+                || std::iter::once(&r.path)
+                    .chain(r.query.iter().chain(r.headers.iter()).map(|(_, t)| t))
+                    .any(Template::uses_token)
+        })
+}
+
+impl Config {
+    pub fn resolve(args: Args) -> anyhow::Result<Config> {
+        let (base, requests, hammer, scenario) = if let Some(url) = &args.url {
+            let (base, request) = adhoc_request(&args, url)?;
+            (base, vec![request], Default::default(), None)
+        } else {
+            let file = args.scenario.as_ref().expect("clap requires -s or --url");
+            let scenario = Scenario::load(file).map_err(|e| bad_input(e.to_string()))?;
+            let hammer: records::scenario::Hammer = scenario
+                .hammer
+                .clone()
+                .ok_or_else(|| bad_input(format!("{}: no [hammer] section", scenario.file)))?;
+            if hammer.requests.is_empty() {
+                return Err(bad_input(format!(
+                    "{}: [hammer] has no requests; add [[hammer.requests]]",
+                    scenario.file
+                )));
+            }
+            let base = scenario.target(args.target.as_deref()).map_err(bad_input)?;
+            (base, hammer.requests.clone(), hammer, Some(scenario))
+        };
+        let target = Target::parse(&base).map_err(bad_input)?;
+        let login = hammer.auth.login.clone().or_else(|| {
+            hammer.auth.refresh.as_ref().and(
+                scenario
+                    .as_ref()
+                    .and_then(|s| s.seed.as_ref()?.login.clone()),
+            )
+        });
+        let refresh = hammer.auth.refresh.clone();
+        let has_auth = refresh.is_some() || hammer.auth.login.is_some();
+        let users = match &args.users {
+            Some(file) => UsersFrom::File(file.clone()),
+            None if args.url.is_none() && needs_users(&requests, has_auth) => UsersFrom::Stdin,
+            None => UsersFrom::Nobody,
+        };
+
+        // Workload: flags first, then the scenario's values.
+        let flag_duration = args
+            .duration
+            .as_deref()
+            .map(|d| duration("--duration", d))
+            .transpose()?;
+        let limited = args.requests.is_some() || args.iterations.is_some();
+        let run_for = flag_duration.or(hammer.duration).unwrap_or(if limited {
+            FOREVER
+        } else {
+            Duration::from_secs(30)
+        });
+        let closed_flags =
+            args.vus.is_some() || args.stages.is_some() || args.spawn_users.is_some();
+        let open = args.rate.is_some()
+            || args.rate_stages.is_some()
+            || (!closed_flags && (hammer.rate.is_some() || hammer.rate_stages.is_some()));
+        let workload = if open {
+            let (rate, end) = match (args.rate, &args.rate_stages) {
+                (Some(rate), _) => (Stages::constant(rate, run_for), run_for),
+                (None, Some(text)) => {
+                    let s = Stages::parse(text, 0.0)
+                        .map_err(|e| bad_input(format!("--rate-stages: {e}")))?;
+                    let end = s.end();
+                    (s, end)
+                }
+                (None, None) => match (hammer.rate, &hammer.rate_stages) {
+                    (Some(rate), _) => (Stages::constant(rate, run_for), run_for),
+                    (None, Some(text)) => {
+                        let s = Stages::parse(text, 0.0)
+                            .map_err(|e| bad_input(format!("hammer.rate_stages: {e}")))?;
+                        let end = s.end();
+                        (s, end)
+                    }
+                    (None, None) => unreachable!("open model has a rate"),
+                },
+            };
+            if !(rate.peak() > 0.0 && rate.peak().is_finite()) {
+                return Err(bad_input(
+                    "--rate must be a positive number of requests per second",
+                ));
+            }
+            if args.max_vus == 0 {
+                return Err(bad_input("--max-vus must be at least 1"));
+            }
+            Workload::Open {
+                pacer: Pacer::new(rate),
+                end,
+                max_vus: args.max_vus,
+                requests: args.requests,
+            }
+        } else {
+            let stages = if let Some(text) = &args.stages {
+                Stages::parse(text, 0.0).map_err(|e| bad_input(format!("--stages: {e}")))?
+            } else if let (Some(users), Some(rate)) = (args.spawn_users, args.spawn_rate) {
+                if rate.is_nan() || rate <= 0.0 {
+                    return Err(bad_input("--spawn-rate must be positive"));
+                }
+                Stages::spawn(users as f64, rate, run_for)
+            } else if let Some(vus) = args.vus {
+                Stages::constant(vus as f64, run_for)
+            } else if let Some(text) = &hammer.stages {
+                Stages::parse(text, 0.0).map_err(|e| bad_input(format!("hammer.stages: {e}")))?
+            } else if let (Some(users), Some(rate)) = (hammer.users, hammer.spawn_rate) {
+                Stages::spawn(users as f64, rate, run_for)
+            } else {
+                Stages::constant(hammer.vus.unwrap_or(1) as f64, run_for)
+            };
+            if stages.peak() < 1.0 {
+                return Err(bad_input("the run needs at least one VU"));
+            }
+            Workload::Closed {
+                stages,
+                iterations: args.iterations,
+                requests: args.requests,
+            }
+        };
+
+        let think = match args.think.as_deref().or(hammer.think.as_deref()) {
+            None => Think::default(),
+            Some(text) => Think::parse(text).map_err(|e| bad_input(format!("--think: {e}")))?,
+        };
+        let timeout = match &args.timeout {
+            Some(t) => duration("--timeout", t)?,
+            None => hammer.timeout.unwrap_or(Duration::from_secs(10)),
+        };
+        let client = ClientOptions {
+            timeout,
+            connect_timeout: duration("--connect-timeout", &args.connect_timeout)?,
+            max_body: parse_bytes(&args.max_body)
+                .map_err(|e| bad_input(format!("--max-body: {e}")))?,
+            keepalive: !args.no_keepalive,
+            http2: args.http2,
+            insecure: args.insecure,
+        };
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = args
+            .threads
+            .unwrap_or(cores)
+            .clamp(1, workload.peak_vus().max(1) as usize);
+        let terminal = std::io::stderr().is_terminal();
+        Ok(Config {
+            target: Arc::new(target),
+            requests,
+            refresh,
+            login,
+            refresh_before: hammer
+                .auth
+                .refresh_before
+                .unwrap_or(Duration::from_secs(30)),
+            users,
+            workload,
+            think,
+            client,
+            threads,
+            grace: duration("--grace", &args.grace)?,
+            output: args.output,
+            live: !args.quiet && (args.progress || terminal),
+            terminal,
+            quiet: args.quiet,
+            random_seed: args.random_seed.unwrap_or_else(rand::random),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn resolve(line: &[&str]) -> anyhow::Result<Config> {
+        let mut argv = vec!["hammer"];
+        argv.extend_from_slice(line);
+        Config::resolve(Args::try_parse_from(argv)?)
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn adhoc_mode_names_events_by_method_and_path() {
+        let c = resolve(&[
+            "--url",
+            "http://127.0.0.1:9/a/b?x=1",
+            "-X",
+            "post",
+            "--body",
+            "{}",
+            "--vus",
+            "3",
+        ])
+        .unwrap();
+        assert_eq!(c.requests[0].name, "POST /a/b");
+        assert_eq!(c.target.authority, "127.0.0.1:9");
+        assert_eq!(c.users, UsersFrom::Nobody);
+        assert!(matches!(c.workload, Workload::Closed { .. }));
+        assert_eq!(c.workload.end(), Duration::from_secs(30));
+        assert_eq!(c.workload.peak_vus(), 3);
+    }
+
+    #[test]
+    fn workload_flags_resolve() {
+        let c = resolve(&[
+            "--url",
+            "http://127.0.0.1:9/",
+            "--rate",
+            "200",
+            "--duration",
+            "5s",
+        ])
+        .unwrap();
+        assert!(matches!(c.workload, Workload::Open { .. }));
+        assert_eq!(c.workload.end(), Duration::from_secs(5));
+        let c = resolve(&["--url", "http://127.0.0.1:9/", "--requests", "100"]).unwrap();
+        assert_eq!(c.workload.end(), FOREVER);
+        let c = resolve(&["--url", "http://127.0.0.1:9/", "--stages", "1s:10,1s:0"]).unwrap();
+        assert_eq!(c.workload.peak_vus(), 10);
+        assert!(resolve(&["--url", "http://127.0.0.1:9/", "--vus", "2", "--rate", "5"]).is_err());
+        assert!(resolve(&["--url", "http://127.0.0.1:9/", "--think", "slow"]).is_err());
+        assert!(resolve(&["--url", "http://127.0.0.1:9/", "--stages", "1s"]).is_err());
+    }
+
+    #[test]
+    fn scenarios_bring_their_mix_and_auth() {
+        let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/tasktracker.toml");
+        let c = resolve(&["-s", file, "--target", "http://127.0.0.1:9"]).unwrap();
+        assert_eq!(c.users, UsersFrom::Stdin);
+        assert!(c.refresh.is_some() && c.login.is_some());
+        assert_eq!(c.think, Think::parse("1s..3s").unwrap());
+        assert_eq!(c.requests.len(), 10);
+    }
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_bytes("10M").unwrap(), 10 << 20);
+        assert_eq!(parse_bytes("64k").unwrap(), 64 << 10);
+        assert_eq!(parse_bytes("100").unwrap(), 100);
+        assert_eq!(parse_bytes("1GiB").unwrap(), 1 << 30);
+        assert!(parse_bytes("ten").is_err());
+    }
+}

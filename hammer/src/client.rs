@@ -1,0 +1,669 @@
+//! The HTTP client: hyper 1's connection API used directly, one connection
+//! per VU. Doing without a pooled client gives exact control (a VU's
+//! connection is its own; `--no-keepalive` means a new one per request) and
+//! exact error kinds (refused → `connect`, closed mid-response → `reset`,
+//! over `--max-body` → `body`), and it is measurably faster: see the README.
+//!
+//! An HTTP/1 connection is driven inside the VU's own task, raced against
+//! the exchange, rather than spawned: no cross-task wake-up per request.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue, HOST, SET_COOKIE};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use records::units::format_duration;
+use records::ErrorKind;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+/// What went wrong with a request, as an event records it.
+pub type Failure = (ErrorKind, String);
+
+/// Client settings from the command line.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub max_body: u64,
+    pub keepalive: bool,
+    pub http2: bool,
+    pub insecure: bool,
+}
+
+/// Where requests go: `http(s)://host:port[/prefix]`.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub url: String,
+    pub https: bool,
+    pub host: String,
+    pub port: u16,
+    /// `host:port` as the Host header says it.
+    pub authority: String,
+    /// A path the target URL carries, prepended to every request path.
+    pub prefix: String,
+    pub addrs: Vec<SocketAddr>,
+}
+
+impl Target {
+    /// Parses and resolves a base URL (no path beyond a prefix, no query).
+    pub fn parse(url: &str) -> Result<Target, String> {
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+        let https = match uri.scheme_str() {
+            Some("http") => false,
+            Some("https") => true,
+            _ => return Err(format!("`{url}` must start with http:// or https://")),
+        };
+        let authority = uri
+            .authority()
+            .ok_or_else(|| format!("`{url}` has no host"))?
+            .clone();
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let prefix = uri.path().trim_end_matches('/').to_string();
+        use std::net::ToSocketAddrs;
+        let addrs: Vec<SocketAddr> = (host.as_str(), port)
+            .to_socket_addrs()
+            .map_err(|e| format!("`{url}`: cannot resolve `{host}`: {e}"))?
+            .collect();
+        if addrs.is_empty() {
+            return Err(format!("`{url}`: `{host}` resolves to no address"));
+        }
+        Ok(Target {
+            url: url.trim_end_matches('/').to_string(),
+            https,
+            host,
+            port,
+            authority: authority.as_str().to_string(),
+            prefix,
+            addrs,
+        })
+    }
+
+    /// Connects once, to fail early with a clear message when nobody listens.
+    pub fn preflight(&self, timeout: Duration) -> Result<(), String> {
+        let mut last = None;
+        for addr in &self.addrs {
+            match std::net::TcpStream::connect_timeout(addr, timeout) {
+                Ok(_) => return Ok(()),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(format!(
+            "cannot reach {}: {}",
+            self.url,
+            last.map(|e| e.to_string()).unwrap_or_default()
+        ))
+    }
+}
+
+/// A TCP or TLS stream.
+pub enum Stream {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Stream::Plain(s) => s.is_write_vectored(),
+            Stream::Tls(s) => s.is_write_vectored(),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+type Body = Full<Bytes>;
+type Driver = Pin<Box<http1::Connection<TokioIo<Stream>, Body>>>;
+
+/// One VU's connection.
+pub enum Conn {
+    H1 {
+        sender: http1::SendRequest<Body>,
+        /// `None` once the connection has ended.
+        driver: Option<Driver>,
+        last_used: Option<Instant>,
+    },
+    H2 {
+        sender: http2::SendRequest<Body>,
+    },
+}
+
+/// A response as far as hammer needs it.
+#[derive(Debug, Default)]
+pub struct Response {
+    pub status: u16,
+    /// The body, when the caller asked to keep it.
+    pub body: Vec<u8>,
+    pub bytes_in: u64,
+    pub set_cookies: Vec<String>,
+}
+
+/// Makes connections and sends requests on them.
+pub struct Client {
+    pub opts: ClientOptions,
+    pub target: Arc<Target>,
+    host: HeaderValue,
+    tls: Option<(
+        tokio_rustls::TlsConnector,
+        rustls::pki_types::ServerName<'static>,
+    )>,
+}
+
+enum Attempt {
+    /// The request never left: it may go again on a new connection.
+    Unsent(Box<http::Request<Body>>, hyper::Error),
+    Failed(Failure),
+}
+
+impl Client {
+    pub fn new(target: Arc<Target>, opts: ClientOptions) -> Result<Client, String> {
+        let host = HeaderValue::from_str(&target.authority)
+            .map_err(|e| format!("bad host `{}`: {e}", target.authority))?;
+        let tls = if target.https {
+            let name = rustls::pki_types::ServerName::try_from(target.host.clone())
+                .map_err(|e| format!("bad TLS server name `{}`: {e}", target.host))?;
+            Some((tls_connector(&opts)?, name))
+        } else {
+            None
+        };
+        Ok(Client {
+            opts,
+            target,
+            host,
+            tls,
+        })
+    }
+
+    /// Builds a request for `path_and_query` (relative to the target).
+    pub fn request(
+        &self,
+        method: &http::Method,
+        path_and_query: &str,
+        headers: &[(String, String)],
+        body: Vec<u8>,
+    ) -> Result<http::Request<Body>, Failure> {
+        let bad = |what: &str, e: &dyn std::fmt::Display| {
+            (ErrorKind::Request, format!("bad {what}: {e}"))
+        };
+        let uri: http::Uri = if self.opts.http2 {
+            let scheme = if self.target.https { "https" } else { "http" };
+            format!(
+                "{scheme}://{}{}{path_and_query}",
+                self.target.authority, self.target.prefix
+            )
+            .parse()
+        } else if self.target.prefix.is_empty() {
+            path_and_query.parse()
+        } else {
+            format!("{}{path_and_query}", self.target.prefix).parse()
+        }
+        .map_err(|e| bad("path", &e))?;
+        let mut req = http::Request::new(Full::new(Bytes::from(body)));
+        *req.method_mut() = method.clone();
+        *req.uri_mut() = uri;
+        let map = req.headers_mut();
+        if !self.opts.http2 {
+            map.insert(HOST, self.host.clone());
+        }
+        for (name, value) in headers {
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| bad("header", &e))?;
+            let value = HeaderValue::from_str(value).map_err(|e| bad("header value", &e))?;
+            map.append(name, value);
+        }
+        if !self.opts.keepalive && !self.opts.http2 {
+            map.insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        Ok(req)
+    }
+
+    /// Opens a connection.
+    pub async fn connect(&self) -> Result<Conn, Failure> {
+        let limit = self.opts.connect_timeout;
+        let tcp =
+            match tokio::time::timeout(limit, TcpStream::connect(&self.target.addrs[..])).await {
+                Err(_) => {
+                    return Err((
+                        ErrorKind::Connect,
+                        format!("connect timed out after {}", format_duration(limit)),
+                    ))
+                }
+                Ok(Err(e)) => return Err((ErrorKind::Connect, e.to_string())),
+                Ok(Ok(tcp)) => tcp,
+            };
+        let _ = tcp.set_nodelay(true);
+        let (stream, h2) = match &self.tls {
+            None => (Stream::Plain(tcp), self.opts.http2),
+            Some((connector, name)) => {
+                let tls =
+                    match tokio::time::timeout(limit, connector.connect(name.clone(), tcp)).await {
+                        Err(_) => {
+                            return Err((
+                                ErrorKind::Tls,
+                                format!("TLS handshake timed out after {}", format_duration(limit)),
+                            ))
+                        }
+                        Ok(Err(e)) => return Err((ErrorKind::Tls, e.to_string())),
+                        Ok(Ok(tls)) => tls,
+                    };
+                let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+                (Stream::Tls(Box::new(tls)), h2)
+            }
+        };
+        let io = TokioIo::new(stream);
+        if h2 {
+            let (sender, conn) = http2::handshake(TokioExecutor::new(), io)
+                .await
+                .map_err(|e| classify(&e))?;
+            tokio::spawn(conn);
+            Ok(Conn::H2 { sender })
+        } else {
+            let (sender, conn) = http1::handshake(io).await.map_err(|e| classify(&e))?;
+            Ok(Conn::H1 {
+                sender,
+                driver: Some(Box::pin(conn)),
+                last_used: None,
+            })
+        }
+    }
+
+    /// Sends `req` on the VU's connection (making one when it has none or it
+    /// ended), reads the response and its body within the request timeout.
+    pub async fn send(
+        &self,
+        slot: &mut Option<Conn>,
+        req: http::Request<Body>,
+        keep_body: bool,
+    ) -> Result<Response, Failure> {
+        let limit = self.opts.timeout;
+        let result = match tokio::time::timeout(limit, self.exchange(slot, req, keep_body)).await {
+            Ok(result) => result,
+            Err(_) => Err((
+                ErrorKind::Timeout,
+                format!("no response within {}", format_duration(limit)),
+            )),
+        };
+        let keep = result.is_ok()
+            && self.opts.keepalive
+            && match slot {
+                Some(Conn::H1 { driver, .. }) => driver.is_some(),
+                Some(Conn::H2 { sender }) => !sender.is_closed(),
+                None => false,
+            };
+        if !keep {
+            *slot = None;
+        }
+        result
+    }
+
+    async fn exchange(
+        &self,
+        slot: &mut Option<Conn>,
+        mut req: http::Request<Body>,
+        keep_body: bool,
+    ) -> Result<Response, Failure> {
+        for _ in 0..2 {
+            if slot.is_none() {
+                *slot = Some(self.connect().await?);
+            }
+            let attempt = match slot.as_mut().expect("connected above") {
+                Conn::H1 {
+                    sender,
+                    driver,
+                    last_used,
+                } => {
+                    let reused = last_used.is_some();
+                    if driver.is_none() || idle_and_ended(driver, *last_used) {
+                        *slot = None;
+                        continue;
+                    }
+                    let attempt =
+                        drive(driver, send_on(sender, req, keep_body, self.opts.max_body)).await;
+                    *last_used = Some(Instant::now());
+                    match attempt {
+                        Err(Attempt::Unsent(r, _)) if reused => {
+                            req = *r;
+                            *slot = None;
+                            continue;
+                        }
+                        other => other,
+                    }
+                }
+                Conn::H2 { sender } => {
+                    if sender.ready().await.is_err() {
+                        *slot = None;
+                        continue;
+                    }
+                    match sender.send_request(req).await {
+                        Ok(resp) => read(resp, keep_body, self.opts.max_body).await,
+                        Err(e) => Err(classify(&e)),
+                    }
+                    .map_err(Attempt::Failed)
+                }
+            };
+            return match attempt {
+                Ok(resp) => Ok(resp),
+                Err(Attempt::Failed(f)) => Err(f),
+                Err(Attempt::Unsent(_, e)) => Err(classify(&e)),
+            };
+        }
+        Err((
+            ErrorKind::Reset,
+            "the connection closed before the request could be sent".into(),
+        ))
+    }
+}
+
+/// Whether a connection idle for a while has been closed by the server: a
+/// poll of its driver notices, before a request is lost on it.
+fn idle_and_ended(driver: &mut Option<Driver>, last_used: Option<Instant>) -> bool {
+    let Some(last) = last_used else { return false };
+    if last.elapsed() < Duration::from_millis(500) {
+        return false;
+    }
+    let Some(d) = driver.as_mut() else {
+        return true;
+    };
+    let waker = std::task::Waker::noop();
+    let mut cx = Context::from_waker(waker);
+    if d.as_mut().poll(&mut cx).is_ready() {
+        *driver = None;
+        return true;
+    }
+    false
+}
+
+async fn send_on(
+    sender: &mut http1::SendRequest<Body>,
+    req: http::Request<Body>,
+    keep_body: bool,
+    max_body: u64,
+) -> Result<Response, Attempt> {
+    if let Err(e) = sender.ready().await {
+        return Err(Attempt::Unsent(Box::new(req), e));
+    }
+    match sender.try_send_request(req).await {
+        Ok(resp) => read(resp, keep_body, max_body)
+            .await
+            .map_err(Attempt::Failed),
+        Err(mut e) => match e.take_message() {
+            Some(req) => Err(Attempt::Unsent(Box::new(req), e.into_error())),
+            None => Err(Attempt::Failed(classify(&e.into_error()))),
+        },
+    }
+}
+
+/// Runs `exchange` while driving the connection it talks over.
+async fn drive<F>(driver: &mut Option<Driver>, exchange: F) -> Result<Response, Attempt>
+where
+    F: Future<Output = Result<Response, Attempt>>,
+{
+    let mut exchange = std::pin::pin!(exchange);
+    let ended = {
+        let Some(d) = driver.as_mut() else {
+            return exchange.await;
+        };
+        tokio::select! {
+            biased;
+            result = &mut exchange => return result,
+            ended = d.as_mut() => ended,
+        }
+    };
+    // The connection ended first; dropping it fails whatever still waits on
+    // it, so the exchange resolves now.
+    *driver = None;
+    let result = exchange.await;
+    match (result, ended) {
+        (Err(Attempt::Failed(_)), Err(e)) => Err(Attempt::Failed(classify(&e))),
+        (result, _) => result,
+    }
+}
+
+async fn read(resp: http::Response<Incoming>, keep: bool, max: u64) -> Result<Response, Failure> {
+    let status = resp.status().as_u16();
+    let set_cookies = resp
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_string))
+        .collect();
+    let mut body = resp.into_body();
+    let mut out = Response {
+        status,
+        set_cookies,
+        ..Response::default()
+    };
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            let (kind, detail) = classify(&e);
+            let kind = if kind == ErrorKind::Other {
+                ErrorKind::Body
+            } else {
+                kind
+            };
+            (kind, format!("reading the body: {detail}"))
+        })?;
+        if let Ok(data) = frame.into_data() {
+            out.bytes_in += data.len() as u64;
+            if out.bytes_in > max {
+                return Err((
+                    ErrorKind::Body,
+                    format!("status {status}: body longer than --max-body {max} bytes"),
+                ));
+            }
+            if keep {
+                out.body.extend_from_slice(&data);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The error kind and a short description of a hyper error.
+pub fn classify(e: &hyper::Error) -> Failure {
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(e);
+    let mut io_kind = None;
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<io::Error>() {
+            io_kind = Some(io.kind());
+        }
+        detail.push_str(": ");
+        detail.push_str(&s.to_string());
+        source = s.source();
+    }
+    let kind = match io_kind {
+        Some(
+            io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof
+            | io::ErrorKind::NotConnected,
+        ) => ErrorKind::Reset,
+        Some(io::ErrorKind::TimedOut) => ErrorKind::Timeout,
+        Some(io::ErrorKind::ConnectionRefused) => ErrorKind::Connect,
+        _ if e.is_incomplete_message()
+            || e.is_canceled()
+            || e.is_closed()
+            || e.is_body_write_aborted() =>
+        {
+            ErrorKind::Reset
+        }
+        _ if e.is_timeout() => ErrorKind::Timeout,
+        _ => ErrorKind::Other,
+    };
+    (kind, detail)
+}
+
+fn tls_connector(opts: &ClientOptions) -> Result<tokio_rustls::TlsConnector, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup: {e}"))?;
+    let mut config = if opts.insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
+            .with_no_client_auth()
+    } else {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    config.alpn_protocols = if opts.http2 {
+        vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+    } else {
+        vec![b"http/1.1".to_vec()]
+    };
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+}
+
+/// `--insecure`: accept any certificate (hammer says so on stderr).
+#[derive(Debug)]
+struct NoVerify(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for NoVerify {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &rustls::pki_types::CertificateDer<'_>,
+        _dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        _message: &[u8],
+        _cert: &rustls::pki_types::CertificateDer<'_>,
+        _dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_parse_with_ports_and_prefixes() {
+        let t = Target::parse("http://127.0.0.1:8080/api/").unwrap();
+        assert_eq!((t.port, t.prefix.as_str()), (8080, "/api"));
+        assert_eq!(t.authority, "127.0.0.1:8080");
+        assert!(!t.https);
+        let t = Target::parse("https://[::1]").unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("::1", 443));
+        assert!(Target::parse("ftp://x").is_err());
+        assert!(Target::parse("127.0.0.1:80").is_err());
+    }
+
+    #[tokio::test]
+    async fn refused_connections_are_connect_errors() {
+        // Bind then drop, so nothing listens on the port.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let target = Arc::new(Target::parse(&format!("http://127.0.0.1:{port}")).unwrap());
+        assert!(target.preflight(Duration::from_secs(1)).is_err());
+        let client = Client::new(
+            target,
+            ClientOptions {
+                timeout: Duration::from_secs(2),
+                connect_timeout: Duration::from_secs(1),
+                max_body: 1 << 20,
+                keepalive: true,
+                http2: false,
+                insecure: false,
+            },
+        )
+        .unwrap();
+        let req = client
+            .request(&http::Method::GET, "/", &[], Vec::new())
+            .unwrap();
+        let mut slot = None;
+        let err = client.send(&mut slot, req, false).await.unwrap_err();
+        assert_eq!(err.0, ErrorKind::Connect, "{err:?}");
+        assert!(slot.is_none());
+    }
+}

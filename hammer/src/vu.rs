@@ -1,0 +1,411 @@
+//! A virtual user: one seeded User with its own connection, cookie jar,
+//! random numbers and `{seq}` counter; and the closed-model loop that runs
+//! it (request, think, repeat, while its stage keeps it active).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use records::exchange::{self, Rendered};
+use records::scenario::Request;
+use records::template::{Context, RenderError};
+use records::{ErrorKind, User};
+use tokio::sync::watch;
+
+use crate::auth::AuthPlan;
+use crate::client::{Client, Conn};
+use crate::mix::{Mix, Prepared};
+use crate::progress::Stats;
+use crate::signals::{self, Control, Phase};
+use crate::sink::{self, EventParts};
+use crate::stages::Stages;
+
+/// Think time between a VU's requests: uniform in `min..=max`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Think {
+    pub min: Duration,
+    pub max: Duration,
+}
+
+impl Think {
+    /// `1s..3s`, `2s` or `0s`.
+    pub fn parse(text: &str) -> Result<Think, String> {
+        let parse = |s: &str| records::parse_duration(s);
+        let think = match text.split_once("..") {
+            Some((a, b)) => Think {
+                min: parse(a)?,
+                max: parse(b)?,
+            },
+            None => {
+                let d = parse(text)?;
+                Think { min: d, max: d }
+            }
+        };
+        if think.min > think.max {
+            return Err(format!("think time `{text}`: the range is empty"));
+        }
+        Ok(think)
+    }
+
+    pub fn sample<R: Rng>(&self, rng: &mut R) -> Duration {
+        if self.min == self.max {
+            self.min
+        } else {
+            Duration::from_nanos(
+                rng.gen_range(self.min.as_nanos() as u64..=self.max.as_nanos() as u64),
+            )
+        }
+    }
+}
+
+/// The run's start, for event timestamps and schedules.
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    pub start: Instant,
+    pub start_epoch_ns: u64,
+}
+
+impl Clock {
+    pub fn now() -> Clock {
+        Clock {
+            start: Instant::now(),
+            start_epoch_ns: records::units::now_ns(),
+        }
+    }
+
+    pub fn epoch_ns(&self, at: Instant) -> u64 {
+        self.start_epoch_ns + at.saturating_duration_since(self.start).as_nanos() as u64
+    }
+}
+
+/// What every VU of the run shares.
+pub struct Plan {
+    pub mix: Mix,
+    pub auth: AuthPlan,
+    pub think: Think,
+    pub client: Client,
+    pub stats: Arc<Stats>,
+    pub control: Arc<Control>,
+    pub clock: Clock,
+}
+
+/// One virtual user.
+pub struct Vu {
+    /// 1-based, as events show it.
+    pub id: u32,
+    pub user: User,
+    /// 1-based number of the user in the input, for `{n}`.
+    pub n: u64,
+    pub seq: u64,
+    pub rng: SmallRng,
+    pub conn: Option<Conn>,
+    pub phase: watch::Receiver<Phase>,
+    /// Lifetime of the last token captured, in seconds.
+    pub token_ttl: Option<i64>,
+    /// No proactive re-authentication before this (after one failed).
+    pub auth_backoff: Option<Instant>,
+}
+
+/// Unix seconds now.
+pub fn now_secs() -> i64 {
+    (records::units::now_ns() / 1_000_000_000) as i64
+}
+
+impl Vu {
+    pub fn new(id: u32, user: User, n: u64, seed: u64, control: &Control) -> Vu {
+        Vu {
+            id,
+            user,
+            n,
+            seq: 0,
+            rng: SmallRng::seed_from_u64(
+                seed ^ (u64::from(id)).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            ),
+            conn: None,
+            phase: control.subscribe(),
+            token_ttl: None,
+            auth_backoff: None,
+        }
+    }
+
+    pub fn render(&mut self, request: &Request) -> Result<Rendered, RenderError> {
+        let mut ctx = Context::new(&self.user, &mut self.rng);
+        ctx.n = self.n;
+        ctx.seq = self.seq;
+        let rendered = exchange::render(request, &mut ctx);
+        self.seq = ctx.seq;
+        rendered
+    }
+
+    /// One request of the mix (with the authentication it needs first):
+    /// `scheduled` is when an open-model arrival was due.
+    pub async fn iteration(&mut self, plan: &Plan, scheduled: Option<Instant>) {
+        if self.token_due(plan) {
+            self.reauth(plan).await;
+        }
+        let (index, rendered) = match self.render_from_mix(&plan.mix) {
+            Ok(picked) => picked,
+            Err((index, e)) => {
+                // Nothing in the mix can be made for this user now.
+                let p = &plan.mix.requests[index];
+                let m = Measured {
+                    sent: Instant::now(),
+                    status: 0,
+                    latency_ns: 0,
+                    lag_ns: 0,
+                    bytes_in: 0,
+                    bytes_out: 0,
+                };
+                self.record(plan, p, m, Some((ErrorKind::Request, e.to_string())));
+                return;
+            }
+        };
+        let p = &plan.mix.requests[index];
+        let (status, _) = self.exchange(plan, p, rendered, scheduled).await;
+        if status == 401
+            && p.request.auth
+            && plan.auth.can_reauth()
+            && plan.control.phase() < Phase::Abort
+            && self.reauth(plan).await
+        {
+            if let Ok(again) = self.render(&p.request) {
+                self.exchange(plan, p, again, None).await;
+            }
+        }
+    }
+
+    /// Picks a request that can be rendered now: a template needing an empty
+    /// list or a missing value sends the pick elsewhere in the mix, rather than
+    /// making a request that fails because of the generator.
+    fn render_from_mix(&mut self, mix: &Mix) -> Result<(usize, Rendered), (usize, RenderError)> {
+        let first = mix.pick(&mut self.rng);
+        let first_err = match self.render(&mix.requests[first].request) {
+            Ok(r) => return Ok((first, r)),
+            Err(e) => e,
+        };
+        let mut excluded = vec![false; mix.requests.len()];
+        excluded[first] = true;
+        while let Some(i) = mix.pick_except(&mut self.rng, &excluded) {
+            match self.render(&mix.requests[i].request) {
+                Ok(r) => return Ok((i, r)),
+                Err(_) => excluded[i] = true,
+            }
+        }
+        Err((first, first_err))
+    }
+
+    /// Sends one rendered request and writes its event. Returns the status
+    /// (0 without a response) and whether the request succeeded.
+    pub async fn exchange(
+        &mut self,
+        plan: &Plan,
+        p: &Prepared,
+        mut rendered: Rendered,
+        scheduled: Option<Instant>,
+    ) -> (u16, bool) {
+        let body = std::mem::take(&mut rendered.body);
+        let bytes_out = body.len() as u64;
+        let sent = Instant::now();
+        let lag = scheduled.map_or(0, |s| sent.saturating_duration_since(s).as_nanos() as u64);
+        let mut cancelled = false;
+        let outcome = match plan.client.request(
+            &p.method,
+            &rendered.path_and_query,
+            &rendered.headers,
+            body,
+        ) {
+            Err(f) => Err(f),
+            Ok(req) => {
+                tokio::select! {
+                    biased;
+                    r = plan.client.send(&mut self.conn, req, p.needs_body) => r,
+                    _ = signals::reached(&mut self.phase, Phase::Abort) => {
+                        cancelled = true;
+                        self.conn = None;
+                        Err((ErrorKind::Other, "cancelled: the run was aborted with the request in flight".to_string()))
+                    }
+                }
+            }
+        };
+        let latency = sent.elapsed();
+        let (status, bytes_in, error) = match outcome {
+            Err(failure) => (0, 0, Some(failure)),
+            Ok(resp) => {
+                for cookie in &resp.set_cookies {
+                    self.user.set_cookie(cookie);
+                }
+                let now = now_secs();
+                let verdict = exchange::judge(
+                    &p.request,
+                    &rendered,
+                    resp.status,
+                    &resp.body,
+                    latency,
+                    &mut self.user,
+                    now,
+                );
+                if verdict.ok()
+                    && p.request
+                        .capture
+                        .iter()
+                        .any(|(name, _)| name == "expires_in" || name == "expires_at")
+                {
+                    self.token_ttl = self.user.expires_at.map(|at| at - now);
+                }
+                (resp.status, resp.bytes_in, verdict.error)
+            }
+        };
+        if cancelled {
+            plan.stats.cancelled.fetch_add(1, Ordering::Relaxed);
+        }
+        let ok = error.is_none();
+        self.record(
+            plan,
+            p,
+            Measured {
+                sent,
+                status,
+                latency_ns: latency.as_nanos() as u64,
+                lag_ns: lag,
+                bytes_in,
+                bytes_out,
+            },
+            error,
+        );
+        (status, ok)
+    }
+
+    fn record(&self, plan: &Plan, p: &Prepared, m: Measured, error: Option<(ErrorKind, String)>) {
+        plan.stats.record(m.latency_ns, error.is_some());
+        let (kind, detail) = match &error {
+            None => (None, None),
+            Some((kind, detail)) => (Some(*kind), Some(detail.as_str())),
+        };
+        sink::emit(&EventParts {
+            ts: plan.clock.epoch_ns(m.sent),
+            name_json: &p.name_json,
+            method_json: &p.method_json,
+            status: m.status,
+            latency_ns: m.latency_ns,
+            lag_ns: m.lag_ns,
+            bytes_in: m.bytes_in,
+            bytes_out: m.bytes_out,
+            vu: self.id,
+            error: kind,
+            detail,
+        });
+    }
+
+    /// Sleeps for `d`, or less if the run stops meanwhile; false if it stopped.
+    pub async fn sleep(&mut self, d: Duration) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep(d) => true,
+            _ = signals::reached(&mut self.phase, Phase::Stopping) => false,
+        }
+    }
+}
+
+/// What was measured of one request.
+#[derive(Clone, Copy, Debug)]
+struct Measured {
+    sent: Instant,
+    status: u16,
+    latency_ns: u64,
+    lag_ns: u64,
+    bytes_in: u64,
+    bytes_out: u64,
+}
+
+/// The closed model's limits on a VU.
+#[derive(Debug)]
+pub struct Closed {
+    /// How many VUs should be active over time.
+    pub stages: Stages,
+    /// Requests per VU.
+    pub iterations: Option<u64>,
+    /// Requests in all (burst mode); counts the requests started.
+    pub requests: Option<u64>,
+    pub started: AtomicU64,
+}
+
+/// Runs VU number `index` (from 0) of a closed-model run: a request, think,
+/// and again, while the stages keep it active; it finishes the request it is
+/// in when its stage drops below it.
+pub async fn run_closed(mut vu: Vu, index: u64, plan: Arc<Plan>, closed: Arc<Closed>) {
+    let level = index as f64;
+    let end = closed.stages.end();
+    let mut active = false;
+    let mut done = 0u64;
+    loop {
+        if !plan.control.running() {
+            break;
+        }
+        let elapsed = plan.clock.start.elapsed();
+        if elapsed >= end {
+            break;
+        }
+        if closed.stages.value_at(elapsed) <= level {
+            if active {
+                active = false;
+                plan.stats.active_vus.fetch_sub(1, Ordering::Relaxed);
+                vu.conn = None;
+            }
+            match closed.stages.next_above(level, elapsed) {
+                None => break,
+                Some(at) => {
+                    let wait = at.saturating_sub(plan.clock.start.elapsed());
+                    if !vu.sleep(wait).await {
+                        break;
+                    }
+                    continue;
+                }
+            }
+        }
+        if !active {
+            active = true;
+            plan.stats.active_vus.fetch_add(1, Ordering::Relaxed);
+        }
+        if closed.iterations.is_some_and(|max| done >= max) {
+            break;
+        }
+        if closed
+            .requests
+            .is_some_and(|max| closed.started.fetch_add(1, Ordering::Relaxed) >= max)
+        {
+            break;
+        }
+        vu.iteration(&plan, None).await;
+        done += 1;
+        let think = plan.think.sample(&mut vu.rng);
+        if !think.is_zero() && !vu.sleep(think).await {
+            break;
+        }
+    }
+    if active {
+        plan.stats.active_vus.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn think_times_parse_and_stay_in_range() {
+        assert_eq!(Think::parse("0s").unwrap(), Think::default());
+        let t = Think::parse("1s..3s").unwrap();
+        let mut rng = SmallRng::seed_from_u64(1);
+        for _ in 0..1000 {
+            let d = t.sample(&mut rng);
+            assert!(d >= Duration::from_secs(1) && d <= Duration::from_secs(3));
+        }
+        assert_eq!(
+            Think::parse("2s").unwrap().sample(&mut rng),
+            Duration::from_secs(2)
+        );
+        assert!(Think::parse("3s..1s").is_err());
+        assert!(Think::parse("fast").is_err());
+    }
+}
