@@ -61,11 +61,23 @@ pub fn p(p: f64) -> String {
     }
 }
 
-/// `regression (limit +20%)` and friends.
+/// `p=0.034`, `p<1e-300`.
+pub fn p_is(value: f64) -> String {
+    let text = p(value);
+    if text.starts_with('<') {
+        format!("p{text}")
+    } else {
+        format!("p={text}")
+    }
+}
+
+/// `regression (limit +20%)` and friends. A metric without a limit is shown
+/// but never judged, so its verdict cell stays empty rather than claiming `~`.
 pub fn verdict(row: &Row) -> String {
     let v = row.verdict.as_str();
     match row.limit {
         Some(limit) => format!("{v} (limit {})", Limits::describe(row.metric, limit)),
+        None if row.verdict == crate::verdict::Verdict::Same => String::new(),
         None => v.to_string(),
     }
 }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use records::format_ns;
 
-use super::{change, columns, p, relative, value, verdict};
+use super::{change, columns, p, p_is, relative, value, verdict};
 use crate::sidebyside::{Line, SideBySide, LINES};
 use crate::verdict::{EndpointComparison, Report, Verdict};
 
@@ -60,21 +60,21 @@ fn endpoint(out: &mut String, e: &EndpointComparison, min_count: u64) {
         let mw = l.mann_whitney;
         let _ = writeln!(
             out,
-            "  latency: Mann-Whitney p={} (Holm {}), A={:.3}, Cliff's delta={:+.3}; Kolmogorov-Smirnov D={:.3}, p={}",
-            p(mw.p_value),
+            "  latency: Mann-Whitney {} (Holm {}), A={:.3}, Cliff's delta={:+.3}; Kolmogorov-Smirnov D={:.3}, {}",
+            p_is(mw.p_value),
             p(l.p_adjusted),
             mw.a(),
             mw.cliffs_delta(),
             l.ks.d,
-            p(l.ks.p_value)
+            p_is(l.ks.p_value)
         );
     }
     if let Some(t) = e.errors {
         let _ = writeln!(
             out,
-            "  errors: {} p={} (Holm {})",
+            "  errors: {} {} (Holm {})",
             t.test.method.name(),
-            p(t.test.p_value),
+            p_is(t.test.p_value),
             p(t.p_adjusted)
         );
     }
@@ -140,10 +140,10 @@ pub fn side_by_side(s: &SideBySide) -> String {
             if let Some((mw, adjusted)) = test {
                 let _ = writeln!(
                     out,
-                    "  {} vs {first}: latency {} (Mann-Whitney p={}, Holm-corrected; A={:.3})",
+                    "  {} vs {first}: latency {} (Mann-Whitney {}, Holm-corrected; A={:.3})",
                     s.labels[run],
                     if *adjusted < s.alpha { "differs" } else { "~" },
-                    p(*adjusted),
+                    p_is(*adjusted),
                     mw.a()
                 );
             }
