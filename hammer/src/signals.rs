@@ -85,7 +85,7 @@ pub async fn listen(control: Arc<Control>, grace: std::time::Duration, quiet: bo
     }
     if !quiet {
         eprintln!(
-            "\nhammer: stopping; waiting up to {} for requests in flight (Ctrl-C again to abort)",
+            "\nhammer: stopping; waiting up to {} for what is in flight (Ctrl-C again to abort)",
             records::units::format_duration(grace)
         );
     }

@@ -1,0 +1,117 @@
+//! Helpers for hammer's integration tests: run the real binaries against the
+//! real tasktracker on loopback, and read the events back strictly.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use records::testkit::cmd;
+use records::Event;
+use serde::Deserialize;
+
+pub const SCENARIO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/tasktracker.toml");
+
+/// The event as the wire format pins it: any renamed or extra field fails.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct WireEvent {
+    ts: u64,
+    name: String,
+    method: String,
+    status: u16,
+    latency_ns: u64,
+    lag_ns: u64,
+    bytes_in: u64,
+    bytes_out: u64,
+    vu: u32,
+    error: Option<String>,
+    detail: Option<String>,
+}
+
+/// Parses hammer's stdout: every line a complete event, ending in a newline.
+pub fn events(stdout: &[u8]) -> Vec<Event> {
+    if !stdout.is_empty() {
+        assert_eq!(stdout.last(), Some(&b'\n'), "output ends in half a line");
+    }
+    let text = std::str::from_utf8(stdout).expect("UTF-8 output");
+    text.lines()
+        .enumerate()
+        .map(|(i, line)| {
+            serde_json::from_str::<WireEvent>(line)
+                .unwrap_or_else(|e| panic!("line {}: {e}: {line}", i + 1));
+            let event: Event = serde_json::from_str(line).unwrap();
+            if let Some(kind) = &event.error {
+                assert!(
+                    records::ErrorKind::ALL.iter().any(|k| k.as_str() == kind),
+                    "unknown error kind {kind}"
+                );
+            }
+            event
+        })
+        .collect()
+}
+
+/// Seeds `n` users on the server and returns the file holding them.
+pub fn seed_users(url: &str, n: u32) -> tempfile::NamedTempFile {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let out = cmd("seed")
+        .args(["-s", SCENARIO, "--target", url, "--users", &n.to_string()])
+        .stdout(Stdio::from(file.reopen().unwrap()))
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run seed");
+    assert!(
+        out.status.success(),
+        "seed failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    file
+}
+
+/// Runs hammer to the end with `args`.
+pub fn hammer(args: &[&str]) -> Output {
+    let out = Command::new(records::testkit::bin("hammer"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run hammer");
+    out
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The number of requests hammer's closing summary line reports.
+pub fn summary_requests(stderr: &str) -> u64 {
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("hammer: ") && l.contains(" req/s), "))
+        .unwrap_or_else(|| panic!("no summary line in: {stderr}"));
+    line["hammer: ".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// The percentile `q` (0–1) of `values`.
+pub fn percentile(values: &mut [u64], q: f64) -> u64 {
+    values.sort_unstable();
+    let i = ((values.len() as f64 * q).ceil() as usize).clamp(1, values.len()) - 1;
+    values[i]
+}
+
+pub fn names(events: &[Event]) -> BTreeSet<String> {
+    events.iter().map(|e| e.name.clone()).collect()
+}
+
+pub fn path(file: &tempfile::NamedTempFile) -> PathBuf {
+    file.path().to_path_buf()
+}
