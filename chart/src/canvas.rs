@@ -32,12 +32,16 @@ pub fn bold_style(size: f64) -> TextStyle<'static> {
     (FONT, size, FontStyle::Bold).into_font().color(&style::TEXT)
 }
 
+/// `title` shortened with `…` to fit `width` pixels at the title size.
+pub fn fit_title(title: &str, width: u32, fonts: &Fonts) -> String {
+    style::truncate(title, (f64::from(width) / (fonts.title * 0.62)) as usize)
+}
+
 /// Draws a bold title across the top of `area`; returns the area below it.
 pub fn titled<'a>(area: &Area<'a>, title: &str, fonts: &Fonts) -> anyhow::Result<Area<'a>> {
     let (w, _) = area.dim_in_pixel();
-    let max_chars = (f64::from(w) / (fonts.title * 0.62)) as usize;
     let top = fonts.px(8.0);
-    area.margin(top, 0, 0, 0).titled(&style::truncate(title, max_chars), bold_style(fonts.title))
+    area.margin(top, 0, 0, 0).titled(&fit_title(title, w, fonts), bold_style(fonts.title))
         .map_err(|e| anyhow::anyhow!("drawing title: {e:?}"))
 }
 

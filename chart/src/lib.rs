@@ -82,7 +82,7 @@ impl Options {
     }
 }
 
-/// Parses `1280x720`; both sides between 320 and 8192 pixels.
+/// Parses `1280x720`; both sides between 200 and 8192 pixels.
 pub fn parse_size(text: &str) -> Result<(u32, u32), String> {
     let (w, h) = text
         .split_once(['x', 'X'])
@@ -92,8 +92,8 @@ pub fn parse_size(text: &str) -> Result<(u32, u32), String> {
             .trim()
             .parse()
             .map_err(|_| format!("`{text}`: `{s}` is not a number of pixels"))?;
-        if !(320..=8192).contains(&v) {
-            return Err(format!("`{text}`: each side must be 320 to 8192 pixels"));
+        if !(200..=8192).contains(&v) {
+            return Err(format!("`{text}`: each side must be 200 to 8192 pixels"));
         }
         Ok(v)
     };

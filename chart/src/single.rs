@@ -16,8 +16,9 @@ use crate::run::{Endpoint, Run};
 use crate::style::{self, Fonts};
 use crate::Options;
 
-/// Endpoints drawn one by one before the rest become "others".
-pub const MAX_SERIES: usize = 10;
+/// Endpoints drawn one by one before the rest become "others": with
+/// "others" that is ten lines, one per palette colour.
+pub const MAX_SERIES: usize = 9;
 
 /// Series with at most this many points also get a marker per point, so one
 /// or two intervals still show up.
@@ -65,7 +66,7 @@ fn latency_panel(
     let ys = lines.iter().flat_map(|(_, _, p)| p.iter().map(|&(_, y)| y));
     let mut builder = ChartBuilder::on(area);
     builder
-        .caption(title, canvas::bold_style(fonts.title))
+        .caption(canvas::fit_title(title, opts.width, fonts), canvas::bold_style(fonts.title))
         .margin(fonts.px(12.0))
         .x_label_area_size(fonts.px(52.0))
         .y_label_area_size(fonts.px(84.0));
@@ -224,7 +225,7 @@ pub fn throughput_over_time(run: &Run, path: &Path, opts: &Options) -> anyhow::R
     let x_range = 0.0..axis.x(run.duration_s());
     let err = |e| anyhow::anyhow!("drawing throughput: {e:?}");
     let mut chart = ChartBuilder::on(&root)
-        .caption(&title, canvas::bold_style(fonts.title))
+        .caption(canvas::fit_title(&title, opts.width, &fonts), canvas::bold_style(fonts.title))
         .margin(fonts.px(12.0))
         .x_label_area_size(fonts.px(52.0))
         .y_label_area_size(fonts.px(84.0))
@@ -370,7 +371,7 @@ pub fn percentile_chart(
     let ys = curves.iter().flat_map(|c| c.points.iter().map(|p| p.1));
     let mut builder = ChartBuilder::on(&root);
     builder
-        .caption(title, canvas::bold_style(fonts.title))
+        .caption(canvas::fit_title(title, opts.width, &fonts), canvas::bold_style(fonts.title))
         .margin(fonts.px(12.0))
         // The last tick label ("99.999%") is centred on the right edge.
         .margin_right(fonts.px(50.0))
