@@ -200,6 +200,9 @@ pub struct Response {
     pub body: Vec<u8>,
     pub bytes_in: u64,
     pub set_cookies: Vec<String>,
+    /// The status and headers came but the body failed (`body`, `reset`,
+    /// `timeout`): the event keeps the status and this error.
+    pub error: Option<Failure>,
 }
 
 /// Makes connections and sends requests on them.
@@ -346,7 +349,7 @@ impl Client {
                 format!("no response within {}", format_duration(limit)),
             )),
         };
-        let keep = result.is_ok()
+        let keep = result.as_ref().is_ok_and(|r| r.error.is_none())
             && self.opts.keepalive
             && match slot {
                 Some(Conn::H1 { driver, .. }) => driver.is_some(),
@@ -497,22 +500,27 @@ async fn read(resp: http::Response<Incoming>, keep: bool, max: u64) -> Result<Re
         ..Response::default()
     };
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| {
-            let (kind, detail) = classify(&e);
-            let kind = if kind == ErrorKind::Other {
-                ErrorKind::Body
-            } else {
-                kind
-            };
-            (kind, format!("reading the body: {detail}"))
-        })?;
+        let frame = match frame {
+            Ok(frame) => frame,
+            Err(e) => {
+                let (kind, detail) = classify(&e);
+                let kind = if kind == ErrorKind::Other {
+                    ErrorKind::Body
+                } else {
+                    kind
+                };
+                out.error = Some((kind, format!("reading the body: {detail}")));
+                return Ok(out);
+            }
+        };
         if let Ok(data) = frame.into_data() {
             out.bytes_in += data.len() as u64;
             if out.bytes_in > max {
-                return Err((
+                out.error = Some((
                     ErrorKind::Body,
-                    format!("status {status}: body longer than --max-body {max} bytes"),
+                    format!("body longer than --max-body {max} bytes"),
                 ));
+                return Ok(out);
             }
             if keep {
                 out.body.extend_from_slice(&data);

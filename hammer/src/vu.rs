@@ -232,6 +232,7 @@ impl Vu {
         let latency = sent.elapsed();
         let (status, bytes_in, error) = match outcome {
             Err(failure) => (0, 0, Some(failure)),
+            Ok(resp) if resp.error.is_some() => (resp.status, resp.bytes_in, resp.error),
             Ok(resp) => {
                 for cookie in &resp.set_cookies {
                     self.user.set_cookie(cookie);

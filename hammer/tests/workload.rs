@@ -217,3 +217,52 @@ fn burst_and_iterations_stop_on_count() {
         .iter()
         .all(|e| e.name == "POST /health" && e.bytes_out == 2));
 }
+
+#[test]
+fn client_options_body_limit_keepalive_and_live_line() {
+    let server = Server::start(&["--hash-cost", "4"]);
+    let url = format!("{}/health", server.url);
+    let out = hammer(&["--url", &url, "--requests", "20", "--max-body", "5"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let limited = events(&out.stdout);
+    assert!(
+        limited
+            .iter()
+            .all(|e| e.error.as_deref() == Some("body") && e.status == 200),
+        "{:?}",
+        limited.first()
+    );
+
+    // (tasktracker speaks HTTP/1.1 only, so --http2 is checked by hand against nginx.)
+    for flag in ["--no-keepalive"] {
+        let out = hammer(&["--url", &url, "--vus", "2", "--requests", "50", flag]);
+        assert!(out.status.success(), "{flag}: {}", stderr(&out));
+        let events = events(&out.stdout);
+        assert_eq!(events.len(), 50, "{flag}");
+        assert!(
+            events.iter().all(|e| e.error.is_none()),
+            "{flag}: {:?}",
+            events.iter().find(|e| e.error.is_some())
+        );
+    }
+
+    let out = hammer(&[
+        "--url",
+        &url,
+        "--vus",
+        "2",
+        "--think",
+        "10ms",
+        "--duration",
+        "2500ms",
+        "--progress",
+    ]);
+    let err = stderr(&out);
+    let live = err
+        .lines()
+        .filter(|l| l.contains(" VUs ") && l.contains(" req/s ") && l.contains("p99"))
+        .count();
+    assert!(live >= 2, "{err}");
+    let quiet = hammer(&["--url", &url, "--requests", "5", "--quiet"]);
+    assert!(quiet.stderr.is_empty(), "{}", stderr(&quiet));
+}
