@@ -648,3 +648,52 @@ fn expired_token_is_rejected_mono() {
 fn expired_token_is_rejected_micro() {
     expiry(&["--arch", "micro"]);
 }
+
+#[test]
+fn micro_services_are_separate_http_servers() {
+    let server = Server::start(&["--arch", "micro", "--hash-cost", "4"]);
+    let api = Api::new(&server.url);
+    let u = api.user("hops");
+    let task = api.create_task(&u.access, json!({"title": "via the gateway"}));
+    let logs = server.logs();
+    let service = |name: &str| -> String {
+        let needle = format!("{name} service up at ");
+        let line = logs
+            .iter()
+            .find(|l| l.contains(&needle))
+            .unwrap_or_else(|| panic!("no `{needle}` in {logs:?}"));
+        line.split(&needle).nth(1).unwrap().trim().to_string()
+    };
+    let (users, tasks, stats) = (service("user"), service("task"), service("stats"));
+    assert!(tasks.starts_with("http://127.0.0.1:") && tasks != server.url);
+    // The task service holds the data and answers HTTP itself, for the caller
+    // the gateway names in x-user-id.
+    let direct = Api::new(&tasks);
+    let r = direct.send(
+        direct
+            .req("GET", "/api/v1/tasks/")
+            .header("x-user-id", u.id.to_string()),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body, json!([task]));
+    let r = direct.send(direct.req("GET", "/api/v1/tasks/"));
+    assert_eq!(r.status, 401, "services trust only the gateway's header");
+    // The stats service has no tasks of its own: it asks the task service.
+    let s = Api::new(&stats);
+    let r = s.send(
+        s.req("GET", "/api/v1/stats/")
+            .header("x-user-id", u.id.to_string()),
+    );
+    assert_eq!(r.body["total"], 1, "{}", r.text);
+    // The user service knows the user; the task service serves no auth routes.
+    let r = Api::new(&users).send(
+        Api::new(&users)
+            .req("GET", "/api/v1/auth/me")
+            .header("x-user-id", u.id.to_string()),
+    );
+    assert_eq!(r.body["email"], u.email);
+    assert_eq!(
+        direct.call("GET", "/api/v1/auth/me", None, None).status,
+        404
+    );
+}
