@@ -9,6 +9,9 @@ use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 const SHARDS: usize = 64;
 
+/// Refresh-token count from which expired ones are swept (at each power of two).
+const PRUNE_AT: usize = 4096;
+
 type UserTasks = HashMap<i64, BTreeMap<i64, Task>>;
 
 pub struct Memory {
@@ -97,7 +100,13 @@ impl Memory {
     }
 
     pub fn save_refresh(&self, jti: &str, user_id: i64, expires_at: Micros) {
-        lock(&self.refresh).insert(
+        let mut refresh = lock(&self.refresh);
+        // Logins that never refresh would otherwise pile up for a whole run.
+        if refresh.len() >= PRUNE_AT && refresh.len().is_power_of_two() {
+            let now = Micros::now();
+            refresh.retain(|_, g| g.expires_at > now);
+        }
+        refresh.insert(
             jti.to_string(),
             Grant {
                 user_id,
