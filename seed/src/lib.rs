@@ -62,6 +62,11 @@ impl Plan {
             ))
         })?;
         let target = scenario.target(args.target.as_deref()).map_err(bad_input)?;
+        match reqwest::Url::parse(&target) {
+            Ok(url) if url.host_str().is_some_and(|h| !h.is_empty()) => {}
+            Ok(_) => return Err(bad_input(format!("target `{target}` has no host"))),
+            Err(e) => return Err(bad_input(format!("target `{target}` is not a URL: {e}"))),
+        }
         let users = args.users.unwrap_or(seed.users);
         let first = args.first.unwrap_or(seed.first);
         if first.checked_add(users).is_none() {

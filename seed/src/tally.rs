@@ -53,7 +53,7 @@ impl Tally {
             let bar = ProgressBar::with_draw_target(Some(expected), ProgressDrawTarget::stderr());
             bar.set_style(
                 ProgressStyle::with_template(
-                    "seed: [{bar:30}] {pos}/{len} users {per_sec} eta {eta} {msg}",
+                    "seed: [{bar:30}] {pos}/{len} users, eta {eta}, {msg}",
                 )
                 .expect("valid progress template")
                 .progress_chars("=> "),
@@ -87,9 +87,11 @@ impl Tally {
         }
         if let Some(bar) = &self.bar {
             bar.inc(1);
+            let mut message = format!("{} req/s", thousands(rate(sent, self.started.elapsed())));
             if self.counts.failed > 0 {
-                bar.set_message(format!("({} failed)", self.counts.failed));
+                message.push_str(&format!(", {} failed", self.counts.failed));
             }
+            bar.set_message(message);
         } else if self.verbosity == Verbosity::Progress
             && self.last_line.elapsed() >= Duration::from_secs(1)
         {

@@ -275,6 +275,12 @@ fn bad_scenario_files_exit_2_naming_file_and_line() {
 
     let out = seed(&["-s", dir.path().join("missing.toml").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
+
+    let scenario = tasktracker_scenario();
+    let out = seed(&["-s", scenario.to_str().unwrap(), "--target", "http://:80"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("target `http://:80`"), "{stderr}");
 }
 
 #[test]
