@@ -12,13 +12,15 @@ use crate::verdict::Settings;
 const AFTER_HELP: &str = "\
 Regression check (exit 1 when a metric is significantly AND practically worse):
   compare baseline.ndjson run.ndjson
-  compare baseline.ndjson run.ndjson --max-increase p99=10% --max-increase error_rate=0.5pp --format markdown
+  compare base.ndjson run.ndjson --max-increase p99=10% --max-increase error_rate=0.5pp
+  compare base.ndjson run.ndjson --format markdown > comment.md
 
 Side by side (two or more runs, each named with --label, or three or more files):
   compare --label mono mono.ndjson --label micro micro.ndjson --out-dir results/
 
 Summaries come from the pipeline:
-  seed -s scenarios/tasktracker.toml | hammer -s scenarios/tasktracker.toml | aggregate --format ndjson > run.ndjson
+  S=scenarios/tasktracker.toml
+  seed -s $S | hammer -s $S | aggregate --format ndjson > run.ndjson
 
 Exit status: 0 no regression, 1 regression found, 2 bad usage or input.";
 
