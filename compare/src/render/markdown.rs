@@ -14,11 +14,12 @@ pub fn report(r: &Report) -> String {
     let _ = writeln!(out, "### {mark} Performance: {}\n", super::tally(r));
     let _ = writeln!(
         out,
-        "`{}` → `{}`; significance α = {} (Mann–Whitney U for latency, Holm-corrected over {} endpoints); limits: {}.\n",
+        "`{}` → `{}`; significance α = {} (Mann–Whitney U for latency, Holm-corrected over {} endpoint{}); limits: {}.\n",
         esc(&r.baseline),
         esc(&r.current),
         r.settings.alpha,
         r.family,
+        if r.family == 1 { "" } else { "s" },
         super::limits(r)
     );
     let gated: Vec<(&str, &Row)> = r
