@@ -20,10 +20,11 @@ use clap::Parser;
     version,
     after_help = "\
 Examples:
-  pgwatch --url postgres://postgres@127.0.0.1:5432/test --count 1
+  pgwatch --url postgres://postgres@127.0.0.1:5432/test --count 1 --top 5 --redact
+  S=scenarios/tasktracker.toml
   pgwatch --duration 60s --warn-utilization 75% > pg.ndjson &
-  seed -s scenarios/tasktracker.toml | hammer -s scenarios/tasktracker.toml --duration 60s | aggregate > run.ndjson
-  chart run.ndjson --pg pg.ndjson -o charts/
+  seed -s $S | hammer -s $S --duration 60s | aggregate > run.ndjson
+  wait; chart run.ndjson --pg pg.ndjson -o charts/
 
 Exit status: 0 done (also on SIGINT/SIGTERM and a closed stdout), 2 bad usage,
 3 PostgreSQL could not be reached at start."
@@ -61,7 +62,7 @@ pub struct Args {
     #[arg(long)]
     pub redact: bool,
 
-    /// Warn on stderr when all client connections exceed this share of max_connections.
+    /// Warn on stderr when all client connections reach this share of max_connections.
     #[arg(long, value_name = "PERCENT", value_parser = parse_share)]
     pub warn_utilization: Option<f64>,
 }
