@@ -172,13 +172,14 @@ pub async fn seed_all<W: Write>(plan: &Plan, out: &mut Writer<W>) -> anyhow::Res
             if failed.unreachable {
                 // The target went away: stop rather than fail every remaining user slowly.
                 next.store(end, Ordering::Relaxed);
+                order.rest(out)?;
                 out.flush()?;
                 tally.finish(client.sent());
                 return Err(records::unreachable(format!(
-                    "lost {} after {} users: {}",
+                    "lost {} ({}) after {} users were made",
                     plan.target,
-                    tally.counts.total() - 1,
-                    failed
+                    failed.reason,
+                    tally.counts.created + tally.counts.existed
                 )));
             }
         }
@@ -233,6 +234,14 @@ impl Order {
         }
         Ok(())
     }
+
+    /// Writes the users still waiting for an earlier one that will never come.
+    fn rest<W: Write>(&mut self, out: &mut Writer<W>) -> std::io::Result<()> {
+        for user in std::mem::take(&mut self.waiting).into_values().flatten() {
+            out.write(&user)?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -269,5 +278,19 @@ mod tests {
         out.flush().unwrap();
         let text = String::from_utf8(out.get_mut().clone()).unwrap();
         assert_eq!(text, "{\"user\":\"a\"}\n{\"user\":\"c\"}\n");
+
+        order
+            .put(6, Ok((user("f"), Made::Created)), &mut out)
+            .unwrap();
+        order
+            .put(5, Ok((user("e"), Made::Created)), &mut out)
+            .unwrap();
+        order.rest(&mut out).unwrap();
+        out.flush().unwrap();
+        let text = String::from_utf8(out.get_mut().clone()).unwrap();
+        assert!(
+            text.ends_with("{\"user\":\"e\"}\n{\"user\":\"f\"}\n"),
+            "{text}"
+        );
     }
 }

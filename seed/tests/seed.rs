@@ -494,3 +494,57 @@ fn a_closed_stdout_is_a_quiet_end() {
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("error"), "{stderr}");
 }
+
+#[test]
+fn a_target_lost_mid_run_stops_seed_with_exit_3() {
+    let mut server = Server::start(&["--hash-cost", "4", "--delay", "50ms"]);
+    let url = server.url.clone();
+    let scenario = tasktracker_scenario();
+    // About 100 s of work at this delay, so the server dies mid-run.
+    let child = cmd("seed")
+        .args(["-s", scenario.to_str().unwrap(), "--target", &url])
+        .args(["--users", "200", "--concurrency", "2", "--retries", "1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let api = Api::new(&url);
+    let registered = (0..200).any(|_| {
+        // User 3 is made after the first user (made alone) is complete.
+        let login =
+            serde_json::json!({"email": "loadtest3@example.com", "password": "LoadTest-3-pass"});
+        let status = api.runtime.block_on(async {
+            api.http
+                .post(format!("{url}/api/v1/auth/login"))
+                .json(&login)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        });
+        if status != 200 {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        status == 200
+    });
+    assert!(registered, "seed never registered user 3");
+    server.kill();
+    let started = std::time::Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&format!("seed: error: lost {url} (")),
+        "{stderr}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "seed kept going for {:?}",
+        started.elapsed()
+    );
+    // What was made before is still written, and is complete.
+    for user in users_of(&out.stdout) {
+        assert_eq!(task_ids(&user).len(), 20, "{}", user.user);
+    }
+}
