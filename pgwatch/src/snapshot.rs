@@ -25,7 +25,10 @@ WITH clients AS (
                 ELSE false END AS blocked,
            CASE WHEN a.state IN ('active', 'fastpath function call')
                 THEN clock_timestamp() - a.query_start END AS query_age,
-           clock_timestamp() - a.xact_start AS xact_age
+           clock_timestamp() - a.xact_start AS xact_age,
+           -- an aborted transaction has no xact_start any more: how long it has sat there
+           CASE WHEN a.state LIKE 'idle in transaction%'
+                THEN clock_timestamp() - coalesce(a.xact_start, a.state_change) END AS idle_xact_age
       FROM pg_stat_activity a
      WHERE a.backend_type = 'client backend'
        AND a.pid <> pg_backend_pid()
@@ -33,13 +36,10 @@ WITH clients AS (
 ranked AS (
     SELECT c.*,
            -- a session idle in a transaction is ranked by how long the transaction has been open
-           coalesce(c.query_age,
-                    CASE WHEN c.state LIKE 'idle in transaction%' THEN c.xact_age END) AS top_age,
+           coalesce(c.query_age, c.idle_xact_age) AS top_age,
            row_number() OVER (
                PARTITION BY c.datname
-               ORDER BY coalesce(c.query_age,
-                                 CASE WHEN c.state LIKE 'idle in transaction%' THEN c.xact_age END)
-                        DESC NULLS LAST) AS rank
+               ORDER BY coalesce(c.query_age, c.idle_xact_age) DESC NULLS LAST) AS rank
       FROM clients c
 ),
 dbs AS (

@@ -151,8 +151,13 @@ async fn one_sample_counts_known_sessions_exactly() {
         .batch_execute("BEGIN; LOCK TABLE locked IN ACCESS EXCLUSIVE MODE")
         .await
         .unwrap();
-    let open_xact = connect(&db.url).await;
-    open_xact.batch_execute("BEGIN; SELECT 1").await.unwrap();
+    // Idle in a failed transaction: counted as idle in transaction too.
+    let aborted = connect(&db.url).await;
+    aborted.batch_execute("BEGIN").await.unwrap();
+    aborted
+        .batch_execute("SELECT 1 / 0")
+        .await
+        .expect_err("division by zero aborts the transaction");
     let sleeper = connect(&db.url).await;
     let sleeping = tokio::spawn(async move {
         let _ = sleeper.batch_execute("SELECT pg_sleep(30)").await;
@@ -199,6 +204,35 @@ async fn one_sample_counts_known_sessions_exactly() {
         "",
         "a superuser run says nothing on stderr"
     );
+    // The wire format: exactly these fields (DESIGN.md's PgSample plus utilization and top).
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut fields: Vec<&str> = line
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        [
+            "active",
+            "blocked",
+            "datname",
+            "idle",
+            "idle_in_transaction",
+            "kind",
+            "longest_query_ns",
+            "longest_xact_ns",
+            "max_connections",
+            "top",
+            "total",
+            "ts",
+            "utilization",
+            "waiting"
+        ]
+    );
+    assert_eq!(line["kind"], "pg");
     let got = samples(&out.stdout);
     assert_eq!(got.len(), 1, "one sample for the one database: {got:?}");
     let s = &got[0];
@@ -243,6 +277,13 @@ async fn one_sample_counts_known_sessions_exactly() {
         "SELECT count(*) FROM locked WHERE id = ?"
     );
     assert_eq!(blocked_query.wait_event.as_deref(), Some("Lock:relation"));
+    assert!(
+        s.top
+            .iter()
+            .any(|q| q.state == "idle in transaction (aborted)" && q.query == "SELECT ? / ?"),
+        "{:#?}",
+        s.top
+    );
 
     // A threshold below the current use warns once, in the agreed words.
     let out = run(&[
