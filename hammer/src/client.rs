@@ -1,30 +1,29 @@
-//! The HTTP client: hyper 1's connection API used directly, one connection
-//! per VU. Doing without a pooled client gives exact control (a VU's
-//! connection is its own; `--no-keepalive` means a new one per request) and
-//! exact error kinds (refused → `connect`, closed mid-response → `reset`,
-//! over `--max-body` → `body`), and it is measurably faster: see the README.
-//!
-//! An HTTP/1 connection is driven inside the VU's own task, raced against
-//! the exchange, rather than spawned: no cross-task wake-up per request.
+//! The HTTP client: one connection per VU, made here (TCP, TLS via rustls
+//! when the URL is https). HTTP/1.1 goes through hammer's own lean
+//! connection ([`crate::h1`]); HTTP/2 through hyper's connection API. No
+//! pooled client: a VU's connection is its own, `--no-keepalive` means a new
+//! one per request, and every failure gets an exact kind (refused →
+//! `connect`, closed mid-response → `reset`, over `--max-body` → `body`).
 
-use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, HOST, SET_COOKIE};
+use http::header::{HeaderName, HeaderValue, SET_COOKIE};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::client::conn::{http1, http2};
+use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use records::units::format_duration;
 use records::ErrorKind;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+
+use crate::h1::{check_headers, H1Conn, Outgoing, Trouble};
 
 /// What went wrong with a request, as an event records it.
 pub type Failure = (ErrorKind, String);
@@ -177,19 +176,11 @@ impl AsyncWrite for Stream {
 }
 
 type Body = Full<Bytes>;
-type Driver = Pin<Box<http1::Connection<TokioIo<Stream>, Body>>>;
 
 /// One VU's connection.
 pub enum Conn {
-    H1 {
-        sender: http1::SendRequest<Body>,
-        /// `None` once the connection has ended.
-        driver: Option<Driver>,
-        last_used: Option<Instant>,
-    },
-    H2 {
-        sender: http2::SendRequest<Body>,
-    },
+    H1(Box<H1Conn>),
+    H2 { sender: http2::SendRequest<Body> },
 }
 
 /// A response as far as hammer needs it.
@@ -200,8 +191,8 @@ pub struct Response {
     pub body: Vec<u8>,
     pub bytes_in: u64,
     pub set_cookies: Vec<String>,
-    /// The status and headers came but the body failed (`body`, `reset`,
-    /// `timeout`): the event keeps the status and this error.
+    /// The status and headers came but the body failed (`body`, `reset`):
+    /// the event keeps the status and this error.
     pub error: Option<Failure>,
 }
 
@@ -209,23 +200,14 @@ pub struct Response {
 pub struct Client {
     pub opts: ClientOptions,
     pub target: Arc<Target>,
-    host: HeaderValue,
     tls: Option<(
         tokio_rustls::TlsConnector,
         rustls::pki_types::ServerName<'static>,
     )>,
 }
 
-enum Attempt {
-    /// The request never left: it may go again on a new connection.
-    Unsent(Box<http::Request<Body>>, hyper::Error),
-    Failed(Failure),
-}
-
 impl Client {
     pub fn new(target: Arc<Target>, opts: ClientOptions) -> Result<Client, String> {
-        let host = HeaderValue::from_str(&target.authority)
-            .map_err(|e| format!("bad host `{}`: {e}", target.authority))?;
         let tls = if target.https {
             let name = rustls::pki_types::ServerName::try_from(target.host.clone())
                 .map_err(|e| format!("bad TLS server name `{}`: {e}", target.host))?;
@@ -233,54 +215,7 @@ impl Client {
         } else {
             None
         };
-        Ok(Client {
-            opts,
-            target,
-            host,
-            tls,
-        })
-    }
-
-    /// Builds a request for `path_and_query` (relative to the target).
-    pub fn request(
-        &self,
-        method: &http::Method,
-        path_and_query: &str,
-        headers: &[(String, String)],
-        body: Vec<u8>,
-    ) -> Result<http::Request<Body>, Failure> {
-        let bad = |what: &str, e: &dyn std::fmt::Display| {
-            (ErrorKind::Request, format!("bad {what}: {e}"))
-        };
-        let uri: http::Uri = if self.opts.http2 {
-            let scheme = if self.target.https { "https" } else { "http" };
-            format!(
-                "{scheme}://{}{}{path_and_query}",
-                self.target.authority, self.target.prefix
-            )
-            .parse()
-        } else if self.target.prefix.is_empty() {
-            path_and_query.parse()
-        } else {
-            format!("{}{path_and_query}", self.target.prefix).parse()
-        }
-        .map_err(|e| bad("path", &e))?;
-        let mut req = http::Request::new(Full::new(Bytes::from(body)));
-        *req.method_mut() = method.clone();
-        *req.uri_mut() = uri;
-        let map = req.headers_mut();
-        if !self.opts.http2 {
-            map.insert(HOST, self.host.clone());
-        }
-        for (name, value) in headers {
-            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| bad("header", &e))?;
-            let value = HeaderValue::from_str(value).map_err(|e| bad("header value", &e))?;
-            map.append(name, value);
-        }
-        if !self.opts.keepalive && !self.opts.http2 {
-            map.insert(http::header::CONNECTION, HeaderValue::from_static("close"));
-        }
-        Ok(req)
+        Ok(Client { opts, target, tls })
     }
 
     /// Opens a connection.
@@ -316,29 +251,23 @@ impl Client {
                 (Stream::Tls(Box::new(tls)), h2)
             }
         };
-        let io = TokioIo::new(stream);
         if h2 {
-            let (sender, conn) = http2::handshake(TokioExecutor::new(), io)
+            let (sender, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
                 .await
                 .map_err(|e| classify(&e))?;
             tokio::spawn(conn);
             Ok(Conn::H2 { sender })
         } else {
-            let (sender, conn) = http1::handshake(io).await.map_err(|e| classify(&e))?;
-            Ok(Conn::H1 {
-                sender,
-                driver: Some(Box::pin(conn)),
-                last_used: None,
-            })
+            Ok(Conn::H1(Box::new(H1Conn::new(stream))))
         }
     }
 
     /// Sends `req` on the VU's connection (making one when it has none or it
-    /// ended), reads the response and its body within the request timeout.
+    /// ended) and reads the response and its body, within the request timeout.
     pub async fn send(
         &self,
         slot: &mut Option<Conn>,
-        req: http::Request<Body>,
+        req: Outgoing<'_>,
         keep_body: bool,
     ) -> Result<Response, Failure> {
         let limit = self.opts.timeout;
@@ -352,7 +281,7 @@ impl Client {
         let keep = result.as_ref().is_ok_and(|r| r.error.is_none())
             && self.opts.keepalive
             && match slot {
-                Some(Conn::H1 { driver, .. }) => driver.is_some(),
+                Some(Conn::H1(conn)) => conn.open,
                 Some(Conn::H2 { sender }) => !sender.is_closed(),
                 None => false,
             };
@@ -365,34 +294,36 @@ impl Client {
     async fn exchange(
         &self,
         slot: &mut Option<Conn>,
-        mut req: http::Request<Body>,
+        req: Outgoing<'_>,
         keep_body: bool,
     ) -> Result<Response, Failure> {
+        check_headers(req.headers)?;
+        // A kept-alive connection the server closed meanwhile gets one more
+        // try on a new connection.
         for _ in 0..2 {
             if slot.is_none() {
-                *slot = Some(self.connect().await?);
+                *slot = Some(Box::pin(self.connect()).await?);
             }
-            let attempt = match slot.as_mut().expect("connected above") {
-                Conn::H1 {
-                    sender,
-                    driver,
-                    last_used,
-                } => {
-                    let reused = last_used.is_some();
-                    if driver.is_none() || idle_and_ended(driver, *last_used) {
-                        *slot = None;
-                        continue;
-                    }
-                    let attempt =
-                        drive(driver, send_on(sender, req, keep_body, self.opts.max_body)).await;
-                    *last_used = Some(Instant::now());
-                    match attempt {
-                        Err(Attempt::Unsent(r, _)) if reused => {
-                            req = *r;
+            match slot.as_mut().expect("connected above") {
+                Conn::H1(conn) => {
+                    let t = &self.target;
+                    match conn
+                        .round_trip(
+                            &req,
+                            &t.authority,
+                            &t.prefix,
+                            self.opts.keepalive,
+                            keep_body,
+                            self.opts.max_body,
+                        )
+                        .await
+                    {
+                        Ok(resp) => return Ok(resp),
+                        Err(Trouble::Stale(_)) => {
                             *slot = None;
                             continue;
                         }
-                        other => other,
+                        Err(Trouble::Failed(failure)) => return Err(failure),
                     }
                 }
                 Conn::H2 { sender } => {
@@ -400,88 +331,42 @@ impl Client {
                         *slot = None;
                         continue;
                     }
-                    match sender.send_request(req).await {
+                    let request = self.h2_request(&req)?;
+                    return match sender.send_request(request).await {
                         Ok(resp) => read(resp, keep_body, self.opts.max_body).await,
                         Err(e) => Err(classify(&e)),
-                    }
-                    .map_err(Attempt::Failed)
+                    };
                 }
-            };
-            return match attempt {
-                Ok(resp) => Ok(resp),
-                Err(Attempt::Failed(f)) => Err(f),
-                Err(Attempt::Unsent(_, e)) => Err(classify(&e)),
-            };
+            }
         }
         Err((
             ErrorKind::Reset,
             "the connection closed before the request could be sent".into(),
         ))
     }
-}
 
-/// Whether a connection idle for a while has been closed by the server: a
-/// poll of its driver notices, before a request is lost on it.
-fn idle_and_ended(driver: &mut Option<Driver>, last_used: Option<Instant>) -> bool {
-    let Some(last) = last_used else { return false };
-    if last.elapsed() < Duration::from_millis(500) {
-        return false;
-    }
-    let Some(d) = driver.as_mut() else {
-        return true;
-    };
-    let waker = std::task::Waker::noop();
-    let mut cx = Context::from_waker(waker);
-    if d.as_mut().poll(&mut cx).is_ready() {
-        *driver = None;
-        return true;
-    }
-    false
-}
-
-async fn send_on(
-    sender: &mut http1::SendRequest<Body>,
-    req: http::Request<Body>,
-    keep_body: bool,
-    max_body: u64,
-) -> Result<Response, Attempt> {
-    if let Err(e) = sender.ready().await {
-        return Err(Attempt::Unsent(Box::new(req), e));
-    }
-    match sender.try_send_request(req).await {
-        Ok(resp) => read(resp, keep_body, max_body)
-            .await
-            .map_err(Attempt::Failed),
-        Err(mut e) => match e.take_message() {
-            Some(req) => Err(Attempt::Unsent(Box::new(req), e.into_error())),
-            None => Err(Attempt::Failed(classify(&e.into_error()))),
-        },
-    }
-}
-
-/// Runs `exchange` while driving the connection it talks over.
-async fn drive<F>(driver: &mut Option<Driver>, exchange: F) -> Result<Response, Attempt>
-where
-    F: Future<Output = Result<Response, Attempt>>,
-{
-    let mut exchange = std::pin::pin!(exchange);
-    let ended = {
-        let Some(d) = driver.as_mut() else {
-            return exchange.await;
+    fn h2_request(&self, req: &Outgoing<'_>) -> Result<http::Request<Body>, Failure> {
+        let bad = |what: &str, e: &dyn std::fmt::Display| {
+            (ErrorKind::Request, format!("bad {what}: {e}"))
         };
-        tokio::select! {
-            biased;
-            result = &mut exchange => return result,
-            ended = d.as_mut() => ended,
+        let scheme = if self.target.https { "https" } else { "http" };
+        let uri: http::Uri = format!(
+            "{scheme}://{}{}{}",
+            self.target.authority, self.target.prefix, req.path_and_query
+        )
+        .parse()
+        .map_err(|e| bad("path", &e))?;
+        let method =
+            http::Method::from_bytes(req.method.as_bytes()).map_err(|e| bad("method", &e))?;
+        let mut request = http::Request::new(Full::new(Bytes::copy_from_slice(req.body)));
+        *request.method_mut() = method;
+        *request.uri_mut() = uri;
+        for (name, value) in req.headers {
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| bad("header", &e))?;
+            let value = HeaderValue::from_str(value).map_err(|e| bad("header value", &e))?;
+            request.headers_mut().append(name, value);
         }
-    };
-    // The connection ended first; dropping it fails whatever still waits on
-    // it, so the exchange resolves now.
-    *driver = None;
-    let result = exchange.await;
-    match (result, ended) {
-        (Err(Attempt::Failed(_)), Err(e)) => Err(Attempt::Failed(classify(&e))),
-        (result, _) => result,
+        Ok(request)
     }
 }
 
@@ -666,9 +551,12 @@ mod tests {
             },
         )
         .unwrap();
-        let req = client
-            .request(&http::Method::GET, "/", &[], Vec::new())
-            .unwrap();
+        let req = Outgoing {
+            method: "GET",
+            path_and_query: "/",
+            headers: &[],
+            body: b"",
+        };
         let mut slot = None;
         let err = client.send(&mut slot, req, false).await.unwrap_err();
         assert_eq!(err.0, ErrorKind::Connect, "{err:?}");

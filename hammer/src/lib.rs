@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod cli;
 pub mod client;
+pub mod h1;
 pub mod mix;
 pub mod open;
 pub mod pacer;

@@ -16,6 +16,7 @@ use tokio::sync::watch;
 
 use crate::auth::AuthPlan;
 use crate::client::{Client, Conn};
+use crate::h1::Outgoing;
 use crate::mix::{Mix, Prepared};
 use crate::progress::Stats;
 use crate::signals::{self, Control, Phase};
@@ -202,31 +203,29 @@ impl Vu {
         &mut self,
         plan: &Plan,
         p: &Prepared,
-        mut rendered: Rendered,
+        rendered: Rendered,
         scheduled: Option<Instant>,
     ) -> (u16, bool) {
-        let body = std::mem::take(&mut rendered.body);
-        let bytes_out = body.len() as u64;
+        let bytes_out = rendered.body.len() as u64;
         let sent = Instant::now();
         let lag = scheduled.map_or(0, |s| sent.saturating_duration_since(s).as_nanos() as u64);
         let mut cancelled = false;
-        let outcome = match plan.client.request(
-            &p.method,
-            &rendered.path_and_query,
-            &rendered.headers,
-            body,
-        ) {
-            Err(f) => Err(f),
-            Ok(req) => {
-                tokio::select! {
-                    biased;
-                    r = plan.client.send(&mut self.conn, req, p.needs_body) => r,
-                    _ = signals::reached(&mut self.phase, Phase::Abort) => {
-                        cancelled = true;
-                        self.conn = None;
-                        Err((ErrorKind::Other, "cancelled: the run was aborted with the request in flight".to_string()))
-                    }
-                }
+        let outgoing = Outgoing {
+            method: p.method.as_str(),
+            path_and_query: &rendered.path_and_query,
+            headers: &rendered.headers,
+            body: &rendered.body,
+        };
+        let outcome = tokio::select! {
+            biased;
+            r = plan.client.send(&mut self.conn, outgoing, p.needs_body) => r,
+            _ = signals::reached(&mut self.phase, Phase::Abort) => {
+                cancelled = true;
+                self.conn = None;
+                Err((
+                    ErrorKind::Other,
+                    "cancelled: the run was aborted with the request in flight".to_string(),
+                ))
             }
         };
         let latency = sent.elapsed();

@@ -1,0 +1,577 @@
+//! A lean HTTP/1.1 client connection: hammer's hot path.
+//!
+//! hyper's client measured at well under wrk's speed here (a dispatcher
+//! task, a channel and a request/response object per exchange); a load
+//! generator only needs to write a request it already rendered and read one
+//! response, so this writes the request bytes in one go and parses the
+//! response head with `httparse` straight from the VU's read buffer.
+//! Bodies: `Content-Length`, `chunked`, or until close. HTTP/2 still goes
+//! through hyper (see `client.rs`).
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use records::ErrorKind;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
+
+use crate::client::{Failure, Response, Stream};
+
+/// Read buffer to start with; it grows for larger heads and chunks.
+const INITIAL_BUF: usize = 4096;
+/// A response head larger than this is refused.
+const MAX_HEAD: usize = 64 * 1024;
+
+/// A request as rendered, ready to encode.
+#[derive(Clone, Copy, Debug)]
+pub struct Outgoing<'a> {
+    pub method: &'a str,
+    pub path_and_query: &'a str,
+    pub headers: &'a [(String, String)],
+    pub body: &'a [u8],
+}
+
+/// Why an exchange did not produce a response.
+pub enum Trouble {
+    /// A kept-alive connection turned out closed before anything came back:
+    /// the request may go again on a new connection.
+    Stale(Failure),
+    Failed(Failure),
+}
+
+/// One HTTP/1.1 connection with its buffers.
+pub struct H1Conn {
+    io: Stream,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    wbuf: Vec<u8>,
+    last_used: Option<Instant>,
+    /// False once the connection must not be used again.
+    pub open: bool,
+}
+
+enum BodyKind {
+    None,
+    Length(u64),
+    Chunked,
+    UntilClose,
+}
+
+fn io_failure(e: &io::Error, during: &str) -> Failure {
+    let kind = match e.kind() {
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe
+        | io::ErrorKind::UnexpectedEof
+        | io::ErrorKind::NotConnected => ErrorKind::Reset,
+        io::ErrorKind::TimedOut => ErrorKind::Timeout,
+        _ => ErrorKind::Other,
+    };
+    (kind, format!("{during}: {e}"))
+}
+
+fn closed(during: &str) -> Failure {
+    (
+        ErrorKind::Reset,
+        format!("connection closed by the server {during}"),
+    )
+}
+
+/// Appends the request's bytes to `out`.
+pub fn encode(out: &mut Vec<u8>, req: &Outgoing<'_>, host: &str, prefix: &str, keepalive: bool) {
+    out.extend_from_slice(req.method.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(prefix.as_bytes());
+    out.extend_from_slice(req.path_and_query.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\nHost: ");
+    out.extend_from_slice(host.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for (name, value) in req.headers {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if !req.body.is_empty() || matches!(req.method, "POST" | "PUT" | "PATCH") {
+        out.extend_from_slice(b"Content-Length: ");
+        out.extend_from_slice(itoa::Buffer::new().format(req.body.len()).as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if !keepalive {
+        out.extend_from_slice(b"Connection: close\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(req.body);
+}
+
+/// Whether a header name or value could break the request's framing.
+pub fn check_headers(headers: &[(String, String)]) -> Result<(), Failure> {
+    for (name, value) in headers {
+        let bad_name = name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && !b":()<>@,;\\\"/[]?={}".contains(&b));
+        if bad_name || value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+            return Err((
+                ErrorKind::Request,
+                format!("bad header `{name}`: names are tokens, values have no line breaks"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl H1Conn {
+    pub fn new(io: Stream) -> H1Conn {
+        H1Conn {
+            io,
+            buf: vec![0; INITIAL_BUF],
+            start: 0,
+            end: 0,
+            wbuf: Vec::with_capacity(512),
+            last_used: None,
+            open: true,
+        }
+    }
+
+    /// Reads more bytes into the buffer; 0 at end of stream.
+    async fn fill(&mut self) -> io::Result<usize> {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+        if self.end == self.buf.len() {
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            } else {
+                let len = self.buf.len() * 2;
+                self.buf.resize(len, 0);
+            }
+        }
+        let n = self.io.read(&mut self.buf[self.end..]).await?;
+        self.end += n;
+        Ok(n)
+    }
+
+    /// A connection idle for a while may have been closed by the server;
+    /// look before sending on it, without waiting.
+    fn closed_while_idle(&mut self) -> bool {
+        let Some(last) = self.last_used else {
+            return false;
+        };
+        if last.elapsed() < Duration::from_millis(500) {
+            return false;
+        }
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut probe = [0u8; 1];
+        let mut rb = ReadBuf::new(&mut probe);
+        // Pending: nothing to read, still open. Anything else (EOF, stray
+        // bytes, an error) makes the connection unusable.
+        !matches!(
+            Pin::new(&mut self.io).poll_read(&mut cx, &mut rb),
+            Poll::Pending
+        )
+    }
+
+    /// Sends the request and reads the whole response.
+    pub async fn round_trip(
+        &mut self,
+        req: &Outgoing<'_>,
+        host: &str,
+        prefix: &str,
+        keepalive: bool,
+        keep_body: bool,
+        max_body: u64,
+    ) -> Result<Response, Trouble> {
+        let reused = self.last_used.is_some();
+        if reused && self.closed_while_idle() {
+            self.open = false;
+            return Err(Trouble::Stale(closed("while idle")));
+        }
+        self.last_used = Some(Instant::now());
+        self.wbuf.clear();
+        encode(&mut self.wbuf, req, host, prefix, keepalive);
+        let written = match self.io.write_all(&self.wbuf).await {
+            Ok(()) => self.io.flush().await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = written {
+            self.open = false;
+            let failure = io_failure(&e, "sending the request");
+            return Err(if reused && failure.0 == ErrorKind::Reset {
+                Trouble::Stale(failure)
+            } else {
+                Trouble::Failed(failure)
+            });
+        }
+        let mut out = self
+            .read_head(reused, keepalive, req.method == "HEAD")
+            .await?;
+        let kind = std::mem::replace(&mut out.1, BodyKind::None);
+        let mut resp = out.0;
+        if let Err(failure) = self.read_body(kind, &mut resp, keep_body, max_body).await {
+            self.open = false;
+            resp.error = Some(failure);
+        }
+        self.last_used = Some(Instant::now());
+        Ok(resp)
+    }
+
+    async fn read_head(
+        &mut self,
+        reused: bool,
+        keepalive: bool,
+        head_request: bool,
+    ) -> Result<(Response, BodyKind), Trouble> {
+        let mut received = false;
+        loop {
+            if self.end > self.start {
+                received = true;
+                let mut headers = [httparse::EMPTY_HEADER; 64];
+                let mut parsed = httparse::Response::new(&mut headers);
+                match parsed.parse(&self.buf[self.start..self.end]) {
+                    Ok(httparse::Status::Complete(len)) => {
+                        let status = parsed.code.unwrap_or(0);
+                        if (100..200).contains(&status) && status != 101 {
+                            // 100 Continue and friends: the real answer follows.
+                            self.start += len;
+                            continue;
+                        }
+                        let mut resp = Response {
+                            status,
+                            ..Response::default()
+                        };
+                        let mut length = None;
+                        let mut chunked = false;
+                        let mut close = !keepalive || parsed.version == Some(0);
+                        for h in parsed.headers.iter() {
+                            let name = h.name;
+                            if name.eq_ignore_ascii_case("content-length") {
+                                length = std::str::from_utf8(h.value)
+                                    .ok()
+                                    .and_then(|v| v.trim().parse::<u64>().ok());
+                                if length.is_none() {
+                                    self.open = false;
+                                    return Err(Trouble::Failed((
+                                        ErrorKind::Other,
+                                        "bad response: unreadable Content-Length".into(),
+                                    )));
+                                }
+                            } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                                chunked =
+                                    h.value.split(|&b| b == b',').next_back().is_some_and(|v| {
+                                        v.trim_ascii().eq_ignore_ascii_case(b"chunked")
+                                    });
+                            } else if name.eq_ignore_ascii_case("connection") {
+                                let v = h.value.trim_ascii();
+                                if v.eq_ignore_ascii_case(b"close") {
+                                    close = true;
+                                } else if v.eq_ignore_ascii_case(b"keep-alive") {
+                                    close = !keepalive;
+                                }
+                            } else if name.eq_ignore_ascii_case("set-cookie") {
+                                if let Ok(v) = std::str::from_utf8(h.value) {
+                                    resp.set_cookies.push(v.to_string());
+                                }
+                            }
+                        }
+                        self.start += len;
+                        let kind = if head_request
+                            || status == 204
+                            || status == 304
+                            || (100..200).contains(&status)
+                        {
+                            BodyKind::None
+                        } else if chunked {
+                            BodyKind::Chunked
+                        } else if let Some(n) = length {
+                            BodyKind::Length(n)
+                        } else {
+                            close = true;
+                            BodyKind::UntilClose
+                        };
+                        if close {
+                            self.open = false;
+                        }
+                        return Ok((resp, kind));
+                    }
+                    Ok(httparse::Status::Partial) => {
+                        if self.end - self.start > MAX_HEAD {
+                            self.open = false;
+                            return Err(Trouble::Failed((
+                                ErrorKind::Other,
+                                format!("bad response: head longer than {MAX_HEAD} bytes"),
+                            )));
+                        }
+                    }
+                    Err(e) => {
+                        self.open = false;
+                        return Err(Trouble::Failed((
+                            ErrorKind::Other,
+                            format!("bad response: {e}"),
+                        )));
+                    }
+                }
+            }
+            match self.fill().await {
+                Ok(0) => {
+                    self.open = false;
+                    let failure = closed("before the response");
+                    return Err(if reused && !received {
+                        Trouble::Stale(failure)
+                    } else {
+                        Trouble::Failed(failure)
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    self.open = false;
+                    let failure = io_failure(&e, "reading the response");
+                    return Err(if reused && !received && failure.0 == ErrorKind::Reset {
+                        Trouble::Stale(failure)
+                    } else {
+                        Trouble::Failed(failure)
+                    });
+                }
+            }
+        }
+    }
+
+    /// Takes up to `want` body bytes from the buffer, reading when it is empty.
+    async fn take(
+        &mut self,
+        want: u64,
+        resp: &mut Response,
+        keep: bool,
+        max: u64,
+    ) -> Result<u64, Failure> {
+        if self.start == self.end {
+            match self.fill().await {
+                Ok(0) => return Err(closed("in the middle of the body")),
+                Ok(_) => {}
+                Err(e) => return Err(io_failure(&e, "reading the body")),
+            }
+        }
+        let n = want.min((self.end - self.start) as u64);
+        let chunk = &self.buf[self.start..self.start + n as usize];
+        resp.bytes_in += n;
+        if resp.bytes_in > max {
+            return Err((
+                ErrorKind::Body,
+                format!("body longer than --max-body {max} bytes"),
+            ));
+        }
+        if keep {
+            resp.body.extend_from_slice(chunk);
+        }
+        self.start += n as usize;
+        Ok(n)
+    }
+
+    /// One line (without CRLF) from the buffer, for chunk sizes and trailers.
+    async fn line(&mut self) -> Result<Vec<u8>, Failure> {
+        loop {
+            if let Some(at) = self.buf[self.start..self.end]
+                .windows(2)
+                .position(|w| w == b"\r\n")
+            {
+                let line = self.buf[self.start..self.start + at].to_vec();
+                self.start += at + 2;
+                return Ok(line);
+            }
+            if self.end - self.start > 4096 {
+                return Err((ErrorKind::Body, "bad chunked body: line too long".into()));
+            }
+            match self.fill().await {
+                Ok(0) => return Err(closed("in the middle of the body")),
+                Ok(_) => {}
+                Err(e) => return Err(io_failure(&e, "reading the body")),
+            }
+        }
+    }
+
+    async fn read_body(
+        &mut self,
+        kind: BodyKind,
+        resp: &mut Response,
+        keep: bool,
+        max: u64,
+    ) -> Result<(), Failure> {
+        match kind {
+            BodyKind::None => Ok(()),
+            BodyKind::Length(mut remaining) => {
+                if remaining > max {
+                    // Count what is read up to the limit, then give up.
+                    while resp.bytes_in <= max {
+                        remaining -= self.take(remaining, resp, keep, max).await?;
+                    }
+                }
+                while remaining > 0 {
+                    remaining -= self.take(remaining, resp, keep, max).await?;
+                }
+                Ok(())
+            }
+            BodyKind::UntilClose => loop {
+                if self.start == self.end {
+                    match self.fill().await {
+                        Ok(0) => return Ok(()),
+                        Ok(_) => {}
+                        Err(e) => return Err(io_failure(&e, "reading the body")),
+                    }
+                }
+                let available = (self.end - self.start) as u64;
+                self.take(available, resp, keep, max).await?;
+            },
+            BodyKind::Chunked => loop {
+                let line = self.line().await?;
+                let size_text = line.split(|&b| b == b';').next().unwrap_or(&[]);
+                let size = std::str::from_utf8(size_text)
+                    .ok()
+                    .and_then(|s| u64::from_str_radix(s.trim(), 16).ok())
+                    .ok_or_else(|| {
+                        (
+                            ErrorKind::Body,
+                            "bad chunked body: bad chunk size".to_string(),
+                        )
+                    })?;
+                if size == 0 {
+                    // Trailers, up to the empty line.
+                    while !self.line().await?.is_empty() {}
+                    return Ok(());
+                }
+                let mut remaining = size;
+                while remaining > 0 {
+                    remaining -= self.take(remaining, resp, keep, max).await?;
+                }
+                if !self.line().await?.is_empty() {
+                    return Err((
+                        ErrorKind::Body,
+                        "bad chunked body: no CRLF after a chunk".into(),
+                    ));
+                }
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::{TcpListener, TcpStream};
+
+    #[test]
+    fn encodes_requests() {
+        let mut out = Vec::new();
+        let headers = vec![("X-A".to_string(), "1".to_string())];
+        let req = Outgoing {
+            method: "POST",
+            path_and_query: "/t?x=1",
+            headers: &headers,
+            body: b"{}",
+        };
+        encode(&mut out, &req, "h:1", "/api", false);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "POST /api/t?x=1 HTTP/1.1\r\nHost: h:1\r\nX-A: 1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+        );
+        assert!(check_headers(&headers).is_ok());
+        assert!(check_headers(&[("X".into(), "a\r\nEvil: 1".into())]).is_err());
+        assert!(check_headers(&[("X Y".into(), "a".into())]).is_err());
+    }
+
+    /// Serves `replies` one after the other on one connection.
+    async fn server(
+        replies: Vec<&'static [u8]>,
+    ) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 65536];
+            for reply in replies {
+                let _ = s.read(&mut buf).await.unwrap();
+                s.write_all(reply).await.unwrap();
+            }
+        });
+        (addr, task)
+    }
+
+    async fn exchange(conn: &mut H1Conn, keep: bool, max: u64) -> Result<Response, Trouble> {
+        let req = Outgoing {
+            method: "GET",
+            path_and_query: "/",
+            headers: &[],
+            body: b"",
+        };
+        conn.round_trip(&req, "x", "", true, keep, max).await
+    }
+
+    #[tokio::test]
+    async fn reads_length_chunked_and_close_delimited_bodies() {
+        let (addr, _task) = server(vec![
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\nSet-Cookie: s=1; Path=/\r\n\r\nhello",
+            b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n2\r\nde\r\n0\r\nT: 1\r\n\r\n",
+            b"HTTP/1.1 204 No Content\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\n\r\nuntil close",
+        ])
+        .await;
+        let mut conn = H1Conn::new(Stream::Plain(TcpStream::connect(addr).await.unwrap()));
+        let r = exchange(&mut conn, true, 1 << 20).await.ok().unwrap();
+        assert_eq!(
+            (r.status, r.body.as_slice(), r.bytes_in),
+            (200, &b"hello"[..], 5)
+        );
+        assert_eq!(r.set_cookies, vec!["s=1; Path=/".to_string()]);
+        let r = exchange(&mut conn, true, 1 << 20).await.ok().unwrap();
+        assert_eq!((r.status, r.body.as_slice()), (201, &b"abcde"[..]));
+        let r = exchange(&mut conn, false, 1 << 20).await.ok().unwrap();
+        assert_eq!((r.status, r.bytes_in), (204, 0));
+        assert!(conn.open);
+        let r = exchange(&mut conn, true, 1 << 20).await.ok().unwrap();
+        assert_eq!(r.body, b"until close");
+        assert!(!conn.open);
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_or_cut_short_keeps_the_status() {
+        let (addr, _task) = server(vec![
+            b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789",
+        ])
+        .await;
+        let mut conn = H1Conn::new(Stream::Plain(TcpStream::connect(addr).await.unwrap()));
+        let r = exchange(&mut conn, false, 5).await.ok().unwrap();
+        assert_eq!(r.status, 200);
+        assert_eq!(r.error.unwrap().0, ErrorKind::Body);
+        assert!(!conn.open);
+
+        let (addr, task) = server(vec![
+            b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789",
+        ])
+        .await;
+        let mut conn = H1Conn::new(Stream::Plain(TcpStream::connect(addr).await.unwrap()));
+        let read =
+            tokio::spawn(async move { exchange(&mut conn, false, 1000).await.ok().unwrap() });
+        task.await.unwrap(); // the server hangs up mid-body
+        let r = read.await.unwrap();
+        assert_eq!((r.status, r.bytes_in), (200, 10));
+        assert_eq!(r.error.unwrap().0, ErrorKind::Reset);
+    }
+
+    #[tokio::test]
+    async fn garbage_is_a_bad_response() {
+        let (addr, _task) = server(vec![b"SMTP ready\r\n\r\n"]).await;
+        let mut conn = H1Conn::new(Stream::Plain(TcpStream::connect(addr).await.unwrap()));
+        match exchange(&mut conn, false, 1000).await {
+            Err(Trouble::Failed((kind, detail))) => {
+                assert_eq!(kind, ErrorKind::Other);
+                assert!(detail.starts_with("bad response"), "{detail}");
+            }
+            _ => panic!("garbage accepted"),
+        }
+    }
+}
