@@ -1,1 +1,151 @@
-//! Turn Events into HdrHistogram statistics, time series, CSV and CI thresholds
+//! `aggregate`: Events in, statistics out.
+//!
+//! One statistics pass ([`events`] or [`merge`] into a [`tally::Tally`]),
+//! then a [`report::Report`] that every renderer in [`render`] formats.
+
+pub mod cli;
+pub mod events;
+pub mod merge;
+pub mod render;
+pub mod report;
+pub mod tally;
+pub mod threshold;
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
+
+use anyhow::Context as _;
+use records::{bad_input, ndjson, Exit};
+
+use crate::cli::{Args, Format};
+use crate::render::Render;
+use crate::report::Report;
+use crate::tally::Tally;
+use crate::threshold::Threshold;
+
+/// Runs the tool; the exit code says whether thresholds held.
+pub fn run(args: Args) -> anyhow::Result<Exit> {
+    // Everything that can be wrong with the flags fails before any input is read.
+    let thresholds = args
+        .threshold
+        .iter()
+        .map(|expr| Threshold::parse(expr))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad_input(e.to_string()))?;
+    let labels = cli::parse_labels(&args.label).map_err(bad_input)?;
+    let format = args.format.unwrap_or(if io::stdout().is_terminal() {
+        Format::Table
+    } else {
+        Format::Ndjson
+    });
+
+    let interval = args.interval.unwrap_or(std::time::Duration::from_secs(1));
+    let mut tally = Tally::new(interval.as_nanos() as u64);
+    let mut interval_from_input = args.merge && args.interval.is_none();
+    let inputs = if args.files.is_empty() {
+        vec!["-".to_string()]
+    } else {
+        args.files.clone()
+    };
+    for path in &inputs {
+        let mut reader = ndjson::open(path)?.skip_invalid(args.skip_invalid);
+        if args.merge {
+            let seen = merge::read_summaries(&mut reader, &mut tally, &mut interval_from_input)?;
+            if seen.intervals_without_hist > 0 {
+                eprintln!(
+                    "aggregate: {}: {} interval records carry no histogram; \
+                     their counts are merged, their percentiles are not",
+                    reader.source_name(),
+                    seen.intervals_without_hist
+                );
+            }
+        } else {
+            events::read_events(&mut reader, &mut tally)?;
+        }
+        if reader.skipped() > 0 {
+            eprintln!(
+                "aggregate: skipped {} invalid lines in {} (first: {})",
+                reader.skipped(),
+                reader.source_name(),
+                reader.first_skip().unwrap_or("?")
+            );
+            tally.skipped_lines += reader.skipped();
+        }
+    }
+    if tally.endpoints.is_empty() {
+        let what = if args.merge {
+            "no endpoint records"
+        } else {
+            "no events"
+        };
+        return Err(bad_input(format!(
+            "{what} in {}: nothing to aggregate",
+            inputs
+                .iter()
+                .map(|p| if p == "-" { "<stdin>" } else { p.as_str() })
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    if args.scenario.is_some() {
+        tally.scenario = args.scenario.clone();
+    }
+
+    let mut report = Report::build(&tally, &labels, args.slow.as_nanos() as u64);
+    for t in &thresholds {
+        let (result, shown) = t.check(&report.endpoints, &report.total);
+        if !result.ok {
+            eprintln!("aggregate: threshold broken: {}: {shown}", t.expr);
+        }
+        report.thresholds.push(result);
+        report.threshold_notes.push(shown);
+    }
+
+    if let Some(dir) = &args.out_dir {
+        write_run_folder(dir, &report)?;
+    }
+    let renderer: &dyn Render = match format {
+        Format::Table => &render::Table,
+        Format::Ndjson => &render::Ndjson,
+        Format::Json => &render::Json,
+        Format::Csv => &render::Csv,
+        Format::Locust => &render::LocustStats,
+    };
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    renderer
+        .render(&report, &mut out)
+        .and_then(|()| out.flush())
+        .context("writing to stdout")?;
+
+    Ok(if report.broken_thresholds() > 0 {
+        Exit::CheckFailed
+    } else {
+        Exit::Ok
+    })
+}
+
+/// `--out-dir`: the Locust-style CSV files, the summary and the table.
+fn write_run_folder(dir: &Path, report: &Report) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create --out-dir {}", dir.display()))?;
+    let files: [(&str, &dyn Render); 5] = [
+        ("stats.csv", &render::LocustStats),
+        ("stats_history.csv", &render::LocustHistory),
+        ("failures.csv", &render::LocustFailures),
+        ("summary.ndjson", &render::Ndjson),
+        ("table.txt", &render::Table),
+    ];
+    for (name, renderer) in files {
+        let path = dir.join(name);
+        let mut file = io::BufWriter::new(
+            File::create(&path).with_context(|| format!("cannot create {}", path.display()))?,
+        );
+        renderer
+            .render(report, &mut file)
+            .and_then(|()| file.flush())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,40 @@
+use std::io::{self, Write};
+
+use records::{Interval, RunInfo, Stats, ThresholdResult};
+use serde::Serialize;
+
+use super::Render;
+use crate::report::{Report, SlowEndpoint};
+
+/// One JSON document: the same records as NDJSON, grouped, plus the
+/// slow/error endpoint report.
+pub struct Json;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    run: &'a RunInfo,
+    endpoints: &'a [Stats],
+    total: &'a Stats,
+    intervals: Vec<&'a Interval>,
+    thresholds: &'a [ThresholdResult],
+    slow_limit_ns: u64,
+    slow_endpoints: &'a [SlowEndpoint],
+}
+
+impl Render for Json {
+    fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let doc = Document {
+            run: &report.run,
+            endpoints: &report.endpoints,
+            total: &report.total,
+            intervals: report.intervals.iter().map(|row| &row.record).collect(),
+            thresholds: &report.thresholds,
+            slow_limit_ns: report.slow_limit_ns,
+            slow_endpoints: &report.slow,
+        };
+        let mut out = io::BufWriter::new(out);
+        serde_json::to_writer_pretty(&mut out, &doc).map_err(io::Error::other)?;
+        out.write_all(b"\n")?;
+        out.flush()
+    }
+}

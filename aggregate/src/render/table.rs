@@ -1,0 +1,250 @@
+//! The human table (k6/wrk-like): what people read at the end of a run.
+
+use std::io::{self, Write};
+
+use records::{format_ns, Latency, Stats};
+
+use super::Render;
+use crate::report::Report;
+
+pub struct Table;
+
+const LATENCY_HEADS: [&str; 8] = ["min", "mean", "p50", "p90", "p95", "p99", "p99.9", "max"];
+
+fn latency_cells(l: &Latency) -> [String; 8] {
+    [
+        l.min_ns as f64,
+        l.mean_ns,
+        l.p50_ns as f64,
+        l.p90_ns as f64,
+        l.p95_ns as f64,
+        l.p99_ns as f64,
+        l.p999_ns as f64,
+        l.max_ns as f64,
+    ]
+    .map(format_ns)
+}
+
+fn percent(ratio: f64) -> String {
+    format!("{:.2}%", ratio * 100.0)
+}
+
+/// Writes rows with the first column left-aligned and the others right-aligned.
+fn write_rows(out: &mut dyn Write, rows: &[Vec<String>]) -> io::Result<()> {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|cell| cell.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in rows {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            let pad = widths[c] - cell.chars().count();
+            if c == 0 {
+                line.push_str("  ");
+                line.push_str(cell);
+                line.push_str(&" ".repeat(pad));
+            } else {
+                line.push_str("  ");
+                line.push_str(&" ".repeat(pad));
+                line.push_str(cell);
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+fn latency_section(
+    out: &mut dyn Write,
+    title: &str,
+    report: &Report,
+    pick: &dyn Fn(&Stats) -> Latency,
+) -> io::Result<()> {
+    writeln!(out, "{title}")?;
+    let mut head: Vec<String> = ["endpoint", "reqs", "fail", "rps"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    head.extend(LATENCY_HEADS.iter().map(|s| s.to_string()));
+    let mut rows = vec![head];
+    for s in report.endpoints.iter().chain([&report.total]) {
+        let mut row = vec![
+            s.name.clone(),
+            s.count.to_string(),
+            percent(s.error_rate()),
+            format!("{:.1}", s.rps),
+        ];
+        row.extend(latency_cells(&pick(s)));
+        rows.push(row);
+    }
+    write_rows(out, &rows)
+}
+
+impl Render for Table {
+    fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let mut out = io::BufWriter::new(out);
+        let out: &mut dyn Write = &mut out;
+        let run = &report.run;
+        let total = &report.total;
+        writeln!(
+            out,
+            "{} requests in {} ({:.1}/s), {} failed ({}), {} endpoints",
+            total.count,
+            records::units::format_duration(std::time::Duration::from_nanos(run.duration_ns)),
+            total.rps,
+            total.errors,
+            percent(total.error_rate()),
+            report.endpoints.len(),
+        )?;
+        write!(out, "run {} .. {}", utc(run.start), utc(run.end))?;
+        for (k, v) in &run.labels {
+            write!(out, "  {k}={v}")?;
+        }
+        if let Some(scenario) = &run.scenario {
+            write!(out, "  scenario={scenario}")?;
+        }
+        writeln!(out)?;
+        if run.skipped_lines > 0 {
+            writeln!(out, "skipped {} invalid input lines", run.skipped_lines)?;
+        }
+        writeln!(out)?;
+
+        let headline = if report.has_service() {
+            "response time (from the scheduled send: corrected for coordinated omission)"
+        } else {
+            "response time"
+        };
+        latency_section(out, headline, report, &|s| s.latency.clone())?;
+        if report.has_service() {
+            writeln!(out)?;
+            latency_section(
+                out,
+                "service time (from the actual send; hides queueing, not the headline)",
+                report,
+                &|s| s.service.clone().unwrap_or_default(),
+            )?;
+        }
+
+        writeln!(out)?;
+        writeln!(out, "status codes")?;
+        let mut rows = Vec::new();
+        for s in report.endpoints.iter().chain([total]) {
+            let codes: Vec<String> = s
+                .status
+                .iter()
+                .map(|(code, n)| {
+                    let code = if code == "0" { "none" } else { code.as_str() };
+                    format!("{code}:{n}")
+                })
+                .collect();
+            rows.push(vec![s.name.clone(), codes.join(" ")]);
+        }
+        write_rows(out, &rows)?;
+
+        if total.errors > 0 {
+            writeln!(out)?;
+            writeln!(out, "errors")?;
+            let mut rows = Vec::new();
+            for s in &report.endpoints {
+                for (kind, n) in &s.error_kinds {
+                    rows.push(vec![s.name.clone(), kind.clone(), n.to_string()]);
+                }
+            }
+            write_rows(out, &rows)?;
+        }
+
+        writeln!(out)?;
+        writeln!(
+            out,
+            "slow or failing endpoints (p95 > {} or errors > 1%)",
+            format_ns(report.slow_limit_ns as f64)
+        )?;
+        if report.slow.is_empty() {
+            writeln!(out, "  none")?;
+        } else {
+            let rows: Vec<Vec<String>> = report
+                .slow
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.name.clone(),
+                        format!("p95 {}", format_ns(s.p95_ns as f64)),
+                        format!("errors {}", percent(s.error_rate)),
+                        s.reasons.join("+"),
+                    ]
+                })
+                .collect();
+            write_rows(out, &rows)?;
+        }
+
+        if !report.thresholds.is_empty() {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "thresholds ({} of {} broken)",
+                report.broken_thresholds(),
+                report.thresholds.len()
+            )?;
+            let rows: Vec<Vec<String>> = report
+                .thresholds
+                .iter()
+                .zip(&report.threshold_notes)
+                .map(|(t, shown)| {
+                    vec![
+                        format!("{} {}", if t.ok { "ok  " } else { "FAIL" }, t.expr),
+                        shown.clone(),
+                    ]
+                })
+                .collect();
+            write_rows(out, &rows)?;
+        }
+        out.flush()
+    }
+}
+
+/// Unix epoch nanoseconds as `2025-11-24T16:00:00.123Z`.
+pub(crate) fn utc(ns: u64) -> String {
+    let secs = ns / 1_000_000_000;
+    let millis = ns % 1_000_000_000 / 1_000_000;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_utc_times() {
+        assert_eq!(utc(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(utc(1_764_000_000_123_000_000), "2025-11-24T16:00:00.123Z");
+        assert_eq!(utc(951_782_400_000_000_000), "2000-02-29T00:00:00.000Z");
+    }
+}

@@ -1,0 +1,236 @@
+//! The result of one statistics pass, ready for any renderer: the summary
+//! records (`run`, `endpoint`, `total`, `interval`, `threshold`) plus the
+//! slow/error endpoint report.
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+use records::{hist, Interval, Latency, RunInfo, Stats, Summary, ThresholdResult};
+use serde::Serialize;
+
+use crate::tally::{EndpointTally, Tally};
+
+/// Name of the all-endpoints row, as Locust's `stats.csv` calls it.
+pub const TOTAL_NAME: &str = "Aggregated";
+
+/// The quantiles every endpoint reports, with the [`Latency`] field they fill.
+pub const QUANTILES: [f64; 10] = [0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 0.9999];
+
+/// One time-series bucket and its histogram (renderers need more than p50/p95/p99).
+#[derive(Debug)]
+pub struct IntervalRow {
+    pub record: Interval,
+    pub hist: Histogram<u64>,
+}
+
+/// An endpoint that is slow (p95 above `--slow`) or failing (error rate above 1%).
+#[derive(Clone, Debug, Serialize)]
+pub struct SlowEndpoint {
+    pub name: String,
+    pub count: u64,
+    pub p95_ns: u64,
+    pub error_rate: f64,
+    /// `slow`, `errors`, or both.
+    pub reasons: Vec<&'static str>,
+}
+
+/// Error rate above which an endpoint is reported as failing.
+pub const FAILING_ERROR_RATE: f64 = 0.01;
+
+#[derive(Debug)]
+pub struct Report {
+    pub run: RunInfo,
+    pub endpoints: Vec<Stats>,
+    pub total: Stats,
+    pub intervals: Vec<IntervalRow>,
+    pub thresholds: Vec<ThresholdResult>,
+    /// Why each broken threshold broke, for people (parallel to `thresholds`).
+    pub threshold_notes: Vec<String>,
+    pub slow_limit_ns: u64,
+    pub slow: Vec<SlowEndpoint>,
+}
+
+impl Report {
+    /// Builds the records from a finished tally.
+    pub fn build(tally: &Tally, labels: &BTreeMap<String, String>, slow_limit_ns: u64) -> Report {
+        let mut endpoints: Vec<&EndpointTally> = tally.endpoints.iter().collect();
+        endpoints.sort_by(|a, b| a.name.cmp(&b.name));
+
+        let start = if tally.start == u64::MAX {
+            0
+        } else {
+            tally.start
+        };
+        let end = tally.end.max(start);
+        let duration_ns = end - start;
+        let secs = duration_ns as f64 / 1e9;
+
+        let mut total = EndpointTally::new(TOTAL_NAME.to_string());
+        for e in &endpoints {
+            total.absorb(e);
+        }
+        let endpoint_stats: Vec<Stats> = endpoints
+            .iter()
+            .map(|e| stats_of(e, secs, tally.any_lag))
+            .collect();
+        let total_stats = stats_of(&total, secs, tally.any_lag);
+
+        let interval_secs = tally.interval_ns as f64 / 1e9;
+        let intervals = tally
+            .intervals()
+            .into_iter()
+            .map(|(start, t)| {
+                let clamp = |q: f64| t.hist.value_at_quantile(q).min(t.max_ns);
+                IntervalRow {
+                    record: Interval {
+                        start,
+                        secs: interval_secs,
+                        count: t.count,
+                        errors: t.errors,
+                        rps: t.count as f64 / interval_secs,
+                        p50_ns: clamp(0.5),
+                        p95_ns: clamp(0.95),
+                        p99_ns: clamp(0.99),
+                        max_ns: t.max_ns,
+                        vus: t.vus(),
+                        hist: Some(hist::encode(&t.hist)),
+                    },
+                    hist: t.hist.clone(),
+                }
+            })
+            .collect();
+
+        let mut tools = tally.tools.clone();
+        tools.insert("aggregate".into(), env!("CARGO_PKG_VERSION").into());
+        let mut all_labels = tally.labels.clone();
+        all_labels.extend(labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let run = RunInfo {
+            start,
+            end,
+            duration_ns,
+            tools,
+            scenario: tally.scenario.clone(),
+            labels: all_labels,
+            skipped_lines: tally.skipped_lines,
+            interval_secs,
+        };
+
+        let slow = slow_endpoints(&endpoint_stats, slow_limit_ns);
+        Report {
+            run,
+            endpoints: endpoint_stats,
+            total: total_stats,
+            intervals,
+            thresholds: Vec::new(),
+            threshold_notes: Vec::new(),
+            slow_limit_ns,
+            slow,
+        }
+    }
+
+    /// Whether the headline latencies have a service-time counterpart (open model).
+    pub fn has_service(&self) -> bool {
+        self.total.service.is_some()
+    }
+
+    /// The records of `--format ndjson`, in stream order.
+    pub fn records(&self) -> Vec<Summary> {
+        let mut out = Vec::with_capacity(self.endpoints.len() + self.intervals.len() + 4);
+        out.push(Summary::Run(self.run.clone()));
+        out.extend(self.endpoints.iter().cloned().map(Summary::Endpoint));
+        out.push(Summary::Total(self.total.clone()));
+        out.extend(
+            self.intervals
+                .iter()
+                .map(|row| Summary::Interval(row.record.clone())),
+        );
+        out.extend(self.thresholds.iter().cloned().map(Summary::Threshold));
+        out
+    }
+
+    pub fn broken_thresholds(&self) -> usize {
+        self.thresholds.iter().filter(|t| !t.ok).count()
+    }
+}
+
+/// Percentiles from the histogram, clamped into the exact `[min, max]`, so
+/// `p99.99` never exceeds the slowest request that was actually seen.
+pub fn latency_of(h: &Histogram<u64>, min_ns: u64, max_ns: u64) -> Latency {
+    if h.is_empty() {
+        return Latency::default();
+    }
+    let q = |quantile: f64| h.value_at_quantile(quantile).clamp(min_ns, max_ns);
+    Latency {
+        min_ns,
+        mean_ns: h.mean().clamp(min_ns as f64, max_ns as f64),
+        stdev_ns: h.stdev(),
+        max_ns,
+        p50_ns: q(QUANTILES[0]),
+        p66_ns: q(QUANTILES[1]),
+        p75_ns: q(QUANTILES[2]),
+        p80_ns: q(QUANTILES[3]),
+        p90_ns: q(QUANTILES[4]),
+        p95_ns: q(QUANTILES[5]),
+        p98_ns: q(QUANTILES[6]),
+        p99_ns: q(QUANTILES[7]),
+        p999_ns: q(QUANTILES[8]),
+        p9999_ns: q(QUANTILES[9]),
+    }
+}
+
+/// The [`QUANTILES`] of a latency record, in order.
+pub fn quantiles_of(l: &Latency) -> [u64; 10] {
+    [
+        l.p50_ns, l.p66_ns, l.p75_ns, l.p80_ns, l.p90_ns, l.p95_ns, l.p98_ns, l.p99_ns, l.p999_ns,
+        l.p9999_ns,
+    ]
+}
+
+fn stats_of(e: &EndpointTally, secs: f64, with_service: bool) -> Stats {
+    let per_sec = |n: u64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
+    let mut error_kinds = BTreeMap::new();
+    for (kind, n) in &e.error_kinds {
+        *error_kinds.entry(kind.clone()).or_insert(0) += n;
+    }
+    let mut status = BTreeMap::new();
+    for (code, n) in &e.status {
+        *status.entry(code.to_string()).or_insert(0) += n;
+    }
+    Stats {
+        name: e.name.clone(),
+        count: e.count,
+        errors: e.errors,
+        error_kinds,
+        status,
+        bytes_in: e.bytes_in,
+        bytes_out: e.bytes_out,
+        rps: per_sec(e.count),
+        failures_per_s: per_sec(e.errors),
+        latency: latency_of(e.response(), e.min_ns, e.max_ns),
+        service: with_service.then(|| latency_of(e.service(), e.service_min_ns, e.service_max_ns)),
+        hist: hist::encode(e.response()),
+        service_hist: with_service.then(|| hist::encode(e.service())),
+    }
+}
+
+fn slow_endpoints(endpoints: &[Stats], slow_limit_ns: u64) -> Vec<SlowEndpoint> {
+    endpoints
+        .iter()
+        .filter_map(|s| {
+            let mut reasons = Vec::new();
+            if s.latency.p95_ns > slow_limit_ns {
+                reasons.push("slow");
+            }
+            if s.error_rate() > FAILING_ERROR_RATE {
+                reasons.push("errors");
+            }
+            (!reasons.is_empty()).then(|| SlowEndpoint {
+                name: s.name.clone(),
+                count: s.count,
+                p95_ns: s.latency.p95_ns,
+                error_rate: s.error_rate(),
+                reasons,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,417 @@
+//! The running totals one statistics pass keeps: per endpoint, per time
+//! interval, and for the run. Both inputs feed them: raw Events
+//! ([`crate::events`]) and summaries being merged ([`crate::merge`]).
+//!
+//! Memory does not grow with the number of events: a fixed set of
+//! histograms per endpoint, and one small histogram per interval (so it grows
+//! with the run's duration, about 6 KB a bucket, never with its request count).
+
+use std::collections::{BTreeMap, HashMap};
+
+use hdrhistogram::Histogram;
+use records::hist;
+
+/// Precision of the per-interval histograms: 2 significant digits keep a
+/// bucket's histogram a few KB while p99 over a second stays within 1%.
+pub const INTERVAL_SIGFIG: u8 = 2;
+/// Interval histograms resolve 1 µs at the bottom (below that is noise on any network).
+pub const INTERVAL_LOWEST_NS: u64 = 1_000;
+/// More buckets than this means a too-fine `--interval` for the run's length.
+pub const MAX_INTERVALS: usize = 200_000;
+
+/// A new histogram for one time-series bucket: small, growing as needed.
+pub fn new_interval_histogram() -> Histogram<u64> {
+    let mut h = Histogram::new_with_bounds(INTERVAL_LOWEST_NS, 1_000_000_000, INTERVAL_SIGFIG)
+        .expect("constant bounds are valid");
+    h.auto(true);
+    h
+}
+
+/// Totals for one endpoint (`name`).
+#[derive(Debug)]
+pub struct EndpointTally {
+    pub name: String,
+    pub count: u64,
+    pub errors: u64,
+    /// Error kind to count; few distinct kinds, so a list beats a map.
+    pub error_kinds: Vec<(String, u64)>,
+    pub status: Vec<(u16, u64)>,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// Exact extremes (the histogram only knows them to 3 digits).
+    pub min_ns: u64,
+    pub max_ns: u64,
+    pub service_min_ns: u64,
+    pub service_max_ns: u64,
+    /// Response time corrected for coordinated omission (`lag_ns + latency_ns`).
+    response: Histogram<u64>,
+    /// Service time (`latency_ns` alone); `None` while it equals `response`
+    /// (no event of this endpoint was sent late).
+    service: Option<Histogram<u64>>,
+    /// Where the hot loop records; folded into the histograms above.
+    recent: Option<Box<Recent>>,
+}
+
+/// Histograms the per-event path records into. u32 counts halve the cache
+/// footprint (the hot loop is bound by cache misses on the counts); they are
+/// folded into the u64 histograms before a count could overflow.
+#[derive(Debug)]
+struct Recent {
+    /// Events sent on time: response time = service time, one record.
+    on_time: Histogram<u32>,
+    /// Events sent late: the two times differ.
+    late_response: Option<Histogram<u32>>,
+    late_service: Option<Histogram<u32>>,
+    recorded: u64,
+}
+
+fn new_u32_histogram() -> Histogram<u32> {
+    let mut h = Histogram::new_with_bounds(1, 60 * 1_000_000_000, hist::SIGFIG)
+        .expect("constant bounds are valid");
+    h.auto(true);
+    h
+}
+
+#[inline]
+fn record_u32(h: &mut Histogram<u32>, value: u64) {
+    // the same clamp as records::hist::record; counts cannot overflow (see `recorded`)
+    let _ = h.record(value.min(i64::MAX as u64 / 2));
+}
+
+/// Adds u32 counts into a u64 histogram of the same layout.
+fn fold_into(into: &mut Histogram<u64>, from: &Histogram<u32>) {
+    for v in from.iter_recorded() {
+        let _ = into.record_n(v.value_iterated_to(), u64::from(v.count_at_value()));
+    }
+}
+
+impl EndpointTally {
+    pub fn new(name: String) -> Self {
+        EndpointTally {
+            name,
+            count: 0,
+            errors: 0,
+            error_kinds: Vec::new(),
+            status: Vec::new(),
+            bytes_in: 0,
+            bytes_out: 0,
+            min_ns: u64::MAX,
+            max_ns: 0,
+            service_min_ns: u64::MAX,
+            service_max_ns: 0,
+            response: hist::new_histogram(),
+            service: None,
+            recent: None,
+        }
+    }
+
+    /// An endpoint from a merged summary's histograms.
+    pub fn with_histograms(
+        name: String,
+        response: Histogram<u64>,
+        service: Option<Histogram<u64>>,
+    ) -> Self {
+        let mut e = EndpointTally::new(name);
+        hist::merge(&mut e.response, &response);
+        if let Some(service) = service {
+            let mut h = hist::new_histogram();
+            hist::merge(&mut h, &service);
+            e.service = Some(h);
+        }
+        e
+    }
+
+    /// Records one request's latencies (the hot path).
+    #[inline]
+    pub fn record_latency(&mut self, latency_ns: u64, lag_ns: u64) {
+        let recent = self.recent.get_or_insert_with(|| {
+            Box::new(Recent {
+                on_time: new_u32_histogram(),
+                late_response: None,
+                late_service: None,
+                recorded: 0,
+            })
+        });
+        if lag_ns == 0 {
+            record_u32(&mut recent.on_time, latency_ns);
+        } else {
+            record_u32(
+                recent.late_response.get_or_insert_with(new_u32_histogram),
+                lag_ns.saturating_add(latency_ns),
+            );
+            record_u32(
+                recent.late_service.get_or_insert_with(new_u32_histogram),
+                latency_ns,
+            );
+        }
+        recent.recorded += 1;
+        if recent.recorded == u64::from(u32::MAX) {
+            self.fold();
+        }
+    }
+
+    /// Moves the hot loop's counts into the final histograms.
+    pub fn fold(&mut self) {
+        let Some(recent) = self.recent.take() else {
+            return;
+        };
+        if self.service.is_none() && recent.late_service.is_some() {
+            // until now, service time equalled response time
+            self.service = Some(self.response.clone());
+        }
+        fold_into(&mut self.response, &recent.on_time);
+        if let Some(late) = &recent.late_response {
+            fold_into(&mut self.response, late);
+        }
+        if let Some(service) = &mut self.service {
+            fold_into(service, &recent.on_time);
+            if let Some(late) = &recent.late_service {
+                fold_into(service, late);
+            }
+        }
+    }
+
+    /// The response-time histogram (after [`fold`](Self::fold)).
+    pub fn response(&self) -> &Histogram<u64> {
+        &self.response
+    }
+
+    /// The service-time histogram (after [`fold`](Self::fold)).
+    pub fn service(&self) -> &Histogram<u64> {
+        self.service.as_ref().unwrap_or(&self.response)
+    }
+
+    #[inline]
+    pub fn add_status(&mut self, status: u16, n: u64) {
+        if let Some(slot) = self.status.iter_mut().find(|(s, _)| *s == status) {
+            slot.1 += n;
+        } else {
+            self.status.push((status, n));
+        }
+    }
+
+    #[inline]
+    pub fn add_error(&mut self, kind: &str, n: u64) {
+        self.errors += n;
+        if let Some(slot) = self.error_kinds.iter_mut().find(|(k, _)| k == kind) {
+            slot.1 += n;
+        } else {
+            self.error_kinds.push((kind.to_string(), n));
+        }
+    }
+
+    /// Adds another endpoint's totals (both folded) into this one.
+    pub fn absorb(&mut self, other: &EndpointTally) {
+        self.count += other.count;
+        for (kind, n) in &other.error_kinds {
+            self.add_error(kind, *n);
+        }
+        // errors without a kind (merged summaries that lost them) still count
+        let kinds: u64 = other.error_kinds.iter().map(|(_, n)| n).sum();
+        self.errors += other.errors.saturating_sub(kinds);
+        for (status, n) in &other.status {
+            self.add_status(*status, *n);
+        }
+        self.bytes_in += other.bytes_in;
+        self.bytes_out += other.bytes_out;
+        self.min_ns = self.min_ns.min(other.min_ns);
+        self.max_ns = self.max_ns.max(other.max_ns);
+        self.service_min_ns = self.service_min_ns.min(other.service_min_ns);
+        self.service_max_ns = self.service_max_ns.max(other.service_max_ns);
+        if self.service.is_some() || other.service.is_some() {
+            let own = self.service().clone();
+            let service = self.service.get_or_insert(own);
+            hist::merge(service, other.service());
+        }
+        hist::merge(&mut self.response, &other.response);
+    }
+}
+
+/// Totals for one time-series bucket over all endpoints.
+#[derive(Debug)]
+pub struct IntervalTally {
+    pub count: u64,
+    pub errors: u64,
+    pub max_ns: u64,
+    pub hist: Histogram<u64>,
+    /// Distinct VUs of inputs already finished (shards have distinct VUs).
+    pub vus_done: u64,
+    /// VUs of the input being read: a bitset for the usual small ids.
+    vu_bits: Vec<u64>,
+    vu_other: Vec<u32>,
+}
+
+/// VU ids below this go into the bitset (8 KB at most a bucket); larger ones into a list.
+const VU_BITSET_LIMIT: u32 = 1 << 16;
+
+impl IntervalTally {
+    pub fn new() -> Self {
+        IntervalTally {
+            count: 0,
+            errors: 0,
+            max_ns: 0,
+            hist: new_interval_histogram(),
+            vus_done: 0,
+            vu_bits: Vec::new(),
+            vu_other: Vec::new(),
+        }
+    }
+
+    #[inline]
+    pub fn see_vu(&mut self, vu: u32) {
+        if vu < VU_BITSET_LIMIT {
+            let word = (vu / 64) as usize;
+            if word >= self.vu_bits.len() {
+                self.vu_bits.resize(word + 1, 0);
+            }
+            self.vu_bits[word] |= 1 << (vu % 64);
+        } else if !self.vu_other.contains(&vu) {
+            self.vu_other.push(vu);
+        }
+    }
+
+    /// Distinct VUs seen so far, over finished inputs and the current one.
+    pub fn vus(&self) -> u64 {
+        self.vus_done + self.current_vus()
+    }
+
+    fn current_vus(&self) -> u64 {
+        self.vu_bits
+            .iter()
+            .map(|w| u64::from(w.count_ones()))
+            .sum::<u64>()
+            + self.vu_other.len() as u64
+    }
+
+    /// Ends the current input: its VUs are counted and forgotten.
+    pub fn close_input(&mut self) {
+        self.vus_done += self.current_vus();
+        self.vu_bits = Vec::new();
+        self.vu_other = Vec::new();
+    }
+}
+
+impl Default for IntervalTally {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Everything one aggregation pass accumulates.
+#[derive(Debug)]
+pub struct Tally {
+    pub endpoints: Vec<EndpointTally>,
+    index: HashMap<String, usize>,
+    /// Bucket width in nanoseconds.
+    pub interval_ns: u64,
+    intervals: Vec<IntervalTally>,
+    /// Bucket number (start / interval_ns) to position in `intervals`.
+    interval_index: HashMap<u64, usize>,
+    last_bucket: Option<(u64, usize)>,
+    /// Earliest send time and latest completion time seen.
+    pub start: u64,
+    pub end: u64,
+    /// Whether any event was sent late against its schedule (open model).
+    pub any_lag: bool,
+    pub skipped_lines: u64,
+    /// Run metadata carried over from merged summaries.
+    pub labels: BTreeMap<String, String>,
+    pub scenario: Option<String>,
+    pub tools: BTreeMap<String, String>,
+}
+
+impl Tally {
+    pub fn new(interval_ns: u64) -> Self {
+        Tally {
+            endpoints: Vec::new(),
+            index: HashMap::new(),
+            interval_ns: interval_ns.max(1),
+            intervals: Vec::new(),
+            interval_index: HashMap::new(),
+            last_bucket: None,
+            start: u64::MAX,
+            end: 0,
+            any_lag: false,
+            skipped_lines: 0,
+            labels: BTreeMap::new(),
+            scenario: None,
+            tools: BTreeMap::new(),
+        }
+    }
+
+    /// The endpoint named `name`, created on first sight; looked up by `&str`
+    /// so a known endpoint costs no allocation.
+    #[inline]
+    pub fn endpoint(&mut self, name: &str) -> &mut EndpointTally {
+        let i = match self.index.get(name) {
+            Some(&i) => i,
+            None => {
+                let i = self.endpoints.len();
+                self.endpoints.push(EndpointTally::new(name.to_string()));
+                self.index.insert(name.to_string(), i);
+                i
+            }
+        };
+        &mut self.endpoints[i]
+    }
+
+    /// The bucket holding time `ts`; `None` when there would be more than
+    /// [`MAX_INTERVALS`] buckets.
+    #[inline]
+    pub fn interval(&mut self, ts: u64) -> Option<&mut IntervalTally> {
+        let bucket = ts / self.interval_ns;
+        if let Some((b, i)) = self.last_bucket {
+            if b == bucket {
+                return Some(&mut self.intervals[i]);
+            }
+        }
+        self.interval_for_bucket(bucket)
+    }
+
+    fn interval_for_bucket(&mut self, bucket: u64) -> Option<&mut IntervalTally> {
+        let i = match self.interval_index.get(&bucket) {
+            Some(&i) => i,
+            None => {
+                if self.intervals.len() >= MAX_INTERVALS {
+                    return None;
+                }
+                let i = self.intervals.len();
+                self.intervals.push(IntervalTally::new());
+                self.interval_index.insert(bucket, i);
+                i
+            }
+        };
+        self.last_bucket = Some((bucket, i));
+        Some(&mut self.intervals[i])
+    }
+
+    /// The bucket starting at `start` (epoch ns, a multiple of the width).
+    pub fn interval_at(&mut self, start: u64) -> Option<&mut IntervalTally> {
+        self.interval_for_bucket(start / self.interval_ns)
+    }
+
+    /// Ends one input (file or shard): per-input state is folded away.
+    pub fn close_input(&mut self) {
+        for interval in &mut self.intervals {
+            interval.close_input();
+        }
+        for endpoint in &mut self.endpoints {
+            endpoint.fold();
+        }
+    }
+
+    /// Buckets in time order, with their start time.
+    pub fn intervals(&self) -> Vec<(u64, &IntervalTally)> {
+        let mut out: Vec<(u64, &IntervalTally)> = self
+            .interval_index
+            .iter()
+            .map(|(&bucket, &i)| (bucket * self.interval_ns, &self.intervals[i]))
+            .collect();
+        out.sort_by_key(|(start, _)| *start);
+        out
+    }
+
+    pub fn event_count(&self) -> u64 {
+        self.endpoints.iter().map(|e| e.count).sum()
+    }
+}

@@ -1,0 +1,378 @@
+//! `--threshold` expressions: `[NAME:]metric<op>value`, k6-style CI checks.
+//!
+//! Expressions are parsed before any input is read, so a typo fails fast
+//! (exit 2) instead of after a long run; a broken threshold exits 1.
+
+use std::fmt;
+
+use records::{format_ns, parse_duration, Stats, ThresholdResult};
+
+use crate::report::quantiles_of;
+
+/// What a threshold measures.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Metric {
+    /// A latency quantile, by position in [`crate::report::QUANTILES`] (5 is p95), in ns.
+    Quantile(usize),
+    Mean,
+    Min,
+    Max,
+    /// errors / count, a ratio.
+    ErrorRate,
+    Rps,
+    Count,
+    FailuresPerSec,
+}
+
+/// The metric names accepted, as people type them.
+pub const METRIC_NAMES: &[&str] = &[
+    "p50",
+    "p66",
+    "p75",
+    "p80",
+    "p90",
+    "p95",
+    "p98",
+    "p99",
+    "p99.9",
+    "p999",
+    "p99.99",
+    "p9999",
+    "mean",
+    "min",
+    "max",
+    "error_rate",
+    "rps",
+    "count",
+    "failures_per_s",
+];
+
+impl Metric {
+    fn parse(name: &str) -> Option<Metric> {
+        Some(match name {
+            "p50" => Metric::Quantile(0),
+            "p66" => Metric::Quantile(1),
+            "p75" => Metric::Quantile(2),
+            "p80" => Metric::Quantile(3),
+            "p90" => Metric::Quantile(4),
+            "p95" => Metric::Quantile(5),
+            "p98" => Metric::Quantile(6),
+            "p99" => Metric::Quantile(7),
+            "p99.9" | "p999" => Metric::Quantile(8),
+            "p99.99" | "p9999" => Metric::Quantile(9),
+            "mean" => Metric::Mean,
+            "min" => Metric::Min,
+            "max" => Metric::Max,
+            "error_rate" => Metric::ErrorRate,
+            "rps" => Metric::Rps,
+            "count" => Metric::Count,
+            "failures_per_s" => Metric::FailuresPerSec,
+            _ => return None,
+        })
+    }
+
+    fn is_duration(self) -> bool {
+        matches!(
+            self,
+            Metric::Quantile(_) | Metric::Mean | Metric::Min | Metric::Max
+        )
+    }
+
+    /// The metric's value in its base unit (ns, ratio, per second, count).
+    pub fn value(self, s: &Stats) -> f64 {
+        let l = &s.latency;
+        match self {
+            Metric::Quantile(i) => quantiles_of(l)[i] as f64,
+            Metric::Mean => l.mean_ns,
+            Metric::Min => l.min_ns as f64,
+            Metric::Max => l.max_ns as f64,
+            Metric::ErrorRate => s.error_rate(),
+            Metric::Rps => s.rps,
+            Metric::Count => s.count as f64,
+            Metric::FailuresPerSec => s.failures_per_s,
+        }
+    }
+
+    /// A value of this metric as people read it.
+    pub fn show(self, value: f64) -> String {
+        match self {
+            m if m.is_duration() => format_ns(value),
+            Metric::ErrorRate => format!("{:.2}%", value * 100.0),
+            Metric::Count => format!("{value:.0}"),
+            _ => format!("{value:.1}/s"),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Op {
+    fn holds(self, value: f64, limit: f64) -> bool {
+        match self {
+            Op::Lt => value < limit,
+            Op::Le => value <= limit,
+            Op::Gt => value > limit,
+            Op::Ge => value >= limit,
+        }
+    }
+}
+
+/// One parsed `--threshold`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Threshold {
+    /// The expression as given, echoed in the results.
+    pub expr: String,
+    /// `None` for the total over all endpoints.
+    pub endpoint: Option<String>,
+    pub metric_name: String,
+    pub metric: Metric,
+    pub op: Op,
+    /// The limit in the metric's base unit.
+    pub limit: f64,
+}
+
+#[derive(Debug, PartialEq)]
+pub struct ThresholdError(String);
+
+impl fmt::Display for ThresholdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ThresholdError {}
+
+impl Threshold {
+    /// Parses `[NAME:]metric<op>value`. Endpoint names may hold `:` themselves,
+    /// so the name ends at the last `:` that is followed by a known metric.
+    pub fn parse(expr: &str) -> Result<Threshold, ThresholdError> {
+        let text = expr.trim();
+        let fail = |why: String| {
+            ThresholdError(format!(
+                "bad --threshold `{expr}`: {why}; expected [NAME:]METRIC<OP>VALUE such as \
+                 'p95<500ms', 'error_rate<1%', 'rps>100' or 'GET /api/v1/tasks:p99<200ms' \
+                 (metrics: {}; ops: < <= > >=)",
+                METRIC_NAMES.join(" ")
+            ))
+        };
+        let mut candidates: Vec<(Option<&str>, &str)> = text
+            .char_indices()
+            .filter(|&(_, c)| c == ':')
+            .rev()
+            .map(|(i, _)| (Some(text[..i].trim()), &text[i + 1..]))
+            .collect();
+        candidates.push((None, text));
+        let mut first_error = None;
+        for (endpoint, rest) in candidates {
+            match parse_comparison(rest) {
+                Ok((metric_name, metric, op, limit)) => {
+                    if endpoint == Some("") {
+                        return Err(fail("the endpoint name before `:` is empty".into()));
+                    }
+                    return Ok(Threshold {
+                        expr: text.to_string(),
+                        endpoint: endpoint.map(str::to_string),
+                        metric_name: metric_name.to_string(),
+                        metric,
+                        op,
+                        limit,
+                    });
+                }
+                Err(Some(why)) => {
+                    first_error.get_or_insert(why);
+                }
+                Err(None) => {}
+            }
+        }
+        Err(fail(
+            first_error.unwrap_or_else(|| "no known metric".into()),
+        ))
+    }
+
+    /// Evaluates the threshold on a report's endpoint or total stats; also
+    /// says what was measured, for people.
+    pub fn check(&self, endpoints: &[Stats], total: &Stats) -> (ThresholdResult, String) {
+        let stats = match &self.endpoint {
+            None => Some(total),
+            Some(name) => endpoints.iter().find(|s| &s.name == name),
+        };
+        let Some(stats) = stats else {
+            let shown = format!(
+                "no requests to endpoint `{}`",
+                self.endpoint.as_deref().unwrap_or_default()
+            );
+            let result = ThresholdResult {
+                expr: self.expr.clone(),
+                value: 0.0,
+                ok: false,
+            };
+            return (result, shown);
+        };
+        let value = self.metric.value(stats);
+        let shown = format!(
+            "{} = {} on {}",
+            self.metric_name,
+            self.metric.show(value),
+            self.endpoint.as_deref().unwrap_or("all endpoints")
+        );
+        let result = ThresholdResult {
+            expr: self.expr.clone(),
+            value,
+            ok: self.op.holds(value, self.limit),
+        };
+        (result, shown)
+    }
+}
+
+/// `metric<op>value`. `Err(None)` when the text does not start with a known
+/// metric (so the caller tries another `:` split); `Err(Some)` when it does but
+/// the rest is wrong.
+fn parse_comparison(text: &str) -> Result<(&str, Metric, Op, f64), Option<String>> {
+    let text = text.trim();
+    let op_at = text.find(['<', '>', '=', '!']).ok_or(None)?;
+    let name = text[..op_at].trim();
+    let metric = Metric::parse(name).ok_or_else(|| {
+        // Report an unknown metric only when it looks like one was meant.
+        (!name.is_empty() && !name.contains([' ', '/', ':']))
+            .then(|| format!("unknown metric `{name}`"))
+    })?;
+    let rest = &text[op_at..];
+    let (op, value_text) = if let Some(v) = rest.strip_prefix("<=") {
+        (Op::Le, v)
+    } else if let Some(v) = rest.strip_prefix(">=") {
+        (Op::Ge, v)
+    } else if let Some(v) = rest.strip_prefix('<') {
+        (Op::Lt, v)
+    } else if let Some(v) = rest.strip_prefix('>') {
+        (Op::Gt, v)
+    } else {
+        return Err(Some(format!(
+            "unknown comparison in `{rest}` (use <, <=, > or >=)"
+        )));
+    };
+    let value_text = value_text.trim();
+    if value_text.is_empty() {
+        return Err(Some("no value after the comparison".into()));
+    }
+    let limit = parse_limit(metric, value_text).map_err(Some)?;
+    Ok((name, metric, op, limit))
+}
+
+fn parse_limit(metric: Metric, text: &str) -> Result<f64, String> {
+    if metric.is_duration() {
+        if text.parse::<f64>().is_ok() && text != "0" {
+            return Err(format!("`{text}` needs a unit, e.g. {text}ms"));
+        }
+        return parse_duration(text).map(|d| d.as_nanos() as f64);
+    }
+    let number = |t: &str| {
+        t.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .ok_or_else(|| format!("`{text}` is not a number"))
+    };
+    match metric {
+        Metric::ErrorRate => match text.strip_suffix('%') {
+            Some(percent) => Ok(number(percent)? / 100.0),
+            None => {
+                let ratio = number(text)?;
+                if ratio > 1.0 {
+                    Err(format!(
+                        "error_rate `{text}` is a ratio (0..1); write {text}% for a percentage"
+                    ))
+                } else {
+                    Ok(ratio)
+                }
+            }
+        },
+        _ => number(text.strip_suffix("/s").unwrap_or(text)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_issue_examples() {
+        let t = Threshold::parse("p95<500ms").unwrap();
+        assert_eq!(
+            (t.endpoint, t.metric, t.op, t.limit),
+            (None, Metric::Quantile(5), Op::Lt, 5e8)
+        );
+        let t = Threshold::parse("p99<1s").unwrap();
+        assert_eq!(t.limit, 1e9);
+        let t = Threshold::parse("error_rate<1%").unwrap();
+        assert_eq!((t.metric, t.limit), (Metric::ErrorRate, 0.01));
+        let t = Threshold::parse("rps>100").unwrap();
+        assert_eq!((t.metric, t.op, t.limit), (Metric::Rps, Op::Gt, 100.0));
+        let t = Threshold::parse("GET /api/v1/tasks/{id}:p99<200ms").unwrap();
+        assert_eq!(t.endpoint.as_deref(), Some("GET /api/v1/tasks/{id}"));
+        assert_eq!((t.metric, t.limit), (Metric::Quantile(7), 2e8));
+        let t = Threshold::parse("p99.9<=2s").unwrap();
+        assert_eq!((t.metric, t.op), (Metric::Quantile(8), Op::Le));
+    }
+
+    #[test]
+    fn names_may_hold_colons() {
+        let t = Threshold::parse("GET http://x:8080/a:b:max>=1ms").unwrap();
+        assert_eq!(t.endpoint.as_deref(), Some("GET http://x:8080/a:b"));
+        assert_eq!(t.metric, Metric::Max);
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_check() {
+        for bad in [
+            "p97<1s",
+            "p95",
+            "p95<",
+            "p95<500",
+            "p95=500ms",
+            "p95<fast",
+            "error_rate<5",
+            "rps>lots",
+            ":p95<1s",
+            "",
+        ] {
+            let err = Threshold::parse(bad).unwrap_err().to_string();
+            assert!(err.contains("bad --threshold"), "{bad}: {err}");
+        }
+        let err = Threshold::parse("p97<1s").unwrap_err().to_string();
+        assert!(err.contains("unknown metric `p97`"), "{err}");
+    }
+
+    #[test]
+    fn checks_against_stats() {
+        let mut total = Stats {
+            name: "Aggregated".into(),
+            count: 100,
+            errors: 2,
+            rps: 50.0,
+            ..Stats::default()
+        };
+        total.latency.p95_ns = 400_000_000;
+        let ok = |expr: &str| Threshold::parse(expr).unwrap().check(&[], &total).0.ok;
+        assert!(ok("p95<500ms"));
+        assert!(!ok("p95<400ms"));
+        assert!(ok("p95<=400ms"));
+        assert!(!ok("error_rate<1%"));
+        assert!(ok("error_rate<=0.02"));
+        assert!(ok("rps>=50"));
+        assert!(!ok("count>100"));
+        let (result, shown) = Threshold::parse("GET /x:p95<1s")
+            .unwrap()
+            .check(&[], &total);
+        assert!(!result.ok);
+        assert!(
+            shown.contains("no requests to endpoint `GET /x`"),
+            "{shown}"
+        );
+    }
+}
