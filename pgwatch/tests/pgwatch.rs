@@ -1,14 +1,13 @@
 //! pgwatch against a real PostgreSQL: known sessions counted exactly, the
 //! ways it stops, losing and regaining its connection, an unreachable server,
-//! and the tasktracker's pool seen under load.
+//! and the tasktracker's pool seen under hammer load.
 //!
 //! Every test calls `require_postgres()` first: outside CI a missing server
 //! skips with a note; in CI it fails.
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use records::testkit::{cmd, database_url, require_postgres, Server};
@@ -667,32 +666,30 @@ async fn tasktracker_on_postgresql_under_load_shows_active_connections() {
         .expect("an access token")
         .to_string();
 
-    // 16 workers on the task list until pgwatch is done, bounded in count too.
-    let stop = Arc::new(AtomicBool::new(false));
-    let sent = Arc::new(AtomicU64::new(0));
-    let failed = Arc::new(AtomicU64::new(0));
-    let mut workers = Vec::new();
-    for _ in 0..16 {
-        let (http, base, token) = (http.clone(), base.clone(), token.clone());
-        let (stop, sent, failed) = (stop.clone(), sent.clone(), failed.clone());
-        workers.push(tokio::spawn(async move {
-            for _ in 0..5_000 {
-                if stop.load(Ordering::Relaxed) {
-                    break;
-                }
-                let ok = http
-                    .get(format!("{base}/api/v1/tasks/"))
-                    .bearer_auth(&token)
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status().is_success());
-                sent.fetch_add(1, Ordering::Relaxed);
-                if !ok {
-                    failed.fetch_add(1, Ordering::Relaxed);
-                }
+    // hammer in ad-hoc mode: 16 VUs on the task list, at most 15 s or 50k requests.
+    let mut hammer = tokio::process::Command::from(cmd("hammer"));
+    let mut hammer = hammer
+        .args(["--url", &format!("{base}/api/v1/tasks/")])
+        .args(["-H", &format!("Authorization: Bearer {token}")])
+        .args(["--vus", "16", "--duration", "15s", "--requests", "50000"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start hammer");
+    let mut events = tokio::io::BufReader::new(hammer.stdout.take().unwrap()).lines();
+    let counting = tokio::spawn(async move {
+        let (mut sent, mut failed) = (0u64, 0u64);
+        while let Ok(Some(line)) = events.next_line().await {
+            let event: records::Event = serde_json::from_str(&line).expect("an event");
+            sent += 1;
+            if event.status != 200 || event.error.is_some() {
+                failed += 1;
             }
-        }));
-    }
+        }
+        (sent, failed)
+    });
     // Samples until one catches a query running, or 15 s of load have passed.
     let mut watcher = tokio::process::Command::from(cmd("pgwatch"));
     let mut watcher = watcher
@@ -724,15 +721,18 @@ async fn tasktracker_on_postgresql_under_load_shows_active_connections() {
         .await
         .expect("pgwatch ends")
         .unwrap();
-    stop.store(true, Ordering::Relaxed);
-    for worker in workers {
-        worker.await.unwrap();
-    }
     assert!(status.success());
+    if let Some(pid) = hammer.id() {
+        send_signal(pid, "INT");
+    }
+    tokio::time::timeout(Duration::from_secs(20), hammer.wait())
+        .await
+        .expect("hammer ends on SIGINT")
+        .unwrap();
+    let (sent, failed) = counting.await.unwrap();
     let got = samples(text.as_bytes());
-    let sent = sent.load(Ordering::Relaxed);
-    assert!(sent > 0);
-    assert_eq!(failed.load(Ordering::Relaxed), 0, "of {sent} requests");
+    assert!(sent > 0, "hammer sent requests");
+    assert_eq!(failed, 0, "of {sent} requests");
     let active: Vec<u64> = got.iter().map(|s| s.active).collect();
     assert!(
         caught_active,
