@@ -29,8 +29,9 @@ fn percent(ratio: f64) -> String {
     format!("{:.2}%", ratio * 100.0)
 }
 
-/// Writes rows with the first column left-aligned and the others right-aligned.
-fn write_rows(out: &mut dyn Write, rows: &[Vec<String>]) -> io::Result<()> {
+/// Writes rows in columns: those before `right_from` left-aligned (names,
+/// words), the rest right-aligned (numbers).
+fn write_rows(out: &mut dyn Write, rows: &[Vec<String>], right_from: usize) -> io::Result<()> {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
         .map(|c| {
@@ -45,7 +46,7 @@ fn write_rows(out: &mut dyn Write, rows: &[Vec<String>]) -> io::Result<()> {
         let mut line = String::new();
         for (c, cell) in row.iter().enumerate() {
             let pad = widths[c] - cell.chars().count();
-            if c == 0 {
+            if c < right_from {
                 line.push_str("  ");
                 line.push_str(cell);
                 line.push_str(&" ".repeat(pad));
@@ -83,7 +84,7 @@ fn latency_section(
         row.extend(latency_cells(&pick(s)));
         rows.push(row);
     }
-    write_rows(out, &rows)
+    write_rows(out, &rows, 1)
 }
 
 impl Render for Table {
@@ -145,7 +146,7 @@ impl Render for Table {
                 .collect();
             rows.push(vec![s.name.clone(), codes.join(" ")]);
         }
-        write_rows(out, &rows)?;
+        write_rows(out, &rows, 2)?;
 
         if total.errors > 0 {
             writeln!(out)?;
@@ -156,7 +157,7 @@ impl Render for Table {
                     rows.push(vec![s.name.clone(), kind.clone(), n.to_string()]);
                 }
             }
-            write_rows(out, &rows)?;
+            write_rows(out, &rows, 2)?;
         }
 
         writeln!(out)?;
@@ -180,7 +181,7 @@ impl Render for Table {
                     ]
                 })
                 .collect();
-            write_rows(out, &rows)?;
+            write_rows(out, &rows, 4)?;
         }
 
         if !report.thresholds.is_empty() {
@@ -202,7 +203,7 @@ impl Render for Table {
                     ]
                 })
                 .collect();
-            write_rows(out, &rows)?;
+            write_rows(out, &rows, 2)?;
         }
         out.flush()
     }
