@@ -14,7 +14,8 @@ fn main() {
         eprintln!("usage: gen_summary OUT.ndjson [INTERVALS=3600] [ENDPOINTS=50] [LABEL] [SLOWER_MS=0] [NAME_LEN=0] [--pg]");
         std::process::exit(2);
     };
-    let num = |i: usize, default: usize| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(default);
+    let num =
+        |i: usize, default: usize| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(default);
     let spec = common::Spec {
         intervals: num(1, 3600),
         endpoints: num(2, 50),
@@ -27,6 +28,9 @@ fn main() {
     common::write(std::path::Path::new(out), &common::summary(&spec));
     if pg {
         let pg = format!("{out}.pg.ndjson");
-        common::write(std::path::Path::new(&pg), &common::pg_samples(spec.intervals));
+        common::write(
+            std::path::Path::new(&pg),
+            &common::pg_samples(spec.intervals),
+        );
     }
 }

@@ -172,8 +172,12 @@ impl BarChart<'_> {
             let style = canvas::text_style(fonts.label).pos(Pos::new(HPos::Right, VPos::Center));
             for (i, name) in names.iter().enumerate() {
                 let (x, y) = local(&(0.0, rows - i as f64 - 0.5));
-                area.draw(&Text::new(name.as_str(), (x - fonts.px(8.0) as i32, y), style.clone()))
-                    .map_err(err)?;
+                area.draw(&Text::new(
+                    name.as_str(),
+                    (x - fonts.px(8.0) as i32, y),
+                    style.clone(),
+                ))
+                .map_err(err)?;
             }
         }
         if let Some(notes) = self.notes {
@@ -182,8 +186,12 @@ impl BarChart<'_> {
                 let style = canvas::text_style(fonts.small)
                     .color(color)
                     .pos(Pos::new(HPos::Left, VPos::Center));
-                area.draw(&Text::new(note.as_str(), (x + fonts.px(10.0) as i32, y), style))
-                    .map_err(err)?;
+                area.draw(&Text::new(
+                    note.as_str(),
+                    (x + fonts.px(10.0) as i32, y),
+                    style,
+                ))
+                .map_err(err)?;
             }
         }
         Ok(())

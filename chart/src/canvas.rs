@@ -29,7 +29,9 @@ pub fn text_style(size: f64) -> TextStyle<'static> {
 }
 
 pub fn bold_style(size: f64) -> TextStyle<'static> {
-    (FONT, size, FontStyle::Bold).into_font().color(&style::TEXT)
+    (FONT, size, FontStyle::Bold)
+        .into_font()
+        .color(&style::TEXT)
 }
 
 /// `title` shortened with `…` to fit `width` pixels at the title size.
@@ -41,7 +43,8 @@ pub fn fit_title(title: &str, width: u32, fonts: &Fonts) -> String {
 pub fn titled<'a>(area: &Area<'a>, title: &str, fonts: &Fonts) -> anyhow::Result<Area<'a>> {
     let (w, _) = area.dim_in_pixel();
     let top = fonts.px(8.0);
-    area.margin(top, 0, 0, 0).titled(&fit_title(title, w, fonts), bold_style(fonts.title))
+    area.margin(top, 0, 0, 0)
+        .titled(&fit_title(title, w, fonts), bold_style(fonts.title))
         .map_err(|e| anyhow::anyhow!("drawing title: {e:?}"))
 }
 
@@ -88,8 +91,12 @@ pub fn legend_row<'a>(
                 color.filled(),
             ))
             .map_err(err)?;
-            area.draw(&Text::new(label.as_str(), (x + swatch + 6, y), text.clone()))
-                .map_err(err)?;
+            area.draw(&Text::new(
+                label.as_str(),
+                (x + swatch + 6, y),
+                text.clone(),
+            ))
+            .map_err(err)?;
             x += widths[i] + gap;
         }
     }
@@ -248,7 +255,7 @@ mod tests {
         assert_eq!(tick(&20.0), "20");
         assert_eq!(tick(&12345.0), "12,345");
         assert_eq!(tick(&0.005), "0.005");
-        assert_eq!(ms_text(3.14159), "3.14");
+        assert_eq!(ms_text(3.14259), "3.14");
         assert_eq!(ms_text(1250.0), "1,250");
         assert_eq!(pct_text(0.0), "0%");
         assert_eq!(pct_text(0.0123), "1.23%");

@@ -90,7 +90,13 @@ fn series_per_run(
     runs.iter()
         .zip(groups)
         .enumerate()
-        .map(|(i, (r, g))| BarSeries::new(r.label.clone(), style::series_color(i), g.iter().map(&value).collect()))
+        .map(|(i, (r, g))| {
+            BarSeries::new(
+                r.label.clone(),
+                style::series_color(i),
+                g.iter().map(&value).collect(),
+            )
+        })
         .collect()
 }
 
@@ -107,9 +113,12 @@ pub fn response_time(runs: &[Run], path: &Path, opts: &Options) -> anyhow::Resul
     let first = names + (w - names) / 3;
     let (left, rest) = area.split_horizontally(first);
     let (middle, right) = rest.split_horizontally((w - first) / 2);
-    let panels: [(&Area, &str, fn(&Endpoint) -> f64); 3] = [
+    type Panel<'p, 'a> = (&'p Area<'a>, &'static str, fn(&Endpoint) -> f64);
+    let panels: [Panel; 3] = [
         (&left, "mean", |e| e.stats.latency.mean_ns / 1e6),
-        (&middle, "median (p50)", |e| nines::ms(e.stats.latency.p50_ns as f64)),
+        (&middle, "median (p50)", |e| {
+            nines::ms(e.stats.latency.p50_ns as f64)
+        }),
         (&right, "p95", |e| nines::ms(e.stats.latency.p95_ns as f64)),
     ];
     let small = Fonts {
@@ -117,7 +126,13 @@ pub fn response_time(runs: &[Run], path: &Path, opts: &Options) -> anyhow::Resul
         ..fonts
     };
     for (i, (panel, name, value)) in panels.into_iter().enumerate() {
-        let series = series_per_run(runs, &groups, |e| if e.stats.count > 0 { value(e) } else { 0.0 });
+        let series = series_per_run(runs, &groups, |e| {
+            if e.stats.count > 0 {
+                value(e)
+            } else {
+                0.0
+            }
+        });
         BarChart {
             title: name,
             categories: &categories,
@@ -203,7 +218,8 @@ fn over_time_and_bars(runs: &[Run], path: &Path, opts: &Options, m: Metric) -> a
     let top = canvas::titled(&top, &title, &fonts)?;
     let longest = runs.iter().map(|r| r.duration_s()).fold(1.0, f64::max);
     let axis = TimeAxis::for_duration(longest);
-    let lines: Vec<(String, RGBColor, Vec<(f64, f64)>)> = runs
+    type Line = (String, RGBColor, Vec<(f64, f64)>);
+    let lines: Vec<Line> = runs
         .iter()
         .enumerate()
         .map(|(i, r)| {
@@ -212,14 +228,27 @@ fn over_time_and_bars(runs: &[Run], path: &Path, opts: &Options, m: Metric) -> a
                 .iter()
                 .map(|iv| (axis.x(r.interval_x(iv)), (m.per_interval)(r, iv)))
                 .collect();
-            let label = format!("{} (whole run: {})", style::truncate(&r.label, 30), (m.whole_run)(r));
+            let label = format!(
+                "{} (whole run: {})",
+                style::truncate(&r.label, 30),
+                (m.whole_run)(r)
+            );
             (label, style::series_color(i), lttb(&all, opts.max_points()))
         })
         .collect();
     if lines.iter().all(|l| l.2.is_empty()) {
-        canvas::no_data(&top, "no interval records: nothing to draw over time", &fonts)?;
+        canvas::no_data(
+            &top,
+            "no interval records: nothing to draw over time",
+            &fonts,
+        )?;
     } else {
-        let hi = canvas::upper(lines.iter().flat_map(|l| l.2.iter().map(|p| p.1)).fold(0.0, f64::max));
+        let hi = canvas::upper(
+            lines
+                .iter()
+                .flat_map(|l| l.2.iter().map(|p| p.1))
+                .fold(0.0, f64::max),
+        );
         let err = |e| anyhow::anyhow!("drawing {}: {e:?}", m.title);
         let mut chart = ChartBuilder::on(&top)
             .margin(fonts.px(12.0))
@@ -243,13 +272,22 @@ fn over_time_and_bars(runs: &[Run], path: &Path, opts: &Options, m: Metric) -> a
         for (label, color, points) in &lines {
             let color = *color;
             chart
-                .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(fonts.px(2.0))))
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    color.stroke_width(fonts.line(points.len())),
+                ))
                 .map_err(err)?
                 .label(label.as_str())
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3)));
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3))
+                });
             if points.len() <= 40 {
                 chart
-                    .draw_series(points.iter().map(|&p| Circle::new(p, fonts.px(3.0), color.filled())))
+                    .draw_series(
+                        points
+                            .iter()
+                            .map(|&p| Circle::new(p, fonts.px(3.0), color.filled())),
+                    )
                     .map_err(err)?;
             }
         }

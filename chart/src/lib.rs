@@ -122,8 +122,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         let mut any_pg = false;
         for r in &runs {
             let dir = args.out.join(slug(&r.label));
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("creating {}", dir.display()))?;
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             // Samples belong to the run(s) they overlap in time.
             let own = polls
                 .as_deref()
@@ -157,7 +156,10 @@ pub fn run_charts(
     let charts: [(&str, Draw); 4] = [
         ("latency_over_time.png", single::latency_over_time),
         ("throughput_over_time.png", single::throughput_over_time),
-        ("percentile_distribution.png", single::percentile_distribution),
+        (
+            "percentile_distribution.png",
+            single::percentile_distribution,
+        ),
         ("endpoint_summary.png", single::endpoint_summary),
     ];
     let mut out = Vec::new();

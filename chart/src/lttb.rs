@@ -73,7 +73,10 @@ mod tests {
         assert_eq!(out.len(), 600);
         assert_eq!(out[0], pts[0]);
         assert_eq!(out[599], pts[3599]);
-        assert!(out.windows(2).all(|w| w[0].0 < w[1].0), "x stays increasing");
+        assert!(
+            out.windows(2).all(|w| w[0].0 < w[1].0),
+            "x stays increasing"
+        );
     }
 
     #[test]

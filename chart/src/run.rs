@@ -155,7 +155,11 @@ impl Run {
 
     /// The `max` busiest endpoints, then the rest merged as one "others" entry.
     pub fn top_endpoints(&self, max: usize) -> Vec<Endpoint> {
-        let names: Vec<&str> = self.endpoints.iter().map(|e| e.stats.name.as_str()).collect();
+        let names: Vec<&str> = self
+            .endpoints
+            .iter()
+            .map(|e| e.stats.name.as_str())
+            .collect();
         group(&[self], &names, max).pop().unwrap_or_default()
     }
 }
@@ -181,7 +185,11 @@ pub fn ranked_names(runs: &[&Run]) -> Vec<String> {
 /// stats where the run lacks it), then "others (N endpoints)" merging the rest.
 pub fn group<S: AsRef<str>>(runs: &[&Run], names: &[S], max: usize) -> Vec<Vec<Endpoint>> {
     // With one name too many, drawing it beats an "others" of one.
-    let shown = if names.len() <= max + 1 { names.len() } else { max };
+    let shown = if names.len() <= max + 1 {
+        names.len()
+    } else {
+        max
+    };
     runs.iter()
         .map(|run| {
             let by_name: HashMap<&str, &Endpoint> = run
@@ -298,8 +306,16 @@ fn weighted_latency(parts: &[&Endpoint]) -> Latency {
             / total as f64
     };
     Latency {
-        min_ns: parts.iter().map(|p| p.stats.latency.min_ns).min().unwrap_or(0),
-        max_ns: parts.iter().map(|p| p.stats.latency.max_ns).max().unwrap_or(0),
+        min_ns: parts
+            .iter()
+            .map(|p| p.stats.latency.min_ns)
+            .min()
+            .unwrap_or(0),
+        max_ns: parts
+            .iter()
+            .map(|p| p.stats.latency.max_ns)
+            .max()
+            .unwrap_or(0),
         mean_ns: w(&|l| l.mean_ns),
         p50_ns: w(&|l| l.p50_ns as f64) as u64,
         p90_ns: w(&|l| l.p90_ns as f64) as u64,

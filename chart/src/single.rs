@@ -47,7 +47,11 @@ fn latency_panel(
     let busy: Vec<_> = run.intervals.iter().filter(|i| i.count > 0).collect();
     if busy.is_empty() {
         let inner = canvas::titled(area, title, fonts)?;
-        return canvas::no_data(&inner, "no requests in any interval: nothing to draw", fonts);
+        return canvas::no_data(
+            &inner,
+            "no requests in any interval: nothing to draw",
+            fonts,
+        );
     }
     let axis = TimeAxis::for_duration(run.duration_s());
     let points = |f: &dyn Fn(&records::Interval) -> u64| -> Vec<(f64, f64)> {
@@ -66,7 +70,10 @@ fn latency_panel(
     let ys = lines.iter().flat_map(|(_, _, p)| p.iter().map(|&(_, y)| y));
     let mut builder = ChartBuilder::on(area);
     builder
-        .caption(canvas::fit_title(title, opts.width, fonts), canvas::bold_style(fonts.title))
+        .caption(
+            canvas::fit_title(title, opts.width, fonts),
+            canvas::bold_style(fonts.title),
+        )
         .margin(fonts.px(12.0))
         .x_label_area_size(fonts.px(52.0))
         .y_label_area_size(fonts.px(84.0));
@@ -121,20 +128,25 @@ where
     if !errors.is_empty() {
         chart
             .draw_series(errors.iter().map(|&(x0, x1, rate)| {
-                let alpha = 0.12 + 0.5 * (rate * 5.0).min(1.0);
+                let alpha = 0.08 + 0.4 * (rate * 5.0).min(1.0);
                 Rectangle::new([(x0, lo), (x1, hi)], style::ERROR.mix(alpha).filled())
             }))
             .map_err(err)?
             .label("intervals with errors (darker = more)")
             .legend(|(x, y)| {
-                Rectangle::new([(x, y - 6), (x + 20, y + 6)], style::ERROR.mix(0.4).filled())
+                Rectangle::new(
+                    [(x, y - 6), (x + 20, y + 6)],
+                    style::ERROR.mix(0.4).filled(),
+                )
             });
     }
-    let width = fonts.px(2.0);
     for (name, color, points) in lines {
         let color = *color;
         chart
-            .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(width)))
+            .draw_series(LineSeries::new(
+                points.iter().copied(),
+                color.stroke_width(fonts.line(points.len())),
+            ))
             .map_err(err)?
             .label(*name)
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3)));
@@ -225,7 +237,10 @@ pub fn throughput_over_time(run: &Run, path: &Path, opts: &Options) -> anyhow::R
     let x_range = 0.0..axis.x(run.duration_s());
     let err = |e| anyhow::anyhow!("drawing throughput: {e:?}");
     let mut chart = ChartBuilder::on(&root)
-        .caption(canvas::fit_title(&title, opts.width, &fonts), canvas::bold_style(fonts.title))
+        .caption(
+            canvas::fit_title(&title, opts.width, &fonts),
+            canvas::bold_style(fonts.title),
+        )
         .margin(fonts.px(12.0))
         .x_label_area_size(fonts.px(52.0))
         .y_label_area_size(fonts.px(84.0))
@@ -253,7 +268,6 @@ pub fn throughput_over_time(run: &Run, path: &Path, opts: &Options) -> anyhow::R
         .label_style(canvas::text_style(fonts.label))
         .draw()
         .map_err(err)?;
-    let width = fonts.px(2.0);
     let mark = |points: &[(f64, f64)], color: RGBColor| -> Vec<Circle<(f64, f64), u32>> {
         if points.len() <= MARK_BELOW {
             points
@@ -269,7 +283,10 @@ pub fn throughput_over_time(run: &Run, path: &Path, opts: &Options) -> anyhow::R
         ("failures/s", style::ERROR, &fails),
     ] {
         chart
-            .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(width)))
+            .draw_series(LineSeries::new(
+                points.iter().copied(),
+                color.stroke_width(fonts.line(points.len())),
+            ))
             .map_err(err)?
             .label(name)
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3)));
@@ -281,7 +298,7 @@ pub fn throughput_over_time(run: &Run, path: &Path, opts: &Options) -> anyhow::R
             vus.iter().copied(),
             fonts.px(8.0),
             fonts.px(5.0),
-            vu_color.stroke_width(width),
+            vu_color.stroke_width(fonts.line(vus.len())),
         ))
         .map_err(err)?
         .label("virtual users (right axis)")
@@ -362,7 +379,10 @@ pub fn percentile_chart(
 ) -> anyhow::Result<()> {
     let fonts = Fonts::for_size(opts.width, opts.height);
     let root = canvas::canvas(path, (opts.width, opts.height))?;
-    let curves: Vec<Curve> = curves.into_iter().filter(|c| !c.points.is_empty()).collect();
+    let curves: Vec<Curve> = curves
+        .into_iter()
+        .filter(|c| !c.points.is_empty())
+        .collect();
     if curves.is_empty() {
         let inner = canvas::titled(&root, title, &fonts)?;
         canvas::no_data(&inner, "no requests recorded: nothing to draw", &fonts)?;
@@ -371,7 +391,10 @@ pub fn percentile_chart(
     let ys = curves.iter().flat_map(|c| c.points.iter().map(|p| p.1));
     let mut builder = ChartBuilder::on(&root);
     builder
-        .caption(canvas::fit_title(title, opts.width, &fonts), canvas::bold_style(fonts.title))
+        .caption(
+            canvas::fit_title(title, opts.width, &fonts),
+            canvas::bold_style(fonts.title),
+        )
         .margin(fonts.px(12.0))
         // The last tick label ("99.999%") is centred on the right edge.
         .margin_right(fonts.px(50.0))
@@ -419,7 +442,10 @@ where
     for c in curves {
         let color = c.color;
         chart
-            .draw_series(LineSeries::new(c.points.iter().copied(), color.stroke_width(c.width)))
+            .draw_series(LineSeries::new(
+                c.points.iter().copied(),
+                color.stroke_width(c.width),
+            ))
             .map_err(err)?
             .label(c.label.as_str())
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3)));
@@ -427,7 +453,10 @@ where
     // The first curve (the total, drawn thick) again on top, so it stays visible.
     if let Some(c) = curves.first().filter(|_| curves.len() > 1) {
         chart
-            .draw_series(LineSeries::new(c.points.iter().copied(), c.color.stroke_width(c.width)))
+            .draw_series(LineSeries::new(
+                c.points.iter().copied(),
+                c.color.stroke_width(c.width),
+            ))
             .map_err(err)?;
     }
     legend(&mut chart, fonts)
@@ -453,7 +482,11 @@ pub fn endpoint_summary(run: &Run, path: &Path, opts: &Options) -> anyhow::Resul
         .iter()
         .map(|e| {
             let rate = e.stats.error_rate();
-            let color = if rate > 0.0 { style::ERROR } else { style::TEXT };
+            let color = if rate > 0.0 {
+                style::ERROR
+            } else {
+                style::TEXT
+            };
             (
                 format!(
                     "{} req · {} errors",
@@ -524,7 +557,11 @@ pub fn pg_activity(run: &Run, polls: &[Poll], path: &Path, opts: &Options) -> an
             style::PALETTE[1],
             series(&|p| p.idle_in_transaction as f64),
         ),
-        ("waiting on a lock", style::ERROR, series(&|p| p.waiting as f64)),
+        (
+            "waiting on a lock",
+            style::ERROR,
+            series(&|p| p.waiting as f64),
+        ),
     ];
     let util = series(&|p| p.utilization_pct);
     let y_hi = canvas::upper(
@@ -563,11 +600,13 @@ pub fn pg_activity(run: &Run, polls: &[Poll], path: &Path, opts: &Options) -> an
         .label_style(canvas::text_style(fonts.label))
         .draw()
         .map_err(err)?;
-    let width = fonts.px(2.0);
     for (name, color, points) in &states {
         let color = *color;
         chart
-            .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(width)))
+            .draw_series(LineSeries::new(
+                points.iter().copied(),
+                color.stroke_width(fonts.line(points.len())),
+            ))
             .map_err(err)?
             .label(*name)
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3)));
@@ -578,7 +617,7 @@ pub fn pg_activity(run: &Run, polls: &[Poll], path: &Path, opts: &Options) -> an
             util.iter().copied(),
             fonts.px(8.0),
             fonts.px(5.0),
-            uc.stroke_width(width),
+            uc.stroke_width(fonts.line(util.len())),
         ))
         .map_err(err)?
         .label("utilization % (right axis)")

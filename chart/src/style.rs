@@ -74,6 +74,17 @@ impl Fonts {
         }
     }
 
+    /// The stroke of a time-series line of `points` points. Dense jagged
+    /// series get one-pixel lines: plotters joins wide segments with
+    /// unlimited miters, which shoot far out of the plot at sharp spikes.
+    pub fn line(&self, points: usize) -> u32 {
+        if points > 120 {
+            1
+        } else {
+            self.px(2.0)
+        }
+    }
+
     /// Pixels per unit of scale, for margins and marker sizes.
     pub fn px(&self, base: f64) -> u32 {
         (base * self.label / 16.0).round().max(1.0) as u32

@@ -148,7 +148,11 @@ fn change_text(change: Change, base: f64, v: f64) -> Option<(String, Option<bool
 pub fn summary_table(runs: &[Run], path: &Path, opts: &Options) -> anyhow::Result<()> {
     let fonts = Fonts::for_size(opts.width, opts.height);
     let root = canvas::canvas(path, (opts.width, opts.height))?;
-    let title = format!("Summary — {} runs, changes against {}", runs.len(), runs[0].label);
+    let title = format!(
+        "Summary — {} runs, changes against {}",
+        runs.len(),
+        runs[0].label
+    );
     let area = canvas::titled(&root, &title, &fonts)?;
     let err = |e| anyhow::anyhow!("drawing summary table: {e:?}");
     let (w, h) = area.dim_in_pixel();
@@ -173,14 +177,24 @@ pub fn summary_table(runs: &[Run], path: &Path, opts: &Options) -> anyhow::Resul
         } else {
             WHITE
         };
-        area.draw(&Rectangle::new([(pad, y), (pad + w, y + row_h)], fill.filled()))
-            .map_err(err)?;
+        area.draw(&Rectangle::new(
+            [(pad, y), (pad + w, y + row_h)],
+            fill.filled(),
+        ))
+        .map_err(err)?;
     }
-    area.draw(&Rectangle::new([(pad, 0), (pad + w, rows * row_h)], style::GRID.stroke_width(1)))
-        .map_err(err)?;
+    area.draw(&Rectangle::new(
+        [(pad, 0), (pad + w, rows * row_h)],
+        style::GRID.stroke_width(1),
+    ))
+    .map_err(err)?;
     let mid = row_h / 2;
-    area.draw(&Text::new("metric", (pad + 10, mid), canvas::bold_style(size).pos(left)))
-        .map_err(err)?;
+    area.draw(&Text::new(
+        "metric",
+        (pad + 10, mid),
+        canvas::bold_style(size).pos(left),
+    ))
+    .map_err(err)?;
     for (c, run) in runs.iter().enumerate() {
         let x = pad + name_w + c as i32 * col_w;
         let label = style::truncate(&run.label, (f64::from(col_w) / (size * 0.62)) as usize - 2);
@@ -192,13 +206,21 @@ pub fn summary_table(runs: &[Run], path: &Path, opts: &Options) -> anyhow::Resul
             style::series_color(c).filled(),
         ))
         .map_err(err)?;
-        area.draw(&Text::new(label, (sx + swatch + 6, mid), canvas::bold_style(size).pos(left)))
-            .map_err(err)?;
+        area.draw(&Text::new(
+            label,
+            (sx + swatch + 6, mid),
+            canvas::bold_style(size).pos(left),
+        ))
+        .map_err(err)?;
     }
     for (r, metric) in METRICS.iter().enumerate() {
         let y = (r as i32 + 1) * row_h + mid;
-        area.draw(&Text::new(metric.name, (pad + 10, y), canvas::text_style(size).pos(left)))
-            .map_err(err)?;
+        area.draw(&Text::new(
+            metric.name,
+            (pad + 10, y),
+            canvas::text_style(size).pos(left),
+        ))
+        .map_err(err)?;
         let base = (metric.value)(&runs[0]);
         for (c, run) in runs.iter().enumerate() {
             let x = pad + name_w + c as i32 * col_w;
@@ -211,13 +233,21 @@ pub fn summary_table(runs: &[Run], path: &Path, opts: &Options) -> anyhow::Resul
             };
             match change {
                 None => {
-                    area.draw(&Text::new(text, (x + col_w / 2, y), canvas::text_style(size).pos(centre)))
-                        .map_err(err)?;
+                    area.draw(&Text::new(
+                        text,
+                        (x + col_w / 2, y),
+                        canvas::text_style(size).pos(centre),
+                    ))
+                    .map_err(err)?;
                 }
                 Some((delta, better)) => {
                     let split = x + col_w * 11 / 20;
-                    area.draw(&Text::new(text, (split, y), canvas::text_style(size).pos(right)))
-                        .map_err(err)?;
+                    area.draw(&Text::new(
+                        text,
+                        (split, y),
+                        canvas::text_style(size).pos(right),
+                    ))
+                    .map_err(err)?;
                     let color = match better {
                         Some(true) => RGBColor(30, 130, 50),
                         Some(false) => style::ERROR,
@@ -278,18 +308,25 @@ pub fn summary_text(runs: &[Run]) -> String {
     let names = run::ranked_names(&refs);
     let groups = run::group(&refs, &names, 20);
     for (title, cell) in [
-        ("p95 latency by endpoint", (|e: &run::Endpoint| {
-            if e.stats.count == 0 {
-                "-".to_string()
-            } else {
-                ms_cell(ms_of(e.stats.latency.p95_ns))
-            }
-        }) as fn(&run::Endpoint) -> String),
+        (
+            "p95 latency by endpoint",
+            (|e: &run::Endpoint| {
+                if e.stats.count == 0 {
+                    "-".to_string()
+                } else {
+                    ms_cell(ms_of(e.stats.latency.p95_ns))
+                }
+            }) as fn(&run::Endpoint) -> String,
+        ),
         ("failure rate by endpoint", |e| {
             if e.stats.count == 0 {
                 "-".to_string()
             } else {
-                format!("{} of {}", pct_text(e.stats.error_rate()), thousands(e.stats.count as f64))
+                format!(
+                    "{} of {}",
+                    pct_text(e.stats.error_rate()),
+                    thousands(e.stats.count as f64)
+                )
             }
         }),
     ] {

@@ -59,7 +59,11 @@ fn assert_png(path: &Path, size: (u32, u32), colors: &[[u8; 3]]) {
         distinct.len()
     );
     for (c, n) in colors.iter().zip(counts) {
-        assert!(n >= 40, "{}: colour {c:?} drawn on only {n} pixels", path.display());
+        assert!(
+            n >= 40,
+            "{}: colour {c:?} drawn on only {n} pixels",
+            path.display()
+        );
     }
 }
 
@@ -77,19 +81,41 @@ fn one_run_renders_each_chart_kind() {
     let run = fixture(tmp.path(), "run.ndjson", &summary(&Spec::default()));
     let pg = fixture(tmp.path(), "pg.ndjson", &pg_samples(30));
     let out_dir = tmp.path().join("charts");
-    let stderr = ok(&chart(&[&run, "--pg", &pg, "-o", out_dir.to_str().unwrap()]));
+    let stderr = ok(&chart(&[
+        &run,
+        "--pg",
+        &pg,
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]));
     assert!(
         stderr.contains(&format!("chart: wrote 5 charts to {}", out_dir.display())),
         "{stderr}"
     );
     let size = (1280, 720);
     let c = |name: &str| out_dir.join(name);
-    assert_png(&c("latency_over_time.png"), size, &[BLUE, ORANGE, PURPLE, TEXT]);
+    assert_png(
+        &c("latency_over_time.png"),
+        size,
+        &[BLUE, ORANGE, PURPLE, TEXT],
+    );
     assert_png(&c("throughput_over_time.png"), size, &[GREEN, RED, TEXT]);
-    assert_png(&c("percentile_distribution.png"), size, &[TEXT, BLUE, ORANGE, GREEN, RED]);
-    assert_png(&c("endpoint_summary.png"), size, &[BLUE, ORANGE, PURPLE, RED]);
+    assert_png(
+        &c("percentile_distribution.png"),
+        size,
+        &[TEXT, BLUE, ORANGE, GREEN, RED],
+    );
+    assert_png(
+        &c("endpoint_summary.png"),
+        size,
+        &[BLUE, ORANGE, PURPLE, RED],
+    );
     assert_png(&c("pg_activity.png"), size, &[BLUE, GREEN, ORANGE, PURPLE]);
-    assert_eq!(dir_of(&stderr).len(), 5, "every written path is listed: {stderr}");
+    assert_eq!(
+        dir_of(&stderr).len(),
+        5,
+        "every written path is listed: {stderr}"
+    );
 }
 
 #[test]
@@ -131,11 +157,21 @@ fn two_runs_render_the_comparison_set() {
         assert_png(&out_dir.join(name), size, &[BLUE, ORANGE, TEXT]);
     }
     for sub in ["monolith", "microservices"] {
-        assert_png(&out_dir.join(sub).join("latency_over_time.png"), size, &[BLUE]);
+        assert_png(
+            &out_dir.join(sub).join("latency_over_time.png"),
+            size,
+            &[BLUE],
+        );
     }
     let text = std::fs::read_to_string(out_dir.join("summary.txt")).unwrap();
-    assert!(text.contains("monolith") && text.contains("microservices"), "{text}");
-    assert!(text.contains("p95") && text.contains("Throughput"), "{text}");
+    assert!(
+        text.contains("monolith") && text.contains("microservices"),
+        "{text}"
+    );
+    assert!(
+        text.contains("p95") && text.contains("Throughput"),
+        "{text}"
+    );
     assert!(text.contains("GET /api/v1/tasks/"), "{text}");
     // The slower run's p95 shows as a positive change.
     let p95 = text.lines().find(|l| l.starts_with("p95 ")).unwrap();
@@ -157,9 +193,20 @@ fn labels_default_to_the_run_record_then_the_file_name() {
     );
     let out_dir = tmp.path().join("o");
     ok(&chart(&[&a, &b, "-o", out_dir.to_str().unwrap()]));
-    assert!(out_dir.join("baseline").is_dir(), "label from the run record");
+    assert!(
+        out_dir.join("baseline").is_dir(),
+        "label from the run record"
+    );
     assert!(out_dir.join("second").is_dir(), "label from the file name");
-    let too_many = chart(&[&a, "--label", "x", "--label", "y", "-o", out_dir.to_str().unwrap()]);
+    let too_many = chart(&[
+        &a,
+        "--label",
+        "x",
+        "--label",
+        "y",
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
     assert_eq!(too_many.status.code(), Some(2));
 }
 
@@ -168,9 +215,24 @@ fn log_scale_and_small_sizes_render() {
     let tmp = tempfile::tempdir().unwrap();
     let run = fixture(tmp.path(), "run.ndjson", &summary(&Spec::default()));
     let out_dir = tmp.path().join("log");
-    ok(&chart(&[&run, "-o", out_dir.to_str().unwrap(), "--log-scale", "--size", "640x400"]));
-    assert_png(&out_dir.join("latency_over_time.png"), (640, 400), &[BLUE, ORANGE, PURPLE]);
-    assert_png(&out_dir.join("percentile_distribution.png"), (640, 400), &[TEXT, BLUE]);
+    ok(&chart(&[
+        &run,
+        "-o",
+        out_dir.to_str().unwrap(),
+        "--log-scale",
+        "--size",
+        "640x400",
+    ]));
+    assert_png(
+        &out_dir.join("latency_over_time.png"),
+        (640, 400),
+        &[BLUE, ORANGE, PURPLE],
+    );
+    assert_png(
+        &out_dir.join("percentile_distribution.png"),
+        (640, 400),
+        &[TEXT, BLUE],
+    );
 }
 
 /// Each edge case renders every chart without a panic.
@@ -178,11 +240,21 @@ fn renders(name: &str, records: &[Summary]) {
     let tmp = tempfile::tempdir().unwrap();
     let run = fixture(tmp.path(), "run.ndjson", records);
     let out_dir = tmp.path().join("out");
-    let out = chart(&[&run, &run, "-o", out_dir.to_str().unwrap(), "--size", "480x270"]);
+    let out = chart(&[
+        &run,
+        &run,
+        "-o",
+        out_dir.to_str().unwrap(),
+        "--size",
+        "480x270",
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{name}: {stderr}");
     assert!(!stderr.contains("panicked"), "{name}: {stderr}");
-    for png in dir_of(&stderr).iter().filter(|p| p.extension().is_some_and(|e| e == "png")) {
+    for png in dir_of(&stderr)
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+    {
         let img = image::open(png).unwrap_or_else(|e| panic!("{name}: {}: {e}", png.display()));
         assert_eq!((img.width(), img.height()), (480, 270), "{name}");
     }
@@ -276,8 +348,18 @@ fn a_one_hour_run_renders() {
         }),
     );
     let out_dir = tmp.path().join("hour");
-    ok(&chart(&[&run, "-o", out_dir.to_str().unwrap(), "--size", "640x360"]));
-    assert_png(&out_dir.join("latency_over_time.png"), (640, 360), &[BLUE, ORANGE, PURPLE]);
+    ok(&chart(&[
+        &run,
+        "-o",
+        out_dir.to_str().unwrap(),
+        "--size",
+        "640x360",
+    ]));
+    assert_png(
+        &out_dir.join("latency_over_time.png"),
+        (640, 360),
+        &[BLUE, ORANGE, PURPLE],
+    );
 }
 
 fn fails_with(args: &[&str], expected: &[&str]) {
@@ -294,12 +376,22 @@ fn fails_with(args: &[&str], expected: &[&str]) {
 fn bad_input_exits_2_naming_file_and_line() {
     let tmp = tempfile::tempdir().unwrap();
     let good = summary(&Spec::default());
-    let lines: Vec<String> = good.iter().map(|r| serde_json::to_string(r).unwrap()).collect();
+    let lines: Vec<String> = good
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap())
+        .collect();
     let out = tmp.path().join("out");
     let out = out.to_str().unwrap();
 
     let broken = tmp.path().join("broken.ndjson");
-    std::fs::write(&broken, format!("{}\n{}\n{{\"kind\":\"interval\",\"start\":\n", lines[0], lines[1])).unwrap();
+    std::fs::write(
+        &broken,
+        format!(
+            "{}\n{}\n{{\"kind\":\"interval\",\"start\":\n",
+            lines[0], lines[1]
+        ),
+    )
+    .unwrap();
     let broken = broken.to_str().unwrap().to_string();
     fails_with(&[&broken, "-o", out], &[&format!("{broken}:3:")]);
 
@@ -309,23 +401,39 @@ fn bad_input_exits_2_naming_file_and_line() {
         s.hist = "bm90IGEgaGlzdG9ncmFt".into();
     }
     let bad_hist = fixture(tmp.path(), "hist.ndjson", &bad_hist);
-    fails_with(&[&bad_hist, "-o", out], &[&format!("{bad_hist}:2:"), "hist"]);
+    fails_with(
+        &[&bad_hist, "-o", out],
+        &[&format!("{bad_hist}:2:"), "hist"],
+    );
 
     // Events instead of a summary: no `kind`.
     let events = tmp.path().join("events.ndjson");
-    std::fs::write(&events, "{\"ts\":1,\"name\":\"GET /\",\"status\":200,\"latency_ns\":5}\n").unwrap();
+    std::fs::write(
+        &events,
+        "{\"ts\":1,\"name\":\"GET /\",\"status\":200,\"latency_ns\":5}\n",
+    )
+    .unwrap();
     let events = events.to_str().unwrap().to_string();
     fails_with(&[&events, "-o", out], &[&format!("{events}:1:")]);
 
     let empty = tmp.path().join("empty.ndjson");
     std::fs::write(&empty, "").unwrap();
-    fails_with(&[empty.to_str().unwrap(), "-o", out], &["no summary records"]);
+    fails_with(
+        &[empty.to_str().unwrap(), "-o", out],
+        &["no summary records"],
+    );
 
-    fails_with(&["/nonexistent/run.ndjson", "-o", out], &["/nonexistent/run.ndjson"]);
+    fails_with(
+        &["/nonexistent/run.ndjson", "-o", out],
+        &["/nonexistent/run.ndjson"],
+    );
 
     let run = fixture(tmp.path(), "run.ndjson", &good);
     fails_with(&[&run, "-o", out, "--size", "huge"], &["--size"]);
-    fails_with(&[&run, "-o", out, "--pg", &broken], &[&format!("{broken}:3:")]);
+    fails_with(
+        &[&run, "-o", out, "--pg", &broken],
+        &[&format!("{broken}:3:")],
+    );
     fails_with(&[&run, "-o", out, "--pg", &run], &["no pg samples"]);
     fails_with(&[&run], &["--out-dir"]);
 }

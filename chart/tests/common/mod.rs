@@ -182,7 +182,13 @@ pub fn summary(spec: &Spec) -> Vec<Summary> {
     out
 }
 
-fn stats(name: &str, count: u64, errors: u64, secs: f64, h: &hdrhistogram::Histogram<u64>) -> Stats {
+fn stats(
+    name: &str,
+    count: u64,
+    errors: u64,
+    secs: f64,
+    h: &hdrhistogram::Histogram<u64>,
+) -> Stats {
     let mut status = BTreeMap::new();
     status.insert("200".to_string(), count - errors);
     if errors > 0 {
@@ -223,7 +229,11 @@ pub fn write(path: &Path, records: &[Summary]) {
 pub fn pg_samples(seconds: usize) -> Vec<Summary> {
     (0..seconds)
         .map(|i| {
-            let busy = if (seconds / 3..seconds / 2).contains(&i) { 18 } else { 4 };
+            let busy = if (seconds / 3..seconds / 2).contains(&i) {
+                18
+            } else {
+                4
+            };
             Summary::Pg(records::PgSample {
                 ts: START + i as u64 * 1_000_000_000,
                 datname: "tasktracker".into(),

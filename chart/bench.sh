@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Times `chart` on a one-hour run: 3,600 one-second intervals, 50 endpoints.
+# Target: under 2 s for the four one-run charts (release build).
+#   chart/bench.sh            # from the workspace root
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -p chart --bins --example gen_summary
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+target/release/examples/gen_summary "$dir/hour.ndjson" 3600 50 one-hour 0 0 --pg
+target/release/examples/gen_summary "$dir/hour-b.ndjson" 3600 50 one-hour-slower 3
+ls -l "$dir"/*.ndjson | awk '{print "input:", $5, "bytes", $NF}'
+one="target/release/chart $dir/hour.ndjson -o $dir/one"
+pg="target/release/chart $dir/hour.ndjson --pg $dir/hour.ndjson.pg.ndjson -o $dir/pg"
+two="target/release/chart $dir/hour.ndjson $dir/hour-b.ndjson -o $dir/two"
+if command -v hyperfine >/dev/null; then
+    hyperfine --warmup 1 --runs 5 --style basic -n one-run "$one" -n one-run+pg "$pg" -n two-runs "$two"
+else
+    for cmd in "$one" "$pg" "$two"; do
+        echo "$cmd"
+        /usr/bin/time -f "  %e s wall, %U s user, %M KB max RSS" $cmd 2>&1 | grep -v '^  /\|^chart:'
+    done
+fi
