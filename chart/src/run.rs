@@ -374,3 +374,81 @@ pub fn load_all(paths: &[String], labels: &[String]) -> anyhow::Result<Vec<Run>>
     }
     Ok(runs)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint(name: &str, count: u64, latency_ms: u64) -> Endpoint {
+        let mut h = records::hist::new_histogram();
+        for _ in 0..count {
+            records::hist::record(&mut h, latency_ms * 1_000_000);
+        }
+        Endpoint {
+            stats: Stats {
+                name: name.into(),
+                count,
+                errors: count / 10,
+                rps: count as f64,
+                latency: latency_of(&h),
+                ..Stats::default()
+            },
+            hist: Some(h),
+        }
+    }
+
+    fn run(endpoints: Vec<Endpoint>) -> Run {
+        let refs: Vec<&Endpoint> = endpoints.iter().collect();
+        let total = Endpoint::merged("Aggregated", &refs);
+        Run {
+            path: "r.ndjson".into(),
+            label: "r".into(),
+            info: None,
+            endpoints,
+            total,
+            intervals: Vec::new(),
+            thresholds: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn hundreds_of_endpoints_become_top_n_and_others() {
+        let r = run((0..300)
+            .map(|i| endpoint(&format!("e{i}"), 300 - i, 1 + i))
+            .collect());
+        let top = r.top_endpoints(9);
+        assert_eq!(top.len(), 10);
+        assert_eq!(top[0].stats.name, "e0");
+        let others = &top[9];
+        assert_eq!(others.stats.name, "others (291 endpoints)");
+        assert_eq!(others.stats.count, (1..=291).sum::<u64>());
+        // Merged histograms: the slowest endpoint (e299, 300 ms) is the max.
+        assert!(others.stats.latency.max_ns >= 299_000_000);
+    }
+
+    #[test]
+    fn one_extra_endpoint_is_drawn_rather_than_grouped() {
+        let r = run((0..10).map(|i| endpoint(&format!("e{i}"), 10, 1)).collect());
+        let top = r.top_endpoints(9);
+        assert_eq!(top.len(), 10);
+        assert!(top.iter().all(|e| !e.stats.name.starts_with("others")));
+    }
+
+    #[test]
+    fn runs_missing_an_endpoint_get_an_empty_row() {
+        let a = run(vec![endpoint("x", 5, 1), endpoint("y", 3, 1)]);
+        let b = run(vec![endpoint("y", 4, 1)]);
+        let names = ranked_names(&[&a, &b]);
+        assert_eq!(names, ["y", "x"]);
+        let groups = group(&[&a, &b], &names, 8);
+        assert_eq!(groups[1][1].stats.name, "x");
+        assert_eq!(groups[1][1].stats.count, 0);
+    }
+
+    #[test]
+    fn merging_nothing_is_empty_not_a_panic() {
+        let e = Endpoint::merged("none", &[]);
+        assert_eq!(e.stats.count, 0);
+        assert!(e.hist.is_none());
+    }
+}
