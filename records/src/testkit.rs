@@ -42,7 +42,9 @@ pub struct Server {
 impl Server {
     /// Starts `tasktracker --listen 127.0.0.1:0` with `args` and waits for its address.
     pub fn start(args: &[&str]) -> Server {
+        // An inherited DATABASE_URL would silently turn "in memory" into PostgreSQL.
         let mut child = cmd("tasktracker")
+            .env_remove("DATABASE_URL")
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::null())
