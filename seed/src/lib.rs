@@ -67,6 +67,9 @@ impl Plan {
             Ok(_) => return Err(bad_input(format!("target `{target}` has no host"))),
             Err(e) => return Err(bad_input(format!("target `{target}` is not a URL: {e}"))),
         }
+        if args.timeout.is_zero() {
+            return Err(bad_input("--timeout must be more than 0"));
+        }
         let users = args.users.unwrap_or(seed.users);
         let first = args.first.unwrap_or(seed.first);
         if first.checked_add(users).is_none() {
