@@ -44,7 +44,8 @@ cargo build --release -q -p hammer -p tasktracker
 HAMMER=target/release/hammer
 TASKTRACKER=target/release/tasktracker
 
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+hard=$(ulimit -Hn)
+if [ "$hard" = unlimited ] || [ "$hard" -ge 65536 ]; then ulimit -n 65536; else ulimit -n "$hard"; fi
 
 wait_port() {
     for _ in $(seq 100); do

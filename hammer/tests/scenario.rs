@@ -245,3 +245,43 @@ fn bad_input_and_unreachable_targets_have_their_exit_codes() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains(":2:"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_scenario_without_users_runs_without_input() {
+    let server = Server::start(&["--hash-cost", "4"]);
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        file.path(),
+        r#"
+[hammer]
+[[hammer.requests]]
+name = "GET /health"
+path = "/health"
+checks = [{ pointer = "/status" }]
+max_latency = "5s"
+[[hammer.requests]]
+name = "GET /nowhere"
+weight = 0
+path = "/nowhere"
+"#,
+    )
+    .unwrap();
+    let out = hammer(&[
+        "-s",
+        file.path().to_str().unwrap(),
+        "--target",
+        &server.url,
+        "--requests",
+        "20",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let events = events(&out.stdout);
+    assert_eq!(events.len(), 20);
+    assert!(
+        events
+            .iter()
+            .all(|e| e.name == "GET /health" && e.error.is_none()),
+        "{:?}",
+        events[0]
+    );
+}

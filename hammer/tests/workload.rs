@@ -273,3 +273,28 @@ fn client_options_body_limit_keepalive_and_live_line() {
     let quiet = hammer(&["--url", &url, "--requests", "5", "--quiet"]);
     assert!(quiet.stderr.is_empty(), "{}", stderr(&quiet));
 }
+
+#[test]
+fn rate_stages_ramp_the_arrivals() {
+    let server = Server::start(&["--hash-cost", "4"]);
+    let url = format!("{}/health", server.url);
+    // 0→100/s over 1 s (50 arrivals), then 100/s for 1 s (100 more).
+    let out = hammer(&["--url", &url, "--rate-stages", "1s:100,1s:100"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let events = events(&out.stdout);
+    assert!(
+        (147..=151).contains(&events.len()),
+        "{} events",
+        events.len()
+    );
+    let start = events.iter().map(|e| e.ts - e.lag_ns).min().unwrap();
+    let first_half = events
+        .iter()
+        .filter(|e| e.ts - e.lag_ns - start < 500_000_000)
+        .count();
+    // 0→50/s over the first half second: about 12 arrivals.
+    assert!(
+        (8..=17).contains(&first_half),
+        "{first_half} in the first 0.5 s"
+    );
+}
