@@ -92,7 +92,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         tally.scenario = args.scenario.clone();
     }
 
-    let mut report = Report::build(&tally, &labels, args.slow.as_nanos() as u64);
+    let mut report = Report::build(&mut tally, &labels, args.slow.as_nanos() as u64);
     for t in &thresholds {
         let (result, shown) = t.check(&report.endpoints, &report.total);
         if !result.ok {

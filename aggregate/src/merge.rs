@@ -7,7 +7,7 @@ use std::io::BufRead;
 
 use records::{hist, InputError, LineReader, Stats, Summary};
 
-use crate::tally::{EndpointTally, Tally, MAX_INTERVALS};
+use crate::tally::{narrow_into, EndpointTally, Tally, MAX_INTERVALS};
 
 /// What reading one summary input found.
 #[derive(Debug, Default)]
@@ -47,7 +47,7 @@ pub fn read_summaries<R: BufRead>(
                     t.vus_done += interval.vus;
                     match &interval.hist {
                         Some(text) => hist::decode(text)
-                            .map(|h| hist::merge(&mut t.hist, &h))
+                            .map(|h| narrow_into(&mut t.hist, &h))
                             .map_err(|e| format!("field `hist`: {e}")),
                         None => {
                             seen.intervals_without_hist += 1;

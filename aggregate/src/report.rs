@@ -8,7 +8,7 @@ use hdrhistogram::Histogram;
 use records::{hist, Interval, Latency, RunInfo, Stats, Summary, ThresholdResult};
 use serde::Serialize;
 
-use crate::tally::{EndpointTally, Tally};
+use crate::tally::{new_interval_histogram, widen, EndpointTally, Tally};
 
 /// Name of the all-endpoints row, as Locust's `stats.csv` calls it.
 pub const TOTAL_NAME: &str = "Aggregated";
@@ -16,11 +16,16 @@ pub const TOTAL_NAME: &str = "Aggregated";
 /// The quantiles every endpoint reports, with the [`Latency`] field they fill.
 pub const QUANTILES: [f64; 10] = [0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 0.9999];
 
-/// One time-series bucket and its histogram (renderers need more than p50/p95/p99).
+/// One time-series bucket, with what renderers need beyond the record.
 #[derive(Debug)]
 pub struct IntervalRow {
     pub record: Interval,
-    pub hist: Histogram<u64>,
+    /// The bucket's [`QUANTILES`]; `None` when its histogram is empty.
+    pub quantiles: Option<[u64; 10]>,
+    /// Over all buckets up to and including this one (Locust's "Total" columns).
+    pub cumulative_p50_ns: u64,
+    pub cumulative_mean_ns: f64,
+    pub cumulative_min_ns: u64,
 }
 
 /// An endpoint that is slow (p95 above `--slow`) or failing (error rate above 1%).
@@ -52,7 +57,11 @@ pub struct Report {
 
 impl Report {
     /// Builds the records from a finished tally.
-    pub fn build(tally: &Tally, labels: &BTreeMap<String, String>, slow_limit_ns: u64) -> Report {
+    pub fn build(
+        tally: &mut Tally,
+        labels: &BTreeMap<String, String>,
+        slow_limit_ns: u64,
+    ) -> Report {
         let mut endpoints: Vec<&EndpointTally> = tally.endpoints.iter().collect();
         endpoints.sort_by(|a, b| a.name.cmp(&b.name));
 
@@ -76,26 +85,38 @@ impl Report {
         let total_stats = stats_of(&total, secs, tally.any_lag);
 
         let interval_secs = tally.interval_ns as f64 / 1e9;
+        // Buckets are taken out of the tally and freed one by one: only their
+        // encodings and a few numbers stay for the renderers.
+        let mut cumulative = widen(&new_interval_histogram());
+        let mut cumulative_max = 0;
         let intervals = tally
-            .intervals()
+            .take_intervals()
             .into_iter()
             .map(|(start, t)| {
-                let clamp = |q: f64| t.hist.value_at_quantile(q).min(t.max_ns);
+                let h = widen(&t.hist);
+                let (vus, count, errors, max_ns) = (t.vus(), t.count, t.errors, t.max_ns);
+                drop(t);
+                hist::merge(&mut cumulative, &h);
+                cumulative_max = cumulative_max.max(max_ns);
+                let at = |h: &Histogram<u64>, q: f64, max: u64| h.value_at_quantile(q).min(max);
                 IntervalRow {
                     record: Interval {
                         start,
                         secs: interval_secs,
-                        count: t.count,
-                        errors: t.errors,
-                        rps: t.count as f64 / interval_secs,
-                        p50_ns: clamp(0.5),
-                        p95_ns: clamp(0.95),
-                        p99_ns: clamp(0.99),
-                        max_ns: t.max_ns,
-                        vus: t.vus(),
-                        hist: Some(hist::encode(&t.hist)),
+                        count: count,
+                        errors: errors,
+                        rps: count as f64 / interval_secs,
+                        p50_ns: at(&h, 0.5, max_ns),
+                        p95_ns: at(&h, 0.95, max_ns),
+                        p99_ns: at(&h, 0.99, max_ns),
+                        max_ns: max_ns,
+                        vus,
+                        hist: Some(hist::encode(&h)),
                     },
-                    hist: t.hist.clone(),
+                    quantiles: (!h.is_empty()).then(|| QUANTILES.map(|q| at(&h, q, max_ns))),
+                    cumulative_p50_ns: at(&cumulative, 0.5, cumulative_max),
+                    cumulative_mean_ns: cumulative.mean().min(cumulative_max as f64),
+                    cumulative_min_ns: cumulative.min(),
                 }
             })
             .collect();

@@ -19,12 +19,33 @@ pub const INTERVAL_LOWEST_NS: u64 = 1_000;
 /// More buckets than this means a too-fine `--interval` for the run's length.
 pub const MAX_INTERVALS: usize = 200_000;
 
-/// A new histogram for one time-series bucket: small, growing as needed.
-pub fn new_interval_histogram() -> Histogram<u64> {
-    let mut h = Histogram::new_with_bounds(INTERVAL_LOWEST_NS, 1_000_000_000, INTERVAL_SIGFIG)
-        .expect("constant bounds are valid");
+/// A new histogram for one time-series bucket: 2 digits, starting small
+/// (about 1 KB) and growing only as far as the bucket's latencies reach.
+pub fn new_interval_histogram() -> Histogram<u32> {
+    let mut h =
+        Histogram::new_with_bounds(INTERVAL_LOWEST_NS, 2 * INTERVAL_LOWEST_NS, INTERVAL_SIGFIG)
+            .expect("constant bounds are valid");
     h.auto(true);
     h
+}
+
+/// A bucket histogram with u64 counts, for encoding and merging.
+pub fn widen(from: &Histogram<u32>) -> Histogram<u64> {
+    let mut h =
+        Histogram::new_with_bounds(INTERVAL_LOWEST_NS, 2 * INTERVAL_LOWEST_NS, INTERVAL_SIGFIG)
+            .expect("constant bounds are valid");
+    h.auto(true);
+    fold_into(&mut h, from);
+    h
+}
+
+/// Adds a decoded (u64) bucket histogram into a u32 one. A single value's
+/// count in one bucket would need 4 billion requests per interval to saturate.
+pub fn narrow_into(into: &mut Histogram<u32>, from: &Histogram<u64>) {
+    for v in from.iter_recorded() {
+        let n = u32::try_from(v.count_at_value()).unwrap_or(u32::MAX);
+        let _ = into.record_n(v.value_iterated_to(), n);
+    }
 }
 
 /// Totals for one endpoint (`name`).
@@ -233,7 +254,8 @@ pub struct IntervalTally {
     pub count: u64,
     pub errors: u64,
     pub max_ns: u64,
-    pub hist: Histogram<u64>,
+    /// Response times in the bucket; u32 counts keep long runs small.
+    pub hist: Histogram<u32>,
     /// Distinct VUs of inputs already finished (shards have distinct VUs).
     pub vus_done: u64,
     /// VUs of the input being read: a bitset for the usual small ids.
@@ -400,15 +422,23 @@ impl Tally {
         }
     }
 
-    /// Buckets in time order, with their start time.
-    pub fn intervals(&self) -> Vec<(u64, &IntervalTally)> {
-        let mut out: Vec<(u64, &IntervalTally)> = self
+    /// Takes the buckets out, in time order, with their start time.
+    pub fn take_intervals(&mut self) -> Vec<(u64, IntervalTally)> {
+        let mut starts: Vec<(u64, usize)> = self
             .interval_index
-            .iter()
-            .map(|(&bucket, &i)| (bucket * self.interval_ns, &self.intervals[i]))
+            .drain()
+            .map(|(bucket, i)| (bucket * self.interval_ns, i))
             .collect();
-        out.sort_by_key(|(start, _)| *start);
-        out
+        starts.sort_unstable();
+        let mut taken: Vec<Option<IntervalTally>> = std::mem::take(&mut self.intervals)
+            .into_iter()
+            .map(Some)
+            .collect();
+        self.last_bucket = None;
+        starts
+            .into_iter()
+            .filter_map(|(start, i)| taken[i].take().map(|t| (start, t)))
+            .collect()
     }
 
     pub fn event_count(&self) -> u64 {

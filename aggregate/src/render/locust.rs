@@ -10,7 +10,6 @@ use records::Stats;
 
 use super::{ms, Render};
 use crate::report::{quantiles_of, Report, QUANTILES};
-use crate::tally::new_interval_histogram;
 
 /// The `stats.csv` header, byte for byte as Locust writes it.
 pub const LOCUST_STATS_HEADER: &str = "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%";
@@ -86,11 +85,9 @@ impl Render for LocustHistory {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "{HISTORY_HEADER}")?;
         let mut w = csv_writer(out);
-        let mut cumulative = new_interval_histogram();
         let (mut total_count, mut total_errors, mut total_max) = (0u64, 0u64, 0u64);
         for row in &report.intervals {
             let i = &row.record;
-            records::hist::merge(&mut cumulative, &row.hist);
             total_count += i.count;
             total_errors += i.errors;
             total_max = total_max.max(i.max_ns);
@@ -102,24 +99,16 @@ impl Render for LocustHistory {
                 format!("{:.3}", i.rps),
                 format!("{:.3}", i.errors as f64 / i.secs),
             ];
-            let percentile = |h: &hdrhistogram::Histogram<u64>, q: f64, max: u64| {
-                if h.is_empty() {
-                    "N/A".to_string()
-                } else {
-                    ms(h.value_at_quantile(q).min(max) as f64)
-                }
-            };
-            fields.extend(
-                QUANTILES
-                    .iter()
-                    .map(|&q| percentile(&row.hist, q, i.max_ns)),
-            );
+            match &row.quantiles {
+                Some(qs) => fields.extend(qs.iter().map(|&v| ms(v as f64))),
+                None => fields.extend(std::iter::repeat_n("N/A".to_string(), QUANTILES.len())),
+            }
             fields.push(ms(i.max_ns as f64));
             fields.push(total_count.to_string());
             fields.push(total_errors.to_string());
-            fields.push(percentile(&cumulative, 0.5, total_max));
-            fields.push(ms(cumulative.mean().min(total_max as f64)));
-            fields.push(ms(cumulative.min() as f64));
+            fields.push(ms(row.cumulative_p50_ns as f64));
+            fields.push(ms(row.cumulative_mean_ns));
+            fields.push(ms(row.cumulative_min_ns as f64));
             fields.push(ms(total_max as f64));
             // Content size is not kept per interval.
             fields.push("N/A".to_string());
