@@ -17,7 +17,7 @@ pub const INTERVAL_SIGFIG: u8 = 2;
 /// Interval histograms resolve 1 µs at the bottom (below that is noise on any network).
 pub const INTERVAL_LOWEST_NS: u64 = 1_000;
 /// More buckets than this means a too-fine `--interval` for the run's length.
-pub const MAX_INTERVALS: usize = 200_000;
+pub const MAX_INTERVALS: usize = 100_000;
 
 /// A new histogram for one time-series bucket: 2 digits, starting small
 /// (about 1 KB) and growing only as far as the bucket's latencies reach.
