@@ -56,6 +56,13 @@ wait_port() {
     exit 3
 }
 
+for port in "$PORT" "$TT_PORT"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        echo "bench.sh: port $port is taken; set PORT/TT_PORT" >&2
+        exit 2
+    fi
+done
+
 mkdir -p "$WORK/nginx"
 sed -e "s|@PREFIX@|$WORK/nginx|g" -e "s|@PORT@|$PORT|g" hammer/bench/nginx.conf.in > "$WORK/nginx/nginx.conf"
 taskset -c 1 "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
