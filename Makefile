@@ -7,7 +7,7 @@ RELEASE := target/release
 OUT ?= out
 SCENARIO ?= scenarios/tasktracker.toml
 
-.PHONY: all build release test fmt clippy demo bench clean
+.PHONY: all build release test fmt clippy demo demo-pg compare-arch baseline compare charts bench clean
 
 all: build
 
@@ -34,6 +34,35 @@ clippy:
 # Build, start tasktracker on a free port, run the pipeline, stop it.
 demo: release
 	scripts/demo.sh
+
+# The same on PostgreSQL, with pgwatch beside the pipeline and its samples charted.
+demo-pg: release
+	scripts/demo-pg.sh
+
+# Monolith vs microservices (seed 000): both pipelines, compare side by side, charts.
+compare-arch: release
+	scripts/arch.sh
+
+# Record a baseline run; `make compare` runs again and checks for regressions.
+baseline: release
+	scripts/baseline.sh baseline
+
+compare: release
+	scripts/baseline.sh compare
+
+# Redraw the charts of the latest demo run.
+charts: release
+	$(RELEASE)/chart $(OUT)/latest/summary.ndjson -o $(OUT)/latest/charts
+
+# Speed and memory goals, each tool side by side with its peers (installs
+# wrk, nginx, hyperfine... from Debian's packages). Loopback only, bounded.
+bench: release
+	aggregate/bench.sh
+	hammer/bench.sh
+	chart/bench.sh
+	compare/bench.sh
+	seed/bench.sh
+	tasktracker/bench.sh
 
 clean:
 	$(CARGO) clean

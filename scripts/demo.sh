@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `make demo`: start tasktracker on a free loopback port, run
+# seed | hammer | aggregate against it, draw the charts, stop the server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+ARCH=${ARCH:-mono}
+RUN=${RUN:-out/demo-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$RUN"
+
+start_tasktracker "$RUN/tasktracker.log" --arch "$ARCH"
+echo "demo: tasktracker ($ARCH) at $URL" >&2
+run_pipeline "$RUN" "$ARCH" --threshold 'p95<500ms' --threshold 'error_rate<1%'
+"$BIN/chart" "$RUN/summary.ndjson" -o "$RUN/charts"
+ln -sfn "$(basename "$RUN")" out/latest
+
+cat >&2 <<MSG
+
+demo: results in $RUN/  (also out/latest)
+  table.txt summary.ndjson stats.csv stats_history.csv failures.csv   from aggregate
+  events.ndjson    one event per request (hammer)
+  users.ndjson     the seeded users, mode 0600: it holds tokens
+  charts/*.png     $(cd "$RUN/charts" && ls -- *.png | tr '\n' ' ')
+MSG

@@ -1,0 +1,55 @@
+# Shared by the make targets' scripts: start the reference tasktracker on a
+# free loopback port and run seed | hammer | aggregate against it.
+# Source it; it expects `set -euo pipefail` and the repository root as cwd.
+
+BIN=${BIN:-target/release}
+SCENARIO=${SCENARIO:-scenarios/tasktracker.toml}
+USERS=${USERS:-50}
+STAGES=${STAGES:-5s:50,15s:50,5s:0}
+THINK=${THINK:-100ms..500ms}
+
+SERVERS=()
+stop_servers() {
+    for pid in "${SERVERS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${SERVERS[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap stop_servers EXIT
+
+# start_tasktracker LOG [FLAGS...]: starts it, sets $URL.
+start_tasktracker() {
+    local log=$1
+    shift
+    # bcrypt cost 4 keeps seeding quick; the API is otherwise as load-tested.
+    "$BIN/tasktracker" --listen 127.0.0.1:0 --hash-cost 4 "$@" 2>"$log" &
+    local pid=$!
+    SERVERS+=("$pid")
+    URL=""
+    for _ in $(seq 1 100); do
+        URL=$(grep -o 'listening on http://[^ ]*' "$log" | head -1 | cut -d' ' -f3 || true)
+        [ -n "$URL" ] && return 0
+        if ! kill -0 "$pid" 2>/dev/null; then
+            cat "$log" >&2
+            exit 3
+        fi
+        sleep 0.1
+    done
+    echo "tasktracker did not start; its log:" >&2
+    cat "$log" >&2
+    exit 3
+}
+
+# run_pipeline DIR LABEL [AGGREGATE FLAGS...]: seed | hammer | aggregate
+# against $URL, keeping users, events and the aggregate outputs in DIR.
+run_pipeline() {
+    local dir=$1 label=$2
+    shift 2
+    mkdir -p "$dir"
+    # users.ndjson holds tokens and passwords: seed creates it with mode 0600.
+    "$BIN/seed" -s "$SCENARIO" --target "$URL" --users "$USERS" -o "$dir/users.ndjson"
+    echo "hammer: stages $STAGES, think $THINK, $USERS users ($label)" >&2
+    "$BIN/hammer" -s "$SCENARIO" --target "$URL" --users "$dir/users.ndjson" \
+            --stages "$STAGES" --think "$THINK" \
+        | tee "$dir/events.ndjson" \
+        | "$BIN/aggregate" --format table --out-dir "$dir" --label "$label" \
+            --scenario "$(basename "$SCENARIO" .toml)" "$@"
+}
