@@ -118,7 +118,7 @@ impl Run {
         let from_intervals = self
             .intervals
             .last()
-            .map(|i| i.start + (self.interval_secs(i) * 1e9) as u64)
+            .map(|i| i.start.saturating_add((self.interval_secs(i) * 1e9) as u64))
             .unwrap_or(0);
         from_info.max(from_intervals).max(self.start_ns())
     }
