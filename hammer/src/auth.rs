@@ -43,18 +43,43 @@ impl AuthPlan {
 }
 
 impl Vu {
-    pub(crate) fn token_due(&self, plan: &Plan) -> bool {
-        plan.auth.can_reauth()
-            && self.auth_backoff.is_none_or(|t| Instant::now() >= t)
+    /// The token generation, when the user's token should be renewed now.
+    pub(crate) fn token_due(&self, plan: &Plan) -> Option<u64> {
+        if !plan.auth.can_reauth() {
+            return None;
+        }
+        let state = self.user.lock();
+        (state.auth_backoff.is_none_or(|t| Instant::now() >= t)
             && plan
                 .auth
-                .due(self.user.expires_at, self.token_ttl, now_secs())
+                .due(state.user.expires_at, state.token_ttl, now_secs()))
+        .then_some(state.token_gen)
     }
 
-    /// Refreshes the token, or logs in again when that fails. True when the
-    /// VU has a fresh token.
-    pub(crate) async fn reauth(&mut self, plan: &Plan) -> bool {
-        if self.user.refresh_token.is_some() {
+    /// Refreshes the user's token, or logs in again when that fails. True
+    /// when the user has a fresh token. `seen` is the token generation the
+    /// caller used: when another VU of the same user renewed the token
+    /// since, that new token serves (no second refresh). `proactive`: only
+    /// while the token is still due (another VU may have renewed it).
+    pub(crate) async fn reauth(&mut self, plan: &Plan, seen: u64, proactive: bool) -> bool {
+        let user = self.user.clone();
+        let _renewing = user.auth.lock().await;
+        let has_refresh = {
+            let state = user.lock();
+            if state.token_gen != seen {
+                return true;
+            }
+            if proactive
+                && !(state.auth_backoff.is_none_or(|t| Instant::now() >= t)
+                    && plan
+                        .auth
+                        .due(state.user.expires_at, state.token_ttl, now_secs()))
+            {
+                return true;
+            }
+            state.user.refresh_token.is_some()
+        };
+        if has_refresh {
             if let Some(refresh) = &plan.auth.refresh {
                 if self.auth_request(plan, refresh).await {
                     return true;
@@ -66,16 +91,18 @@ impl Vu {
                 return true;
             }
         }
-        self.auth_backoff = Some(Instant::now() + BACKOFF);
+        user.lock().auth_backoff = Some(Instant::now() + BACKOFF);
         false
     }
 
     async fn auth_request(&mut self, plan: &Plan, p: &Prepared) -> bool {
         match self.render(&p.request) {
-            Ok(rendered) => {
+            Ok((rendered, _)) => {
                 let ok = self.exchange(plan, p, rendered, None).await.1;
                 if ok {
-                    self.auth_backoff = None;
+                    let mut state = self.user.lock();
+                    state.auth_backoff = None;
+                    state.token_gen += 1;
                 }
                 ok
             }

@@ -36,7 +36,7 @@ use crate::mix::{Mix, Prepared};
 use crate::progress::Stats;
 use crate::signals::{Control, Phase};
 use crate::stages::FOREVER;
-use crate::vu::{Clock, Closed, Plan, Vu};
+use crate::vu::{Clock, Closed, Plan, SharedUser, Vu};
 
 /// Reads the User records the run needs.
 fn load_users(from: &UsersFrom) -> anyhow::Result<Vec<User>> {
@@ -115,7 +115,11 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         control: control.clone(),
         clock: Clock::now(),
     });
-    let users = Arc::new(users);
+    // Each seeded user's state is shared by the VUs playing it; without
+    // users (ad-hoc mode) every VU has its own, so nothing is contended.
+    let anonymous = matches!(config.users, UsersFrom::Nobody);
+    let users: Arc<Vec<Arc<SharedUser>>> =
+        Arc::new(users.into_iter().map(SharedUser::new).collect());
     let closed = match &config.workload {
         Workload::Closed {
             stages,
@@ -169,6 +173,9 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
                         }
                     });
                     let user_of = |k: u64| {
+                        if anonymous {
+                            return (SharedUser::new(User::default()), 1);
+                        }
                         let i = (k % users.len() as u64) as usize;
                         (users[i].clone(), i as u64 + 1)
                     };

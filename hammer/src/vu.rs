@@ -1,9 +1,10 @@
-//! A virtual user: one seeded User with its own connection, cookie jar,
-//! random numbers and `{seq}` counter; and the closed-model loop that runs
-//! it (request, think, repeat, while its stage keeps it active).
+//! A virtual user: one seeded User (shared with the other VUs of that user
+//! when VUs outnumber users) with its own connection, random numbers and
+//! `{seq}` counter; and the closed-model loop that runs it (request, think,
+//! repeat, while its stage keeps it active).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use rand::rngs::SmallRng;
@@ -92,21 +93,61 @@ pub struct Plan {
     pub clock: Clock,
 }
 
+/// A seeded user's state, shared by every VU that plays this user (VUs are
+/// assigned round-robin when they outnumber users): its token, cookies and
+/// vars are one, so a task one VU deletes is gone for the others and a token
+/// one VU renews serves them all.
+#[derive(Debug)]
+pub struct SharedUser {
+    state: Mutex<UserState>,
+    /// Held while re-authenticating, so the VUs of a user renew its token
+    /// once, not once each (the others wait and use the new token).
+    pub(crate) auth: tokio::sync::Mutex<()>,
+}
+
+#[derive(Debug)]
+pub struct UserState {
+    pub user: User,
+    /// Lifetime of the last token captured, in seconds.
+    pub token_ttl: Option<i64>,
+    /// No proactive re-authentication before this (after one failed).
+    pub auth_backoff: Option<Instant>,
+    /// Bumped by every successful re-authentication: a VU whose request
+    /// got a 401 under an older generation just retries with the new token.
+    pub token_gen: u64,
+}
+
+impl SharedUser {
+    pub fn new(user: User) -> Arc<SharedUser> {
+        Arc::new(SharedUser {
+            state: Mutex::new(UserState {
+                user,
+                token_ttl: None,
+                auth_backoff: None,
+                token_gen: 0,
+            }),
+            auth: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The state; never held across an await (the lock is a plain mutex,
+    /// uncontended when each user has one VU, as in ad-hoc mode).
+    pub fn lock(&self) -> MutexGuard<'_, UserState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// One virtual user.
 pub struct Vu {
     /// 1-based, as events show it.
     pub id: u32,
-    pub user: User,
+    pub user: Arc<SharedUser>,
     /// 1-based number of the user in the input, for `{n}`.
     pub n: u64,
     pub seq: u64,
     pub rng: SmallRng,
     pub conn: Option<Conn>,
     pub phase: watch::Receiver<Phase>,
-    /// Lifetime of the last token captured, in seconds.
-    pub token_ttl: Option<i64>,
-    /// No proactive re-authentication before this (after one failed).
-    pub auth_backoff: Option<Instant>,
 }
 
 /// Unix seconds now.
@@ -115,7 +156,7 @@ pub fn now_secs() -> i64 {
 }
 
 impl Vu {
-    pub fn new(id: u32, user: User, n: u64, seed: u64, control: &Control) -> Vu {
+    pub fn new(id: u32, user: Arc<SharedUser>, n: u64, seed: u64, control: &Control) -> Vu {
         Vu {
             id,
             user,
@@ -126,13 +167,16 @@ impl Vu {
             ),
             conn: None,
             phase: control.subscribe(),
-            token_ttl: None,
-            auth_backoff: None,
         }
     }
 
-    pub fn render(&mut self, request: &Request) -> Result<Rendered, RenderError> {
-        let mut ctx = Context::new(&self.user, &mut self.rng);
+    /// Renders `request` for this VU's user (whose state `state` is).
+    fn render_with(
+        &mut self,
+        state: &UserState,
+        request: &Request,
+    ) -> Result<Rendered, RenderError> {
+        let mut ctx = Context::new(&state.user, &mut self.rng);
         ctx.n = self.n;
         ctx.seq = self.seq;
         let rendered = exchange::render(request, &mut ctx);
@@ -140,13 +184,23 @@ impl Vu {
         rendered
     }
 
+    /// Renders `request` and checks out the list values it picked (see
+    /// [`check_out`]); returns the token generation it was rendered under.
+    pub fn render(&mut self, request: &Request) -> Result<(Rendered, u64), RenderError> {
+        let user = self.user.clone();
+        let mut state = user.lock();
+        let rendered = self.render_with(&state, request)?;
+        check_out(&mut state.user, &rendered);
+        Ok((rendered, state.token_gen))
+    }
+
     /// One request of the mix (with the authentication it needs first):
     /// `scheduled` is when an open-model arrival was due.
     pub async fn iteration(&mut self, plan: &Plan, scheduled: Option<Instant>) {
-        if self.token_due(plan) {
-            self.reauth(plan).await;
+        if let Some(token_gen) = self.token_due(plan) {
+            self.reauth(plan, token_gen, true).await;
         }
-        let (index, rendered) = match self.render_from_mix(&plan.mix) {
+        let (index, rendered, token_gen) = match self.render_from_mix(&plan.mix) {
             Ok(picked) => picked,
             Err((index, e)) => {
                 // Nothing in the mix can be made for this user now.
@@ -169,9 +223,9 @@ impl Vu {
             && p.request.auth
             && plan.auth.can_reauth()
             && plan.control.phase() < Phase::Abort
-            && self.reauth(plan).await
+            && self.reauth(plan, token_gen, false).await
         {
-            if let Ok(again) = self.render(&p.request) {
+            if let Ok((again, _)) = self.render(&p.request) {
                 self.exchange(plan, p, again, None).await;
             }
         }
@@ -180,21 +234,31 @@ impl Vu {
     /// Picks a request that can be rendered now: a template needing an empty
     /// list or a missing value sends the pick elsewhere in the mix, rather than
     /// making a request that fails because of the generator.
-    fn render_from_mix(&mut self, mix: &Mix) -> Result<(usize, Rendered), (usize, RenderError)> {
+    fn render_from_mix(
+        &mut self,
+        mix: &Mix,
+    ) -> Result<(usize, Rendered, u64), (usize, RenderError)> {
+        let user = self.user.clone();
+        let mut state = user.lock();
         let first = mix.pick(&mut self.rng);
-        let first_err = match self.render(&mix.requests[first].request) {
-            Ok(r) => return Ok((first, r)),
-            Err(e) => e,
-        };
-        let mut excluded = vec![false; mix.requests.len()];
-        excluded[first] = true;
-        while let Some(i) = mix.pick_except(&mut self.rng, &excluded) {
-            match self.render(&mix.requests[i].request) {
-                Ok(r) => return Ok((i, r)),
-                Err(_) => excluded[i] = true,
+        let (index, rendered) = match self.render_with(&state, &mix.requests[first].request) {
+            Ok(r) => (first, r),
+            Err(first_err) => {
+                let mut excluded = vec![false; mix.requests.len()];
+                excluded[first] = true;
+                loop {
+                    let Some(i) = mix.pick_except(&mut self.rng, &excluded) else {
+                        return Err((first, first_err));
+                    };
+                    match self.render_with(&state, &mix.requests[i].request) {
+                        Ok(r) => break (i, r),
+                        Err(_) => excluded[i] = true,
+                    }
+                }
             }
-        }
-        Err((first, first_err))
+        };
+        check_out(&mut state.user, &rendered);
+        Ok((index, rendered, state.token_gen))
     }
 
     /// Sends one rendered request and writes its event. Returns the status
@@ -233,8 +297,9 @@ impl Vu {
             Err(failure) => (0, 0, Some(failure)),
             Ok(resp) if resp.error.is_some() => (resp.status, resp.bytes_in, resp.error),
             Ok(resp) => {
+                let mut state = self.user.lock();
                 for cookie in &resp.set_cookies {
-                    self.user.set_cookie(cookie);
+                    state.user.set_cookie(cookie);
                 }
                 let now = now_secs();
                 let verdict = exchange::judge(
@@ -243,7 +308,7 @@ impl Vu {
                     resp.status,
                     &resp.body,
                     latency,
-                    &mut self.user,
+                    &mut state.user,
                     now,
                 );
                 if verdict.ok()
@@ -252,11 +317,20 @@ impl Vu {
                         .iter()
                         .any(|(name, _)| name == "expires_in" || name == "expires_at")
                 {
-                    self.token_ttl = self.user.expires_at.map(|at| at - now);
+                    state.token_ttl = state.user.expires_at.map(|at| at - now);
                 }
                 (resp.status, resp.bytes_in, verdict.error)
             }
         };
+        if !rendered.picked.is_empty() {
+            check_in(
+                &mut self.user.lock().user,
+                &p.request,
+                &rendered,
+                status,
+                error.is_none(),
+            );
+        }
         if cancelled {
             plan.stats.cancelled.fetch_add(1, Ordering::Relaxed);
         }
@@ -304,6 +378,32 @@ impl Vu {
             _ = tokio::time::sleep(d) => true,
             _ = signals::reached(&mut self.phase, Phase::Stopping) => false,
         }
+    }
+}
+
+/// Takes the list values a request picked (a task ID) out of the user's
+/// lists while the request is in flight, so no other VU of the same user
+/// picks the same one meanwhile: a VU's `DELETE` never races another's
+/// `GET` of the same ID, and the generator never causes a 404 ([`check_in`]
+/// puts them back).
+fn check_out(user: &mut User, rendered: &Rendered) {
+    for (var, value) in &rendered.picked {
+        user.remove(var, value);
+    }
+}
+
+/// Puts the values [`check_out`] took back after the response, except those
+/// that are gone: a successful request that `remove`s them (a delete), a
+/// 404/410, or a delete with no answer (it may have happened; losing an ID
+/// is better than a 404 the generator made).
+fn check_in(user: &mut User, request: &Request, rendered: &Rendered, status: u16, ok: bool) {
+    let gone_anyway = status == 404 || status == 410;
+    for (var, value) in &rendered.picked {
+        let removes = request.remove.iter().any(|r| r == var);
+        if gone_anyway || (removes && (ok || status == 0)) {
+            continue;
+        }
+        user.append(var, value.clone());
     }
 }
 

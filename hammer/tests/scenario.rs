@@ -300,3 +300,48 @@ path = "/nowhere"
         events[0]
     );
 }
+
+#[test]
+fn vus_sharing_a_user_share_its_tasks_and_never_cause_a_404() {
+    // 20 VUs over 2 users: ten VUs per user create, read, update and delete
+    // the same user's tasks at once; one VU's delete removes the ID for all.
+    let server = Server::start(&["--hash-cost", "4"]);
+    let users = seed_users(&server.url, 2);
+    let out = hammer(&[
+        "-s",
+        SCENARIO,
+        "--target",
+        &server.url,
+        "--users",
+        users.path().to_str().unwrap(),
+        "--vus",
+        "20",
+        "--think",
+        "0s",
+        "--duration",
+        "3s",
+        "--requests",
+        "20000",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let events = events(&out.stdout);
+    assert!(events.len() >= 200, "{} events", events.len());
+    let deletes = events
+        .iter()
+        .filter(|e| e.name == "DELETE /api/v1/tasks/{id}" && e.error.is_none())
+        .count();
+    assert!(
+        deletes >= 3,
+        "{deletes} deletes: the race was not exercised"
+    );
+    let not_found: Vec<_> = events.iter().filter(|e| e.status == 404).collect();
+    assert!(
+        not_found.is_empty(),
+        "{} 404s in {} events, e.g. {:?}",
+        not_found.len(),
+        events.len(),
+        not_found.first()
+    );
+    let vus: std::collections::BTreeSet<u32> = events.iter().map(|e| e.vu).collect();
+    assert_eq!(vus, (1..=20).collect());
+}
