@@ -16,6 +16,7 @@ use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::signal::unix::{signal, SignalKind};
 
 use anyhow::Context as _;
 use rand::rngs::SmallRng;
@@ -128,6 +129,9 @@ pub async fn seed_all<W: Write>(plan: &Plan, out: &mut Writer<W>) -> anyhow::Res
         backoff: FIRST_BACKOFF,
         pool: plan.concurrency,
     })?);
+    // Caught so a stopped seed still writes, whole, every user it has made.
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
     let seed = Arc::new(plan.seed.clone());
     let end = plan.first + plan.users;
     let mut tally = Tally::new(plan.users, plan.verbosity);
@@ -169,7 +173,15 @@ pub async fn seed_all<W: Write>(plan: &Plan, out: &mut Writer<W>) -> anyhow::Res
     }
     drop(tx);
 
-    while let Some((n, outcome)) = rx.recv().await {
+    loop {
+        let (n, outcome) = tokio::select! {
+            got = rx.recv() => match got {
+                Some(got) => got,
+                None => break,
+            },
+            _ = interrupt.recv() => return stopped(&next, end, &mut order, out, &mut tally, &client),
+            _ = terminate.recv() => return stopped(&next, end, &mut order, out, &mut tally, &client),
+        };
         tally.record(outcome.as_ref().map(|(_, made)| *made), client.sent());
         if let Err(failed) = &outcome {
             if failed.unreachable {
@@ -203,6 +215,24 @@ pub async fn seed_all<W: Write>(plan: &Plan, out: &mut Writer<W>) -> anyhow::Res
         )
         .into());
     }
+    Ok(Exit::Ok)
+}
+
+/// Ends a run cut short by SIGINT/SIGTERM: the users made so far are written
+/// (those waiting for an earlier, unfinished one too) and it is a normal end.
+fn stopped<W: Write>(
+    next: &AtomicU64,
+    end: u64,
+    order: &mut Order,
+    out: &mut Writer<W>,
+    tally: &mut Tally,
+    client: &Client,
+) -> anyhow::Result<Exit> {
+    next.store(end, Ordering::Relaxed);
+    order.rest(out)?;
+    out.flush()?;
+    tally.finish(client.sent());
+    eprintln!("seed: stopped by a signal; the users made so far are written");
     Ok(Exit::Ok)
 }
 
