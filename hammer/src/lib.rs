@@ -74,13 +74,14 @@ fn prepare(request: records::scenario::Request) -> anyhow::Result<Prepared> {
 pub fn run(args: Args) -> anyhow::Result<Exit> {
     let config = Config::resolve(args)?;
     let users = load_users(&config.users)?;
+    // Before the preflight, so the notice shows even when the target is down.
+    if config.client.insecure && config.target.https {
+        eprintln!("hammer: --insecure: TLS certificate verification is off");
+    }
     config
         .target
         .preflight(config.client.connect_timeout)
         .map_err(unreachable)?;
-    if config.client.insecure && config.target.https {
-        eprintln!("hammer: --insecure: TLS certificates are not verified");
-    }
     let out: Box<dyn Write + Send> = match &config.output {
         None => Box::new(std::io::stdout()),
         Some(path) => Box::new(

@@ -178,7 +178,22 @@ fn a_401_triggers_refresh_then_login_and_one_retry() {
         .iter()
         .filter(|e| e.name == "POST /api/v1/auth/login" && e.error.is_none())
         .count();
-    assert_eq!(logins, 2, "one login per VU: {:?}", names(&events));
+    // On failure, every event (VU, name, status, error) in send order, so a
+    // flaky run can be told apart from a real bug.
+    let trace = || {
+        let mut all: Vec<_> = events.iter().collect();
+        all.sort_by_key(|e| e.ts);
+        all.iter()
+            .map(|e| format!("vu{} {} {} {:?}", e.vu, e.name, e.status, e.error))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        logins,
+        2,
+        "one login per VU (each has its own user):\n{}",
+        trace()
+    );
     let unauthorized = events
         .iter()
         .filter(|e| e.status == 401 && !e.name.contains("/auth/"))
@@ -344,4 +359,28 @@ fn vus_sharing_a_user_share_its_tasks_and_never_cause_a_404() {
     );
     let vus: std::collections::BTreeSet<u32> = events.iter().map(|e| e.vu).collect();
     assert_eq!(vus, (1..=20).collect());
+}
+
+#[test]
+fn insecure_says_tls_verification_is_off() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("https://127.0.0.1:{port}/health");
+    let out = hammer(&["--url", &url, "--insecure", "--duration", "1s"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("TLS certificate verification is off"),
+        "{}",
+        stderr(&out)
+    );
+    // Without --insecure, no such notice.
+    let out = hammer(&["--url", &url, "--duration", "1s"]);
+    assert!(
+        !stderr(&out).contains("verification is off"),
+        "{}",
+        stderr(&out)
+    );
 }
