@@ -287,8 +287,9 @@ fn record(tally: &mut Tally, event: &EventRef) -> Result<(), String> {
         endpoint.add_error(kind, 1);
     }
     endpoint.add_status(event.status, 1);
-    endpoint.bytes_in += event.bytes_in;
-    endpoint.bytes_out += event.bytes_out;
+    // Saturating: an event's byte counts are input, and may be absurd.
+    endpoint.bytes_in = endpoint.bytes_in.saturating_add(event.bytes_in);
+    endpoint.bytes_out = endpoint.bytes_out.saturating_add(event.bytes_out);
     endpoint.min_ns = endpoint.min_ns.min(response_ns);
     endpoint.max_ns = endpoint.max_ns.max(response_ns);
     endpoint.service_min_ns = endpoint.service_min_ns.min(event.latency_ns);

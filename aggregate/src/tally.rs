@@ -205,7 +205,7 @@ impl EndpointTally {
     #[inline]
     pub fn add_status(&mut self, status: u16, n: u64) {
         if let Some(slot) = self.status.iter_mut().find(|(s, _)| *s == status) {
-            slot.1 += n;
+            slot.1 = slot.1.saturating_add(n);
         } else {
             self.status.push((status, n));
         }
@@ -213,9 +213,9 @@ impl EndpointTally {
 
     #[inline]
     pub fn add_error(&mut self, kind: &str, n: u64) {
-        self.errors += n;
+        self.errors = self.errors.saturating_add(n);
         if let Some(slot) = self.error_kinds.iter_mut().find(|(k, _)| k == kind) {
-            slot.1 += n;
+            slot.1 = slot.1.saturating_add(n);
         } else {
             self.error_kinds.push((kind.to_string(), n));
         }
@@ -223,18 +223,23 @@ impl EndpointTally {
 
     /// Adds another endpoint's totals (both folded) into this one.
     pub fn absorb(&mut self, other: &EndpointTally) {
-        self.count += other.count;
+        self.count = self.count.saturating_add(other.count);
         for (kind, n) in &other.error_kinds {
             self.add_error(kind, *n);
         }
         // errors without a kind (merged summaries that lost them) still count
-        let kinds: u64 = other.error_kinds.iter().map(|(_, n)| n).sum();
-        self.errors += other.errors.saturating_sub(kinds);
+        let kinds = other
+            .error_kinds
+            .iter()
+            .fold(0u64, |sum, (_, n)| sum.saturating_add(*n));
+        self.errors = self
+            .errors
+            .saturating_add(other.errors.saturating_sub(kinds));
         for (status, n) in &other.status {
             self.add_status(*status, *n);
         }
-        self.bytes_in += other.bytes_in;
-        self.bytes_out += other.bytes_out;
+        self.bytes_in = self.bytes_in.saturating_add(other.bytes_in);
+        self.bytes_out = self.bytes_out.saturating_add(other.bytes_out);
         self.min_ns = self.min_ns.min(other.min_ns);
         self.max_ns = self.max_ns.max(other.max_ns);
         self.service_min_ns = self.service_min_ns.min(other.service_min_ns);

@@ -1,0 +1,313 @@
+//! Bad input and process faults, run against the real binary: every
+//! malformed input is exit 2 with the file and line named and no panic, a
+//! 100 MB line is refused quickly in bounded memory, and a closed stdout is a
+//! quiet exit 0.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use records::testkit::cmd;
+
+/// Runs `command` to its end, killing it and failing the test after `limit`.
+fn run_bounded(command: &mut Command, limit: Duration) -> Output {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = out.read_to_end(&mut buf);
+        buf
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = err.read_to_end(&mut buf);
+        buf
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{command:?} still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: out_reader.join().unwrap(),
+        stderr: err_reader.join().unwrap(),
+    }
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// Exit 2, `where` in the message, no panic.
+fn assert_bad_input(out: &Output, case: &str, place: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{case}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{case}: {stderr}");
+    assert!(stderr.contains(place), "{case}: no `{place}` in: {stderr}");
+    assert!(stderr.starts_with("aggregate: error: "), "{case}: {stderr}");
+}
+
+const GOOD_EVENT: &str =
+    r#"{"ts":1700000000000000000,"name":"GET /x","method":"GET","status":200,"latency_ns":1000}"#;
+
+/// One bad line after a good one: the error must name line 2.
+fn bad_event_lines() -> Vec<(&'static str, Vec<u8>)> {
+    let e = |s: &str| s.as_bytes().to_vec();
+    vec![
+        ("binary garbage", (0u8..=255).cycle().take(4096).collect()),
+        ("NUL bytes", vec![0u8; 100]),
+        (
+            "status 70000",
+            e(r#"{"ts":1,"name":"a","method":"GET","status":70000,"latency_ns":5}"#),
+        ),
+        (
+            "negative latency",
+            e(r#"{"ts":1,"name":"a","method":"GET","status":200,"latency_ns":-5}"#),
+        ),
+        (
+            "latency 1e400",
+            e(r#"{"ts":1,"name":"a","method":"GET","status":200,"latency_ns":1e400}"#),
+        ),
+        (
+            "latency 2^64",
+            e(
+                r#"{"ts":1,"name":"a","method":"GET","status":200,"latency_ns":18446744073709551616}"#,
+            ),
+        ),
+        (
+            "status as a string",
+            e(r#"{"ts":1,"name":"a","method":"GET","status":"200","latency_ns":5}"#),
+        ),
+        (
+            "name as a number",
+            e(r#"{"ts":1,"name":7,"method":"GET","status":200,"latency_ns":5}"#),
+        ),
+        (
+            "duplicate key",
+            e(r#"{"ts":1,"name":"a","name":"b","method":"GET","status":200,"latency_ns":5}"#),
+        ),
+        ("an array", e("[1,2,3]")),
+        ("half a line", e(r#"{"ts":1,"name":"a","met"#)),
+    ]
+}
+
+#[test]
+fn bad_events_exit_2_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (case, line)) in bad_event_lines().into_iter().enumerate() {
+        let mut text = format!("{GOOD_EVENT}\n").into_bytes();
+        text.extend_from_slice(&line);
+        text.push(b'\n');
+        let path = write(dir.path(), &format!("events{i}.ndjson"), &text);
+        let out = run_bounded(
+            cmd("aggregate").args(["--format", "ndjson"]).arg(&path),
+            Duration::from_secs(30),
+        );
+        assert_bad_input(&out, case, &format!("{}:2", path.display()));
+    }
+}
+
+#[test]
+fn empty_input_exits_2_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "empty.ndjson", b"");
+    let out = run_bounded(
+        cmd("aggregate").args(["--format", "ndjson"]).arg(&path),
+        Duration::from_secs(30),
+    );
+    assert_bad_input(&out, "empty events", &path.display().to_string());
+    let out = run_bounded(
+        cmd("aggregate").arg("--merge").arg(&path),
+        Duration::from_secs(30),
+    );
+    assert_bad_input(&out, "empty summaries", &path.display().to_string());
+}
+
+/// A 100 MB line after a good one.
+fn huge_line_file(dir: &Path, first: &str, prefix: &str) -> PathBuf {
+    let path = dir.join("huge.ndjson");
+    let mut text = Vec::with_capacity(101 << 20);
+    text.extend_from_slice(first.as_bytes());
+    text.push(b'\n');
+    text.extend_from_slice(prefix.as_bytes());
+    text.resize(text.len() + (100 << 20), b'x');
+    text.extend_from_slice(b"\"}\n");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_100_mb_line_is_refused_with_its_line_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = huge_line_file(dir.path(), GOOD_EVENT, r#"{"name":""#);
+    // Bounded memory shows as bounded time: reading 100 MB into one buffer
+    // and parsing it would take far longer on this box than refusing at 16 MiB.
+    let out = run_bounded(
+        cmd("aggregate").args(["--format", "ndjson"]).arg(&path),
+        Duration::from_secs(30),
+    );
+    assert_bad_input(&out, "100 MB line", &format!("{}:2", path.display()));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("longer than"));
+
+    // The same on stdin.
+    let out = run_bounded(
+        Command::new("sh").arg("-c").arg(format!(
+            "exec '{}' --format ndjson < '{}'",
+            records::testkit::bin("aggregate").display(),
+            path.display()
+        )),
+        Duration::from_secs(30),
+    );
+    assert_bad_input(&out, "100 MB line on stdin", "<stdin>:2");
+}
+
+fn good_summary(dir: &Path) -> String {
+    let events = write(dir, "good.ndjson", format!("{GOOD_EVENT}\n").as_bytes());
+    let out = run_bounded(
+        cmd("aggregate").args(["--format", "ndjson"]).arg(&events),
+        Duration::from_secs(30),
+    );
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Summary lines made bad in one way each, from a good `total` record.
+pub fn bad_summary_lines(total: &str) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "count -1",
+            total.replacen("\"count\":1,", "\"count\":-1,", 1),
+        ),
+        (
+            "rps 1e400",
+            total.replacen("\"rps\":", "\"rps\":1e400,\"x\":", 1),
+        ),
+        (
+            "count as a string",
+            total.replacen("\"count\":1,", "\"count\":\"1\",", 1),
+        ),
+        (
+            "duplicate key",
+            total.replacen("\"count\":1,", "\"count\":1,\"count\":2,", 1),
+        ),
+        ("unknown kind only", r#"{"kind":"endpoint"}"#.to_string()),
+        (
+            "binary garbage",
+            "\u{1}\u{2}\u{3}\u{fffd}\u{7f}".repeat(100),
+        ),
+    ]
+}
+
+#[test]
+fn bad_summaries_for_merge_exit_2_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = good_summary(dir.path());
+    let total = summary
+        .lines()
+        .find(|l| l.contains(r#""kind":"total""#))
+        .unwrap()
+        .to_string();
+    for (i, (case, line)) in bad_summary_lines(&total).into_iter().enumerate() {
+        let path = write(
+            dir.path(),
+            &format!("s{i}.ndjson"),
+            format!("{summary}{line}\n").as_bytes(),
+        );
+        let n = summary.lines().count() + 1;
+        let out = run_bounded(
+            cmd("aggregate").arg("--merge").arg(&path),
+            Duration::from_secs(30),
+        );
+        assert_bad_input(&out, case, &format!("{}:{n}", path.display()));
+    }
+    let path = huge_line_file(
+        dir.path(),
+        summary.lines().next().unwrap(),
+        r#"{"kind":"run","x":""#,
+    );
+    let out = run_bounded(
+        cmd("aggregate").arg("--merge").arg(&path),
+        Duration::from_secs(30),
+    );
+    assert_bad_input(
+        &out,
+        "100 MB summary line",
+        &format!("{}:2", path.display()),
+    );
+}
+
+#[test]
+fn events_at_the_ends_of_u64_do_not_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let max = u64::MAX;
+    let path = write(
+        dir.path(),
+        "extreme.ndjson",
+        format!(
+            "{{\"ts\":{max},\"name\":\"a\",\"method\":\"GET\",\"status\":65535,\"latency_ns\":{max},\"lag_ns\":{max},\"bytes_in\":{max}}}\n\
+             {{\"ts\":0,\"name\":\"a\",\"method\":\"GET\",\"status\":0,\"latency_ns\":0,\"bytes_in\":{max}}}\n"
+        )
+        .as_bytes(),
+    );
+    for format in ["ndjson", "table", "csv", "json", "locust"] {
+        let out = run_bounded(
+            cmd("aggregate").args(["--format", format]).arg(&path),
+            Duration::from_secs(30),
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{format}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{format}: {stderr}");
+    }
+}
+
+/// Runs `shell` in bash with the reader closing its stdin before the writer
+/// starts, so the writer's first write meets EPIPE; prints PIPESTATUS.
+fn closed_stdout(writer: &str) -> Output {
+    run_bounded(
+        Command::new("bash").arg("-c").arg(format!(
+            "{{ sleep 0.3; {writer}; }} | {{ exec 0<&-; sleep 1; }}; echo \"status ${{PIPESTATUS[0]}}\""
+        )),
+        Duration::from_secs(60),
+    )
+}
+
+#[test]
+fn a_closed_stdout_is_a_quiet_exit_0() {
+    let dir = tempfile::tempdir().unwrap();
+    // 20,000 events 1 ms apart and 1 ms intervals: megabytes of output.
+    let mut text = String::new();
+    for i in 0..20_000u64 {
+        text.push_str(&format!(
+            "{{\"ts\":{},\"name\":\"GET /x\",\"method\":\"GET\",\"status\":200,\"latency_ns\":{}}}\n",
+            1_700_000_000_000_000_000 + i * 1_000_000,
+            1000 + i
+        ));
+    }
+    let path = write(dir.path(), "events.ndjson", text.as_bytes());
+    let out = closed_stdout(&format!(
+        "'{}' --format ndjson --interval 1ms '{}'",
+        records::testkit::bin("aggregate").display(),
+        path.display()
+    ));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stdout.trim(), "status 0", "stderr: {stderr}");
+    assert!(stderr.is_empty(), "error spam on a closed stdout: {stderr}");
+}
