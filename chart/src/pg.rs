@@ -47,11 +47,11 @@ pub fn polls(mut samples: Vec<PgSample>) -> Vec<Poll> {
         };
         match out.last_mut() {
             Some(p) if p.ts == s.ts => {
-                p.total += s.total;
-                p.active += s.active;
-                p.idle += s.idle;
-                p.idle_in_transaction += s.idle_in_transaction;
-                p.waiting += s.waiting;
+                p.total = p.total.saturating_add(s.total);
+                p.active = p.active.saturating_add(s.active);
+                p.idle = p.idle.saturating_add(s.idle);
+                p.idle_in_transaction = p.idle_in_transaction.saturating_add(s.idle_in_transaction);
+                p.waiting = p.waiting.saturating_add(s.waiting);
                 p.max_connections = p.max_connections.max(s.max_connections);
                 p.utilization_pct = p.utilization_pct.max(utilization);
             }

@@ -174,7 +174,7 @@ pub fn ranked_names(runs: &[&Run]) -> Vec<String> {
                 order.push(e.stats.name.as_str());
                 0
             });
-            *entry += e.stats.count;
+            *entry = entry.saturating_add(e.stats.count);
         }
     }
     order.sort_by(|a, b| counts[b].cmp(&counts[a]).then_with(|| a.cmp(b)));
@@ -244,12 +244,12 @@ impl Endpoint {
             ..Stats::default()
         };
         for p in parts {
-            stats.count += p.stats.count;
-            stats.errors += p.stats.errors;
+            stats.count = stats.count.saturating_add(p.stats.count);
+            stats.errors = stats.errors.saturating_add(p.stats.errors);
             stats.rps += p.stats.rps;
             stats.failures_per_s += p.stats.failures_per_s;
-            stats.bytes_in += p.stats.bytes_in;
-            stats.bytes_out += p.stats.bytes_out;
+            stats.bytes_in = stats.bytes_in.saturating_add(p.stats.bytes_in);
+            stats.bytes_out = stats.bytes_out.saturating_add(p.stats.bytes_out);
         }
         let hist = if !parts.is_empty() && parts.iter().all(|p| p.hist.is_some()) {
             let mut h = records::hist::new_histogram();
@@ -294,7 +294,9 @@ fn latency_of(h: &Histogram<u64>) -> Latency {
 }
 
 fn weighted_latency(parts: &[&Endpoint]) -> Latency {
-    let total: u64 = parts.iter().map(|p| p.stats.count).sum();
+    let total = parts
+        .iter()
+        .fold(0u64, |sum, p| sum.saturating_add(p.stats.count));
     if total == 0 {
         return Latency::default();
     }
