@@ -15,8 +15,11 @@ pub const SIGFIG: u8 = 3;
 
 /// Largest encoded histogram accepted, in base64 characters.
 pub const MAX_ENCODED: usize = 8 << 20;
-/// Largest inflated payload accepted.
-pub const MAX_INFLATED: usize = 16 << 20;
+/// Largest inflated payload accepted. The largest histogram a summary can
+/// hold (1 ns to i64::MAX, 3 digits, every count slot at its widest varint)
+/// is well under 1 MB (see the test); anything bigger is a bomb, refused
+/// before it grows.
+pub const MAX_INFLATED: usize = 1 << 20;
 
 const V2_COMPRESSED_COOKIE: u32 = 0x1c84_9304 | 0x10;
 const V2_COOKIE: u32 = 0x1c84_9303 | 0x10;
@@ -141,5 +144,25 @@ mod tests {
         let text = base64::engine::general_purpose::STANDARD.encode(bomb);
         let err = decode(&text).unwrap_err().to_string();
         assert!(err.contains("more than"), "{err}");
+    }
+
+    /// The widest legitimate histogram still fits under `MAX_INFLATED`
+    /// (fuzzing found the old 16 MB cap let a bomb take ~300 MB under ASan).
+    #[test]
+    fn widest_histogram_fits_the_inflate_cap() {
+        let mut h = Histogram::<u64>::new_with_bounds(1, i64::MAX as u64, SIGFIG).unwrap();
+        let mut v = 1u64;
+        while v < i64::MAX as u64 / 2 {
+            h.record_n(v, u64::MAX / 4).unwrap();
+            v += v / 2048 + 1;
+        }
+        let mut payload = Vec::new();
+        hdrhistogram::serialization::V2Serializer::new()
+            .serialize(&h, &mut payload)
+            .unwrap();
+        eprintln!("widest payload: {} bytes", payload.len());
+        assert!(payload.len() < MAX_INFLATED, "{} bytes", payload.len());
+        let back = decode(&encode(&h)).unwrap();
+        assert_eq!(back.len(), h.len());
     }
 }
