@@ -208,9 +208,7 @@ impl H1Conn {
                 Trouble::Failed(failure)
             });
         }
-        let mut out = self
-            .read_head(reused, keepalive, req.method == "HEAD")
-            .await?;
+        let mut out = self.read_head(keepalive, req.method == "HEAD").await?;
         let kind = std::mem::replace(&mut out.1, BodyKind::None);
         let mut resp = out.0;
         if let Err(failure) = self.read_body(kind, &mut resp, keep_body, max_body).await {
@@ -221,16 +219,16 @@ impl H1Conn {
         Ok(resp)
     }
 
+    /// Once the request is written, a close before the answer is the target's
+    /// doing (or a drop we must report), never a reason to send it again: a
+    /// retry would hide the failure and could repeat a non-idempotent request.
     async fn read_head(
         &mut self,
-        reused: bool,
         keepalive: bool,
         head_request: bool,
     ) -> Result<(Response, BodyKind), Trouble> {
-        let mut received = false;
         loop {
             if self.end > self.start {
-                received = true;
                 let mut headers = [httparse::EMPTY_HEADER; 64];
                 let mut parsed = httparse::Response::new(&mut headers);
                 match parsed.parse(&self.buf[self.start..self.end]) {
@@ -320,22 +318,12 @@ impl H1Conn {
             match self.fill().await {
                 Ok(0) => {
                     self.open = false;
-                    let failure = closed("before the response");
-                    return Err(if reused && !received {
-                        Trouble::Stale(failure)
-                    } else {
-                        Trouble::Failed(failure)
-                    });
+                    return Err(Trouble::Failed(closed("before the response")));
                 }
                 Ok(_) => {}
                 Err(e) => {
                     self.open = false;
-                    let failure = io_failure(&e, "reading the response");
-                    return Err(if reused && !received && failure.0 == ErrorKind::Reset {
-                        Trouble::Stale(failure)
-                    } else {
-                        Trouble::Failed(failure)
-                    });
+                    return Err(Trouble::Failed(io_failure(&e, "reading the response")));
                 }
             }
         }
