@@ -1,0 +1,46 @@
+//! A closed stdout (EPIPE) mid-run is a quiet normal end. (SIGINT and
+//! SIGTERM after whole lines are in `pgwatch.rs`.)
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use records::testkit::{bin, database_url, require_postgres};
+
+#[test]
+fn a_closed_stdout_is_a_quiet_exit_0() {
+    if !require_postgres() {
+        return;
+    }
+    // head takes two samples and leaves; pgwatch (unbounded run) meets EPIPE
+    // on its next poll, 50 ms later.
+    let script = format!(
+        "'{}' --url '{}' --interval 50ms | head -2 >/dev/null; echo \"status ${{PIPESTATUS[*]}}\"",
+        bin("pgwatch").display(),
+        database_url()
+    );
+    let started = Instant::now();
+    let mut child = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("pgwatch did not end on a closed stdout within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "status 0 0",
+        "{stderr}"
+    );
+    assert!(stderr.is_empty(), "error spam on a closed stdout: {stderr}");
+}
