@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod events;
+pub mod interrupt;
 pub mod merge;
 pub mod render;
 pub mod report;
@@ -39,6 +40,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     } else {
         Format::Ndjson
     });
+
+    interrupt::watch()?;
 
     let interval = args.interval.unwrap_or(std::time::Duration::from_secs(1));
     let mut tally = Tally::new(interval.as_nanos() as u64);

@@ -311,3 +311,110 @@ fn a_closed_stdout_is_a_quiet_exit_0() {
     assert_eq!(stdout.trim(), "status 0", "stderr: {stderr}");
     assert!(stderr.is_empty(), "error spam on a closed stdout: {stderr}");
 }
+
+/// Waits until `pid` catches SIGINT and SIGTERM (its handlers are in place).
+fn wait_for_handlers(pid: u32) {
+    let start = Instant::now();
+    loop {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let caught = status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigCgt:"))
+            .map(|m| u64::from_str_radix(m.trim(), 16).unwrap())
+            .unwrap_or(0);
+        // Bit n-1 stands for signal n: SIGINT is 2, SIGTERM 15.
+        if caught & (1 << 1) != 0 && caught & (1 << 14) != 0 {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no signal handlers"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn kill(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn event_lines(from: u64, n: u64) -> String {
+    (from..from + n)
+        .map(|i| {
+            format!(
+                "{{\"ts\":{},\"name\":\"GET /x\",\"method\":\"GET\",\"status\":200,\"latency_ns\":{}}}\n",
+                1_700_000_000_000_000_000 + i * 1_000_000,
+                1000 + i
+            )
+        })
+        .collect()
+}
+
+/// Found by this test: a Ctrl-C on `seed | hammer | aggregate` killed
+/// aggregate at once, losing the whole summary and the events hammer still
+/// wrote in its grace period. Now the first signal lets it read to the end.
+#[test]
+fn a_signal_mid_pipeline_still_counts_every_event_then_exits_0() {
+    use std::io::Write;
+    for signal in ["INT", "TERM"] {
+        let mut child = cmd("aggregate")
+            .args(["--format", "ndjson"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(event_lines(0, 1000).as_bytes()).unwrap();
+        wait_for_handlers(child.id());
+        kill(child.id(), signal);
+        // What upstream writes after the signal (hammer's grace) still counts.
+        stdin.write_all(event_lines(1000, 500).as_bytes()).unwrap();
+        drop(stdin);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "SIG{signal}: {stderr}");
+        let summary: Vec<records::Summary> =
+            records::ndjson::read_from(&out.stdout[..], "summary").expect("whole lines");
+        let count = summary.iter().find_map(|s| match s {
+            records::Summary::Total(t) => Some(t.count),
+            _ => None,
+        });
+        assert_eq!(count, Some(1500), "SIG{signal}: {stderr}");
+    }
+}
+
+#[test]
+fn a_second_signal_stops_at_once() {
+    let mut child = cmd("aggregate")
+        .args(["--format", "ndjson"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take().unwrap(); // kept open: upstream is stuck
+    wait_for_handlers(child.id());
+    kill(child.id(), "INT");
+    // The first is noted on stderr before the second is sent.
+    let mut err = child.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains('\n') {
+        let n = err.read(&mut buf).unwrap();
+        assert!(n > 0, "no note of the first signal");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    kill(child.id(), "INT");
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < Duration::from_secs(10), "still running");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    drop(stdin);
+}
