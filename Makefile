@@ -7,7 +7,7 @@ RELEASE := target/release
 OUT ?= out
 SCENARIO ?= scenarios/tasktracker.toml
 
-.PHONY: all build release test fmt clippy demo demo-pg compare-arch baseline compare charts bench clean
+.PHONY: all build release test fuzz-build fmt clippy demo demo-pg compare-arch baseline compare charts bench clean
 
 all: build
 
@@ -24,6 +24,11 @@ test:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace --no-fail-fast
+
+# The cargo-fuzz targets (fuzz/, its own workspace) build on stable without
+# cargo-fuzz or nightly; fuzz/README.md says how to run them.
+fuzz-build:
+	$(CARGO) build --manifest-path fuzz/Cargo.toml --bins
 
 fmt:
 	$(CARGO) fmt --all

@@ -8,7 +8,9 @@ use records::{Event, LineReader};
 
 fuzz_target!(|data: &[u8]| {
     for skip in [false, true] {
-        let mut reader = LineReader::new(data, "fuzz").skip_invalid(skip).max_line(4096);
+        let mut reader = LineReader::new(data, "fuzz")
+            .skip_invalid(skip)
+            .max_line(4096);
         while let Some(item) = reader.next_record::<Event>() {
             match item {
                 Ok(event) => {
@@ -21,7 +23,9 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         // The real consumer: aggregate's event reader into a tally.
-        let mut reader = LineReader::new(data, "fuzz").skip_invalid(skip).max_line(4096);
+        let mut reader = LineReader::new(data, "fuzz")
+            .skip_invalid(skip)
+            .max_line(4096);
         let mut tally = Tally::new(1_000_000_000);
         let _ = aggregate::events::read_events(&mut reader, &mut tally);
     }

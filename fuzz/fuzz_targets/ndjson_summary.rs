@@ -8,7 +8,9 @@ use records::{LineReader, Summary};
 
 fuzz_target!(|data: &[u8]| {
     for skip in [false, true] {
-        let mut reader = LineReader::new(data, "fuzz").skip_invalid(skip).max_line(4096);
+        let mut reader = LineReader::new(data, "fuzz")
+            .skip_invalid(skip)
+            .max_line(4096);
         while let Some(item) = reader.next_record::<Summary>() {
             match item {
                 Ok(Summary::Endpoint(stats)) | Ok(Summary::Total(stats)) => {
@@ -32,7 +34,9 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
         }
-        let mut reader = LineReader::new(data, "fuzz").skip_invalid(skip).max_line(4096);
+        let mut reader = LineReader::new(data, "fuzz")
+            .skip_invalid(skip)
+            .max_line(4096);
         let mut tally = Tally::new(1_000_000_000);
         let mut interval_from_input = true;
         let _ = aggregate::merge::read_summaries(&mut reader, &mut tally, &mut interval_from_input);

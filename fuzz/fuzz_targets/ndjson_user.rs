@@ -7,7 +7,9 @@ use records::{LineReader, User};
 
 fuzz_target!(|data: &[u8]| {
     for skip in [false, true] {
-        let mut reader = LineReader::new(data, "fuzz").skip_invalid(skip).max_line(4096);
+        let mut reader = LineReader::new(data, "fuzz")
+            .skip_invalid(skip)
+            .max_line(4096);
         while let Some(item) = reader.next_record::<User>() {
             match item {
                 Ok(user) => {
