@@ -105,7 +105,7 @@ fn check_header(bytes: &[u8]) -> Result<(), HistError> {
             "{sigfig} significant digits (at most 3 accepted)"
         )));
     }
-    if lowest == 0 || highest < 2 * lowest || highest > i64::MAX as u64 {
+    if lowest == 0 || highest / 2 < lowest || highest > i64::MAX as u64 {
         return Err(HistError("implausible value range".into()));
     }
     Ok(())
@@ -144,6 +144,33 @@ mod tests {
         let text = base64::engine::general_purpose::STANDARD.encode(bomb);
         let err = decode(&text).unwrap_err().to_string();
         assert!(err.contains("more than"), "{err}");
+    }
+
+    /// A V2 header with the given range, deflated and wrapped as `decode` expects.
+    fn header_only(lowest: u64, highest: u64) -> String {
+        let mut header = V2_COOKIE.to_be_bytes().to_vec();
+        header.extend_from_slice(&0u32.to_be_bytes()); // payload length
+        header.extend_from_slice(&0u32.to_be_bytes()); // normalizing offset
+        header.extend_from_slice(&3u32.to_be_bytes()); // significant digits
+        header.extend_from_slice(&lowest.to_be_bytes());
+        header.extend_from_slice(&highest.to_be_bytes());
+        header.extend_from_slice(&1f64.to_be_bytes()); // integer-to-double ratio
+        let mut raw = V2_COMPRESSED_COOKIE.to_be_bytes().to_vec();
+        raw.extend_from_slice(&0u32.to_be_bytes());
+        let mut enc = flate2::write::ZlibEncoder::new(raw, flate2::Compression::fast());
+        std::io::Write::write_all(&mut enc, &header).unwrap();
+        base64::engine::general_purpose::STANDARD.encode(enc.finish().unwrap())
+    }
+
+    /// Found by fuzzing (hist_decode): a lowest value above u64::MAX / 2
+    /// overflowed the range check and panicked.
+    #[test]
+    fn refuses_a_huge_lowest_value_without_overflow() {
+        let err = decode(&header_only(u64::MAX, i64::MAX as u64)).unwrap_err();
+        assert!(err.to_string().contains("implausible value range"), "{err}");
+        let err = decode(&header_only(1 << 62, i64::MAX as u64)).unwrap_err();
+        assert!(err.to_string().contains("implausible value range"), "{err}");
+        assert!(decode(&header_only(1, 1000)).is_ok());
     }
 
     /// The widest legitimate histogram still fits under `MAX_INFLATED`
