@@ -7,7 +7,7 @@ RELEASE := target/release
 OUT ?= out
 SCENARIO ?= scenarios/tasktracker.toml
 
-.PHONY: all build release test fuzz-build fmt clippy demo demo-pg compare-arch baseline compare charts bench clean
+.PHONY: all build release test fuzz-build fmt clippy demo demo-pg compare-arch baseline compare charts bench soak clean
 
 all: build
 
@@ -68,6 +68,10 @@ bench: release
 	compare/bench.sh
 	seed/bench.sh
 	tasktracker/bench.sh
+
+# Ten minutes at a fixed 200 req/s, RSS of hammer and aggregate sampled every 10 s.
+soak: release
+	scripts/soak.sh
 
 clean:
 	$(CARGO) clean
