@@ -17,13 +17,15 @@ build:
 release:
 	$(CARGO) build --release --workspace --bins
 
-# fmt, clippy and every test; the integration tests run the real binaries,
-# so they are built first.
+# fmt, clippy, every test, and the fuzz targets must build. The integration
+# tests run the real binaries,
+# so those are built first.
 test:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace --no-fail-fast
+	$(MAKE) fuzz-build
 
 # The cargo-fuzz targets (fuzz/, its own workspace) build on stable without
 # cargo-fuzz or nightly; fuzz/README.md says how to run them.
