@@ -8,69 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use records::testkit::{bin, cmd, Server};
+use records::testkit::{assert_bad_input, bin, cmd, run_bounded, write_file, Server};
 
 const TOOL: &str = "hammer";
 
 fn scenario() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/tasktracker.toml")
-}
-
-/// Runs `command` to its end, killing it and failing the test after `limit`.
-fn run_bounded(command: &mut Command, limit: Duration) -> Output {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = out.read_to_end(&mut buf);
-        buf
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = err.read_to_end(&mut buf);
-        buf
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{command:?} still running after {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: out_reader.join().unwrap(),
-        stderr: err_reader.join().unwrap(),
-    }
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
-}
-
-/// Exit 2, `place` in the message, no panic.
-fn assert_bad_input(out: &Output, case: &str, place: &str) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{case}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{case}: {stderr}");
-    assert!(stderr.contains(place), "{case}: no `{place}` in: {stderr}");
-    assert!(
-        stderr.starts_with(&format!("{TOOL}: error: ")),
-        "{case}: {stderr}"
-    );
 }
 
 fn hammer_users(users: &Path) -> Output {
@@ -122,11 +65,21 @@ fn bad_users_exit_2_naming_file_and_line() {
         let mut text = format!("{GOOD_USER}\n").into_bytes();
         text.extend_from_slice(&line);
         text.push(b'\n');
-        let path = write(dir.path(), &format!("users{i}.ndjson"), &text);
-        assert_bad_input(&hammer_users(&path), case, &format!("{}:2", path.display()));
+        let path = write_file(dir.path(), &format!("users{i}.ndjson"), &text);
+        assert_bad_input(
+            TOOL,
+            &hammer_users(&path),
+            case,
+            &format!("{}:2", path.display()),
+        );
     }
-    let empty = write(dir.path(), "empty.ndjson", b"");
-    assert_bad_input(&hammer_users(&empty), "empty", &empty.display().to_string());
+    let empty = write_file(dir.path(), "empty.ndjson", b"");
+    assert_bad_input(
+        TOOL,
+        &hammer_users(&empty),
+        "empty",
+        &empty.display().to_string(),
+    );
 
     // A 100 MB line: refused at 16 MiB, so quickly and in bounded memory.
     let huge = dir.path().join("huge.ndjson");
@@ -135,7 +88,7 @@ fn bad_users_exit_2_naming_file_and_line() {
     text.extend_from_slice(b"\"}\n");
     std::fs::write(&huge, text).unwrap();
     let out = hammer_users(&huge);
-    assert_bad_input(&out, "100 MB line", &format!("{}:2", huge.display()));
+    assert_bad_input(TOOL, &out, "100 MB line", &format!("{}:2", huge.display()));
     assert!(String::from_utf8_lossy(&out.stderr).contains("longer than"));
 }
 

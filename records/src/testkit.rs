@@ -5,11 +5,13 @@
 //! The binaries come from `cargo build --workspace --bins`, which `make test`
 //! runs before the tests.
 
+use std::io::Read;
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Path of a workspace binary next to the running test executable.
 pub fn bin(name: &str) -> PathBuf {
@@ -164,4 +166,135 @@ pub fn require_postgres() -> bool {
         "PostgreSQL is not reachable at {} and CI is set: this test must not skip",
         database_url()
     );
+}
+
+// Bad input, shared by every tool's tests/robustness.rs.
+
+/// Runs `command` to its end, killing it and failing the test after `limit`.
+pub fn run_bounded(command: &mut Command, limit: Duration) -> Output {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = out.read_to_end(&mut buf);
+        buf
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = err.read_to_end(&mut buf);
+        buf
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{command:?} still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: out_reader.join().unwrap(),
+        stderr: err_reader.join().unwrap(),
+    }
+}
+
+/// Writes `bytes` to `dir/name`.
+pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// The tool exited 2 with `tool: error: …` naming `place`, and did not panic.
+pub fn assert_bad_input(tool: &str, out: &Output, case: &str, place: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{case}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{case}: {stderr}");
+    assert!(stderr.contains(place), "{case}: no `{place}` in: {stderr}");
+    assert!(
+        stderr.starts_with(&format!("{tool}: error: ")),
+        "{case}: {stderr}"
+    );
+}
+
+/// A file of the line `first`, then a 100 MB line that starts with `prefix`.
+pub fn huge_line_file(dir: &Path, first: &str, prefix: &str) -> PathBuf {
+    let path = dir.join("huge.ndjson");
+    let mut text = Vec::with_capacity(101 << 20);
+    text.extend_from_slice(first.as_bytes());
+    text.push(b'\n');
+    text.extend_from_slice(prefix.as_bytes());
+    text.resize(text.len() + (100 << 20), b'x');
+    text.extend_from_slice(b"\"}\n");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A summary `aggregate` wrote for one event of 5 ns.
+pub const SUMMARY: &str = r#"{"kind":"run","start":1,"end":6,"duration_ns":5,"tools":{"aggregate":"0.1.0"},"labels":{},"skipped_lines":0,"interval_secs":1.0}
+{"kind":"endpoint","name":"a","count":1,"errors":0,"error_kinds":{},"status":{"200":1},"bytes_in":0,"bytes_out":0,"rps":200000000.0,"failures_per_s":0.0,"min_ns":5,"mean_ns":5.0,"stdev_ns":0.0,"max_ns":5,"p50_ns":5,"p66_ns":5,"p75_ns":5,"p80_ns":5,"p90_ns":5,"p95_ns":5,"p98_ns":5,"p99_ns":5,"p999_ns":5,"p9999_ns":5,"hist":"HISTFAAAACN4nJNpmSzMwMDAxAABzFCaEYh5f7hHMNh/gAhwMgEAVXUEKw=="}
+{"kind":"total","name":"Aggregated","count":1,"errors":0,"error_kinds":{},"status":{"200":1},"bytes_in":0,"bytes_out":0,"rps":200000000.0,"failures_per_s":0.0,"min_ns":5,"mean_ns":5.0,"stdev_ns":0.0,"max_ns":5,"p50_ns":5,"p66_ns":5,"p75_ns":5,"p80_ns":5,"p90_ns":5,"p95_ns":5,"p98_ns":5,"p99_ns":5,"p999_ns":5,"p9999_ns":5,"hist":"HISTFAAAACN4nJNpmSzMwMDAxAABzFCaEYh5f7hHMNh/gAhwMgEAVXUEKw=="}
+{"kind":"interval","start":0,"secs":1.0,"count":1,"errors":0,"rps":1.0,"p50_ns":5,"p95_ns":5,"p99_ns":5,"max_ns":5,"vus":1,"hist":"HISTFAAAAB94nJNpmSzMwMDAyAABTBCK+QWEZr9g/wEqAQBVgQQ9"}
+"#;
+
+/// Summary lines made bad in one way each, from a good `total` line.
+pub fn bad_summary_lines(total: &str) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "count -1",
+            total.replacen("\"count\":1,", "\"count\":-1,", 1),
+        ),
+        (
+            "rps 1e400",
+            total.replacen("\"rps\":", "\"rps\":1e400,\"x\":", 1),
+        ),
+        (
+            "count 2^64",
+            total.replacen("\"count\":1,", "\"count\":18446744073709551616,", 1),
+        ),
+        (
+            "count as a string",
+            total.replacen("\"count\":1,", "\"count\":\"1\",", 1),
+        ),
+        (
+            "duplicate key",
+            total.replacen("\"count\":1,", "\"count\":1,\"count\":2,", 1),
+        ),
+        (
+            "hist not base64",
+            total.replacen("\"hist\":\"HIST", "\"hist\":\"!!", 1),
+        ),
+        ("missing fields", r#"{"kind":"endpoint"}"#.to_string()),
+        (
+            "binary garbage",
+            "\u{1}\u{2}\u{3}\u{fffd}\u{7f}".repeat(100),
+        ),
+        ("half a line", total[..total.len() / 2].to_string()),
+    ]
+}
+
+/// SUMMARY with every count and byte total at u64::MAX and the run and its
+/// interval starting at u64::MAX: absurd, but valid JSON of the right types.
+pub fn extreme_summary() -> String {
+    let max = u64::MAX.to_string();
+    SUMMARY
+        .replace("\"count\":1,", &format!("\"count\":{max},"))
+        .replace("\"bytes_in\":0", &format!("\"bytes_in\":{max}"))
+        .replace("\"errors\":0,", &format!("\"errors\":{max},"))
+        .replace(
+            "\"start\":1,\"end\":6",
+            &format!("\"start\":{max},\"end\":0"),
+        )
+        .replace("\"start\":0,", &format!("\"start\":{max},"))
 }
