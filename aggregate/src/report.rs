@@ -13,8 +13,7 @@ use crate::tally::{new_interval_histogram, widen, EndpointTally, Tally};
 /// Name of the all-endpoints row, as Locust's `stats.csv` calls it.
 pub const TOTAL_NAME: &str = "Aggregated";
 
-/// The quantiles every endpoint reports, with the [`Latency`] field they fill.
-pub const QUANTILES: [f64; 10] = [0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 0.9999];
+pub use records::hist::QUANTILES;
 
 /// One time-series bucket, with what renderers need beyond the record.
 #[derive(Debug)]
@@ -174,31 +173,6 @@ impl Report {
     }
 }
 
-/// Percentiles from the histogram, clamped into the exact `[min, max]`, so
-/// `p99.99` never exceeds the slowest request that was actually seen.
-pub fn latency_of(h: &Histogram<u64>, min_ns: u64, max_ns: u64) -> Latency {
-    if h.is_empty() {
-        return Latency::default();
-    }
-    let q = |quantile: f64| h.value_at_quantile(quantile).clamp(min_ns, max_ns);
-    Latency {
-        min_ns,
-        mean_ns: h.mean().clamp(min_ns as f64, max_ns as f64),
-        stdev_ns: h.stdev(),
-        max_ns,
-        p50_ns: q(QUANTILES[0]),
-        p66_ns: q(QUANTILES[1]),
-        p75_ns: q(QUANTILES[2]),
-        p80_ns: q(QUANTILES[3]),
-        p90_ns: q(QUANTILES[4]),
-        p95_ns: q(QUANTILES[5]),
-        p98_ns: q(QUANTILES[6]),
-        p99_ns: q(QUANTILES[7]),
-        p999_ns: q(QUANTILES[8]),
-        p9999_ns: q(QUANTILES[9]),
-    }
-}
-
 /// The [`QUANTILES`] of a latency record, in order.
 pub fn quantiles_of(l: &Latency) -> [u64; 10] {
     [
@@ -227,8 +201,9 @@ fn stats_of(e: &EndpointTally, secs: f64, with_service: bool) -> Stats {
         bytes_out: e.bytes_out,
         rps: per_sec(e.count),
         failures_per_s: per_sec(e.errors),
-        latency: latency_of(e.response(), e.min_ns, e.max_ns),
-        service: with_service.then(|| latency_of(e.service(), e.service_min_ns, e.service_max_ns)),
+        latency: hist::latency_within(e.response(), e.min_ns, e.max_ns),
+        service: with_service
+            .then(|| hist::latency_within(e.service(), e.service_min_ns, e.service_max_ns)),
         hist: hist::encode(e.response()),
         service_hist: with_service.then(|| hist::encode(e.service())),
     }

@@ -263,33 +263,10 @@ impl Endpoint {
             None
         };
         stats.latency = match &hist {
-            Some(h) => latency_of(h),
+            Some(h) => records::hist::latency(h),
             None => weighted_latency(parts),
         };
         Endpoint { stats, hist }
-    }
-}
-
-fn latency_of(h: &Histogram<u64>) -> Latency {
-    if h.is_empty() {
-        return Latency::default();
-    }
-    let q = |q: f64| h.value_at_quantile(q);
-    Latency {
-        min_ns: h.min(),
-        mean_ns: h.mean(),
-        stdev_ns: h.stdev(),
-        max_ns: h.max(),
-        p50_ns: q(0.5),
-        p66_ns: q(0.66),
-        p75_ns: q(0.75),
-        p80_ns: q(0.8),
-        p90_ns: q(0.9),
-        p95_ns: q(0.95),
-        p98_ns: q(0.98),
-        p99_ns: q(0.99),
-        p999_ns: q(0.999),
-        p9999_ns: q(0.9999),
     }
 }
 
@@ -392,7 +369,7 @@ mod tests {
                 count,
                 errors: count / 10,
                 rps: count as f64,
-                latency: latency_of(&h),
+                latency: records::hist::latency(&h),
                 ..Stats::default()
             },
             hist: Some(h),

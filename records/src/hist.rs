@@ -10,6 +10,8 @@ use base64::Engine as _;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 
+use crate::summary::Latency;
+
 /// Significant digits every loadpipe histogram keeps.
 pub const SIGFIG: u8 = 3;
 
@@ -109,6 +111,42 @@ fn check_header(bytes: &[u8]) -> Result<(), HistError> {
         return Err(HistError("implausible value range".into()));
     }
     Ok(())
+}
+
+/// The quantiles every latency record reports, in [`Latency`] field order
+/// (p50, p66, p75, p80, p90, p95, p98, p99, p99.9, p99.99).
+pub const QUANTILES: [f64; 10] = [0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 0.9999];
+
+/// The [`Latency`] of a histogram, from its own min and max.
+pub fn latency(h: &Histogram<u64>) -> Latency {
+    latency_within(h, h.min(), h.max())
+}
+
+/// The [`Latency`] of a histogram whose exact min and max are known apart
+/// from it: percentiles and mean are clamped into `[min_ns, max_ns]`, so
+/// p99.99 never exceeds the slowest request actually seen.
+pub fn latency_within(h: &Histogram<u64>, min_ns: u64, max_ns: u64) -> Latency {
+    if h.is_empty() {
+        return Latency::default();
+    }
+    let [p50, p66, p75, p80, p90, p95, p98, p99, p999, p9999] =
+        QUANTILES.map(|q| h.value_at_quantile(q).clamp(min_ns, max_ns));
+    Latency {
+        min_ns,
+        mean_ns: h.mean().clamp(min_ns as f64, max_ns as f64),
+        stdev_ns: h.stdev(),
+        max_ns,
+        p50_ns: p50,
+        p66_ns: p66,
+        p75_ns: p75,
+        p80_ns: p80,
+        p90_ns: p90,
+        p95_ns: p95,
+        p98_ns: p98,
+        p99_ns: p99,
+        p999_ns: p999,
+        p9999_ns: p9999,
+    }
 }
 
 /// Adds `other` into `into`; both are auto-resizing so this cannot fail.

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use records::{Interval, Latency, RunInfo, Stats, Summary};
+use records::{Interval, RunInfo, Stats, Summary};
 
 /// What a synthetic run looks like.
 #[derive(Clone, Debug)]
@@ -73,29 +73,6 @@ pub fn endpoint_name(i: usize, min_len: usize) -> String {
         name.push_str("/very-long-segment");
     }
     name
-}
-
-fn latency(h: &hdrhistogram::Histogram<u64>) -> Latency {
-    if h.is_empty() {
-        return Latency::default();
-    }
-    let q = |q| h.value_at_quantile(q);
-    Latency {
-        min_ns: h.min(),
-        mean_ns: h.mean(),
-        stdev_ns: h.stdev(),
-        max_ns: h.max(),
-        p50_ns: q(0.5),
-        p66_ns: q(0.66),
-        p75_ns: q(0.75),
-        p80_ns: q(0.8),
-        p90_ns: q(0.9),
-        p95_ns: q(0.95),
-        p98_ns: q(0.98),
-        p99_ns: q(0.99),
-        p999_ns: q(0.999),
-        p9999_ns: q(0.9999),
-    }
 }
 
 /// The records of one synthetic run: run, endpoints, total, intervals.
@@ -208,7 +185,7 @@ fn stats(
         bytes_out: 0,
         rps: count as f64 / secs,
         failures_per_s: errors as f64 / secs,
-        latency: latency(h),
+        latency: records::hist::latency(h),
         service: None,
         hist: records::hist::encode(h),
         service_hist: None,

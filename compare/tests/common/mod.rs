@@ -8,7 +8,7 @@ use std::process::Output;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use records::hist::{encode, merge, new_histogram, record};
-use records::{Latency, RunInfo, Stats, Summary};
+use records::{RunInfo, Stats, Summary};
 use statrs::distribution::LogNormal;
 
 /// `n` latencies in ns, log-normal with the given median and shape, times `scale`.
@@ -39,7 +39,6 @@ pub fn stats(name: &str, samples: &[u64], errors: u64, secs: f64) -> Stats {
 
 /// Fills a record's fields from its histogram, as aggregate does.
 pub fn stats_of(name: &str, h: &hdrhistogram::Histogram<u64>, errors: u64, secs: f64) -> Stats {
-    let q = |p: f64| h.value_at_quantile(p);
     let count = h.len();
     Stats {
         name: name.to_string(),
@@ -47,22 +46,7 @@ pub fn stats_of(name: &str, h: &hdrhistogram::Histogram<u64>, errors: u64, secs:
         errors,
         rps: count as f64 / secs,
         failures_per_s: errors as f64 / secs,
-        latency: Latency {
-            min_ns: h.min(),
-            mean_ns: h.mean(),
-            stdev_ns: h.stdev(),
-            max_ns: h.max(),
-            p50_ns: q(0.50),
-            p66_ns: q(0.66),
-            p75_ns: q(0.75),
-            p80_ns: q(0.80),
-            p90_ns: q(0.90),
-            p95_ns: q(0.95),
-            p98_ns: q(0.98),
-            p99_ns: q(0.99),
-            p999_ns: q(0.999),
-            p9999_ns: q(0.9999),
-        },
+        latency: records::hist::latency(h),
         hist: encode(h),
         ..Stats::default()
     }
