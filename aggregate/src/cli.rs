@@ -17,13 +17,18 @@ use clap::{Parser, ValueEnum};
 #[command(
     name = "aggregate",
     version,
-    after_help = "Examples:
+    after_help = concat!(
+        "Examples:
   seed -s scenarios/tasktracker.toml | hammer -s scenarios/tasktracker.toml | aggregate > run.ndjson
   aggregate events.ndjson --format table --threshold 'p95<500ms' --threshold 'error_rate<1%'
   aggregate shard1.ndjson shard2.ndjson --out-dir results/run1
   aggregate --merge machine-a.ndjson machine-b.ndjson > run.ndjson
 
-Exit status: 0 fine, 1 a threshold was broken, 2 bad usage or bad input."
+Exit 1 means a --threshold was broken.
+
+",
+        records::exit_status_help!()
+    )
 )]
 pub struct Args {
     /// Event files (or summary files with --merge); `-` or none reads stdin.

@@ -5,13 +5,10 @@
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
-use records::{hist, Interval, Latency, RunInfo, Stats, Summary, ThresholdResult};
+use records::{hist, Interval, RunInfo, Stats, Summary, ThresholdResult};
 use serde::Serialize;
 
 use crate::tally::{new_interval_histogram, widen, EndpointTally, Tally};
-
-/// Name of the all-endpoints row, as Locust's `stats.csv` calls it.
-pub const TOTAL_NAME: &str = "Aggregated";
 
 pub use records::hist::QUANTILES;
 
@@ -73,7 +70,7 @@ impl Report {
         let duration_ns = end - start;
         let secs = duration_ns as f64 / 1e9;
 
-        let mut total = EndpointTally::new(TOTAL_NAME.to_string());
+        let mut total = EndpointTally::new(records::run::TOTAL.to_string());
         for e in &endpoints {
             total.absorb(e);
         }
@@ -171,14 +168,6 @@ impl Report {
     pub fn broken_thresholds(&self) -> usize {
         self.thresholds.iter().filter(|t| !t.ok).count()
     }
-}
-
-/// The [`QUANTILES`] of a latency record, in order.
-pub fn quantiles_of(l: &Latency) -> [u64; 10] {
-    [
-        l.p50_ns, l.p66_ns, l.p75_ns, l.p80_ns, l.p90_ns, l.p95_ns, l.p98_ns, l.p99_ns, l.p999_ns,
-        l.p9999_ns,
-    ]
 }
 
 fn stats_of(e: &EndpointTally, secs: f64, with_service: bool) -> Stats {

@@ -5,104 +5,8 @@
 
 use std::fmt;
 
-use records::{format_ns, parse_duration, Stats, ThresholdResult};
-
-use crate::report::quantiles_of;
-
-/// What a threshold measures.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Metric {
-    /// A latency quantile, by position in [`crate::report::QUANTILES`] (5 is p95), in ns.
-    Quantile(usize),
-    Mean,
-    Min,
-    Max,
-    /// errors / count, a ratio.
-    ErrorRate,
-    Rps,
-    Count,
-    FailuresPerSec,
-}
-
-/// The metric names accepted, as people type them.
-pub const METRIC_NAMES: &[&str] = &[
-    "p50",
-    "p66",
-    "p75",
-    "p80",
-    "p90",
-    "p95",
-    "p98",
-    "p99",
-    "p99.9",
-    "p999",
-    "p99.99",
-    "p9999",
-    "mean",
-    "min",
-    "max",
-    "error_rate",
-    "rps",
-    "count",
-    "failures_per_s",
-];
-
-impl Metric {
-    fn parse(name: &str) -> Option<Metric> {
-        Some(match name {
-            "p50" => Metric::Quantile(0),
-            "p66" => Metric::Quantile(1),
-            "p75" => Metric::Quantile(2),
-            "p80" => Metric::Quantile(3),
-            "p90" => Metric::Quantile(4),
-            "p95" => Metric::Quantile(5),
-            "p98" => Metric::Quantile(6),
-            "p99" => Metric::Quantile(7),
-            "p99.9" | "p999" => Metric::Quantile(8),
-            "p99.99" | "p9999" => Metric::Quantile(9),
-            "mean" => Metric::Mean,
-            "min" => Metric::Min,
-            "max" => Metric::Max,
-            "error_rate" => Metric::ErrorRate,
-            "rps" => Metric::Rps,
-            "count" => Metric::Count,
-            "failures_per_s" => Metric::FailuresPerSec,
-            _ => return None,
-        })
-    }
-
-    fn is_duration(self) -> bool {
-        matches!(
-            self,
-            Metric::Quantile(_) | Metric::Mean | Metric::Min | Metric::Max
-        )
-    }
-
-    /// The metric's value in its base unit (ns, ratio, per second, count).
-    pub fn value(self, s: &Stats) -> f64 {
-        let l = &s.latency;
-        match self {
-            Metric::Quantile(i) => quantiles_of(l)[i] as f64,
-            Metric::Mean => l.mean_ns,
-            Metric::Min => l.min_ns as f64,
-            Metric::Max => l.max_ns as f64,
-            Metric::ErrorRate => s.error_rate(),
-            Metric::Rps => s.rps,
-            Metric::Count => s.count as f64,
-            Metric::FailuresPerSec => s.failures_per_s,
-        }
-    }
-
-    /// A value of this metric as people read it.
-    pub fn show(self, value: f64) -> String {
-        match self {
-            m if m.is_duration() => format_ns(value),
-            Metric::ErrorRate => format!("{:.2}%", value * 100.0),
-            Metric::Count => format!("{value:.0}"),
-            _ => format!("{value:.1}/s"),
-        }
-    }
-}
+use records::metric::Unit;
+use records::{parse_duration, Metric, Stats, ThresholdResult};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -158,7 +62,7 @@ impl Threshold {
                 "bad --threshold `{expr}`: {why}; expected [NAME:]METRIC<OP>VALUE such as \
                  'p95<500ms', 'error_rate<1%', 'rps>100' or 'GET /api/v1/tasks:p99<200ms' \
                  (metrics: {}; ops: < <= > >=)",
-                METRIC_NAMES.join(" ")
+                Metric::names()
             ))
         };
         let mut candidates: Vec<(Option<&str>, &str)> = text
@@ -265,7 +169,7 @@ fn parse_comparison(text: &str) -> Result<(&str, Metric, Op, f64), Option<String
 }
 
 fn parse_limit(metric: Metric, text: &str) -> Result<f64, String> {
-    if metric.is_duration() {
+    if metric.is_latency() {
         if text.parse::<f64>().is_ok() && text != "0" {
             return Err(format!("`{text}` needs a unit, e.g. {text}ms"));
         }
@@ -278,8 +182,8 @@ fn parse_limit(metric: Metric, text: &str) -> Result<f64, String> {
             .filter(|v| v.is_finite() && *v >= 0.0)
             .ok_or_else(|| format!("`{text}` is not a number"))
     };
-    match metric {
-        Metric::ErrorRate => match text.strip_suffix('%') {
+    match metric.unit() {
+        Unit::Ratio => match text.strip_suffix('%') {
             Some(percent) => Ok(number(percent)? / 100.0),
             None => {
                 let ratio = number(text)?;
@@ -305,7 +209,7 @@ mod tests {
         let t = Threshold::parse("p95<500ms").unwrap();
         assert_eq!(
             (t.endpoint, t.metric, t.op, t.limit),
-            (None, Metric::Quantile(5), Op::Lt, 5e8)
+            (None, Metric::P95, Op::Lt, 5e8)
         );
         let t = Threshold::parse("p99<1s").unwrap();
         assert_eq!(t.limit, 1e9);
@@ -315,9 +219,9 @@ mod tests {
         assert_eq!((t.metric, t.op, t.limit), (Metric::Rps, Op::Gt, 100.0));
         let t = Threshold::parse("GET /api/v1/tasks/{id}:p99<200ms").unwrap();
         assert_eq!(t.endpoint.as_deref(), Some("GET /api/v1/tasks/{id}"));
-        assert_eq!((t.metric, t.limit), (Metric::Quantile(7), 2e8));
+        assert_eq!((t.metric, t.limit), (Metric::P99, 2e8));
         let t = Threshold::parse("p99.9<=2s").unwrap();
-        assert_eq!((t.metric, t.op), (Metric::Quantile(8), Op::Le));
+        assert_eq!((t.metric, t.op), (Metric::P999, Op::Le));
     }
 
     #[test]
@@ -351,7 +255,7 @@ mod tests {
     #[test]
     fn checks_against_stats() {
         let mut total = Stats {
-            name: "Aggregated".into(),
+            name: records::run::TOTAL.into(),
             count: 100,
             errors: 2,
             rps: 50.0,

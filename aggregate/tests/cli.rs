@@ -4,9 +4,10 @@
 mod common;
 
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
+use records::testkit::wait_bounded;
 use records::Event;
 
 /// 3 endpoints over 3 seconds: one fast, one slow (p95 ≈ 600ms), one failing (5%).
@@ -202,17 +203,11 @@ fn a_bad_threshold_exits_2_before_reading_input() {
             .spawn()
             .unwrap();
         let stdin = child.stdin.take();
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            if started.elapsed() > Duration::from_secs(20) {
-                let _ = child.kill();
-                panic!("aggregate waited for input with a bad threshold {expr}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let status = wait_bounded(
+            &mut child,
+            Duration::from_secs(20),
+            &format!("aggregate with a bad threshold {expr} (it waited for input)"),
+        );
         drop(stdin);
         let out = child.wait_with_output().unwrap();
         assert_eq!(status.code(), Some(2), "{expr}");
@@ -276,7 +271,7 @@ fn empty_input_exits_2_with_a_clear_message() {
     let out = run(&["--merge"], "");
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("no endpoint records"),
+        stderr(&out).contains("<stdin>: no summary records"),
         "{}",
         stderr(&out)
     );

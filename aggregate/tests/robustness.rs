@@ -9,7 +9,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use records::testkit::{
-    assert_bad_input, bad_summary_lines, cmd, huge_line_file, run_bounded, write_file,
+    assert_bad_input, bad_summary_lines, cmd, huge_line_file, run_bounded, wait_bounded, write_file,
 };
 
 const TOOL: &str = "aggregate";
@@ -323,11 +323,7 @@ fn a_second_signal_stops_at_once() {
         seen.extend_from_slice(&buf[..n]);
     }
     kill(child.id(), "INT");
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        assert!(start.elapsed() < Duration::from_secs(10), "still running");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let status = wait_bounded(&mut child, Duration::from_secs(10), "aggregate");
+    assert_eq!(status.code(), Some(130));
     drop(stdin);
 }

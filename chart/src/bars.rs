@@ -59,7 +59,7 @@ const NAME_CHARS: usize = 42;
 
 impl BarChart<'_> {
     pub fn draw(&self, area: &Area, fonts: &Fonts) -> anyhow::Result<()> {
-        let err = |e| anyhow::anyhow!("drawing bars: {e:?}");
+        let err = |e| records::fault(format!("drawing bars: {e:?}"));
         let n = self.categories.len();
         let has_data = self
             .series

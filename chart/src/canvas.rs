@@ -7,13 +7,15 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use records::units::thousands;
+
 use crate::style::{self, Fonts, FONT};
 
 pub type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
 
 /// Anything plotters can fail with, as an anyhow error naming the file.
 pub fn draw_err<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> anyhow::Error + '_ {
-    move |e| anyhow::anyhow!("drawing {}: {e:?}", path.display())
+    move |e| records::fault(format!("drawing {}: {e:?}", path.display()))
 }
 
 /// A white canvas of `size` that becomes the PNG at `path` on `present`.
@@ -45,7 +47,7 @@ pub fn titled<'a>(area: &Area<'a>, title: &str, fonts: &Fonts) -> anyhow::Result
     let top = fonts.px(8.0);
     area.margin(top, 0, 0, 0)
         .titled(&fit_title(title, w, fonts), bold_style(fonts.title))
-        .map_err(|e| anyhow::anyhow!("drawing title: {e:?}"))
+        .map_err(|e| records::fault(format!("drawing title: {e:?}")))
 }
 
 /// Draws a centred, wrapping row of colour swatches and labels at the top of
@@ -77,7 +79,7 @@ pub fn legend_row<'a>(
             last.push(i);
         }
     }
-    let err = |e| anyhow::anyhow!("drawing legend: {e:?}");
+    let err = |e| records::fault(format!("drawing legend: {e:?}"));
     let text = text_style(fonts.legend).pos(Pos::new(HPos::Left, VPos::Center));
     for (row, members) in lines.iter().enumerate() {
         let total: i32 = members.iter().map(|&i| widths[i]).sum::<i32>()
@@ -112,14 +114,14 @@ pub fn no_data(area: &Area, message: &str, fonts: &Fonts) -> anyhow::Result<()> 
         [(pad, pad / 2), (w as i32 - pad, h as i32 - pad)],
         style::GRID.stroke_width(2),
     ))
-    .map_err(|e| anyhow::anyhow!("drawing: {e:?}"))?;
+    .map_err(|e| records::fault(format!("drawing: {e:?}")))?;
     let centre = Pos::new(HPos::Center, VPos::Center);
     area.draw(&Text::new(
         style::truncate(message, (f64::from(w) / (fonts.axis * 0.62)) as usize),
         (w as i32 / 2, h as i32 / 2),
         text_style(fonts.axis).pos(centre),
     ))
-    .map_err(|e| anyhow::anyhow!("drawing: {e:?}"))?;
+    .map_err(|e| records::fault(format!("drawing: {e:?}")))?;
     Ok(())
 }
 
@@ -168,24 +170,6 @@ pub fn tick(v: &f64) -> String {
     }
 }
 
-/// `1234567` → `1,234,567`.
-pub fn thousands(v: f64) -> String {
-    let neg = v < 0.0;
-    let digits = format!("{:.0}", v.abs());
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if neg {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
-
 /// A latency in ms with a readable precision: `0.412`, `3.18`, `41.2`, `1,250`.
 pub fn ms_text(ms: f64) -> String {
     if ms >= 1000.0 {
@@ -198,20 +182,6 @@ pub fn ms_text(ms: f64) -> String {
         format!("{ms:.2}")
     } else {
         format!("{ms:.3}")
-    }
-}
-
-/// A rate (0..1) as a percentage with the precision small rates need.
-pub fn pct_text(rate: f64) -> String {
-    let p = rate * 100.0;
-    if p == 0.0 {
-        "0%".into()
-    } else if p < 0.1 {
-        format!("{p:.3}%")
-    } else if p < 10.0 {
-        format!("{p:.2}%")
-    } else {
-        format!("{p:.1}%")
     }
 }
 
@@ -257,10 +227,6 @@ mod tests {
         assert_eq!(tick(&0.005), "0.005");
         assert_eq!(ms_text(3.14259), "3.14");
         assert_eq!(ms_text(1250.0), "1,250");
-        assert_eq!(pct_text(0.0), "0%");
-        assert_eq!(pct_text(0.0123), "1.23%");
-        assert_eq!(pct_text(0.00001), "0.001%");
-        assert_eq!(thousands(-1000.0), "-1,000");
     }
 
     #[test]

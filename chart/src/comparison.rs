@@ -7,14 +7,15 @@ use anyhow::Context as _;
 use plotters::prelude::*;
 
 use crate::bars::{self, BarChart, BarSeries};
-use crate::canvas::{self, draw_err, ms_text, pct_text, tick, Area, TimeAxis};
+use crate::canvas::{self, draw_err, ms_text, tick, Area, TimeAxis};
 use crate::lttb::lttb;
 use crate::nines;
-use crate::run::{self, Endpoint, Run};
+use crate::run::{self, Entry, Run};
 use crate::single::{self, Curve};
 use crate::style::{self, Fonts};
 use crate::table;
 use crate::Options;
+use records::units::percent;
 
 /// Endpoints drawn one by one in comparisons before the rest become "others".
 pub const MAX_ENDPOINTS: usize = 8;
@@ -64,7 +65,7 @@ fn run_legend(runs: &[Run]) -> Vec<(String, RGBColor)> {
 }
 
 /// Per run: the total first (when `with_total`), then the busiest endpoints and "others".
-fn rows(runs: &[Run], with_total: bool) -> (Vec<String>, Vec<Vec<Endpoint>>) {
+fn rows(runs: &[Run], with_total: bool) -> (Vec<String>, Vec<Vec<Entry>>) {
     let refs: Vec<&Run> = runs.iter().collect();
     let names = run::ranked_names(&refs);
     let mut groups = run::group(&refs, &names, MAX_ENDPOINTS);
@@ -84,8 +85,8 @@ fn rows(runs: &[Run], with_total: bool) -> (Vec<String>, Vec<Vec<Endpoint>>) {
 
 fn series_per_run(
     runs: &[Run],
-    groups: &[Vec<Endpoint>],
-    value: impl Fn(&Endpoint) -> f64,
+    groups: &[Vec<Entry>],
+    value: impl Fn(&Entry) -> f64,
 ) -> Vec<BarSeries> {
     runs.iter()
         .zip(groups)
@@ -113,7 +114,7 @@ pub fn response_time(runs: &[Run], path: &Path, opts: &Options) -> anyhow::Resul
     let first = names + (w - names) / 3;
     let (left, rest) = area.split_horizontally(first);
     let (middle, right) = rest.split_horizontally((w - first) / 2);
-    type Panel<'p, 'a> = (&'p Area<'a>, &'static str, fn(&Endpoint) -> f64);
+    type Panel<'p, 'a> = (&'p Area<'a>, &'static str, fn(&Entry) -> f64);
     let panels: [Panel; 3] = [
         (&left, "mean", |e| e.stats.latency.mean_ns / 1e6),
         (&middle, "median (p50)", |e| {
@@ -191,8 +192,8 @@ pub fn failure_rate(runs: &[Run], path: &Path, opts: &Options) -> anyhow::Result
                 }
             },
             per_endpoint: |e| e.stats.error_rate() * 100.0,
-            whole_run: |r| format!("{} failed", pct_text(r.total.stats.error_rate())),
-            format: |v| pct_text(v / 100.0),
+            whole_run: |r| format!("{} failed", percent(r.total.stats.error_rate())),
+            format: |v| percent(v / 100.0),
             with_total: true,
             empty: "no failed requests in any run",
         },
@@ -203,7 +204,7 @@ struct Metric {
     title: &'static str,
     y_desc: &'static str,
     per_interval: fn(&Run, &records::Interval) -> f64,
-    per_endpoint: fn(&Endpoint) -> f64,
+    per_endpoint: fn(&Entry) -> f64,
     whole_run: fn(&Run) -> String,
     format: fn(f64) -> String,
     with_total: bool,
@@ -249,7 +250,7 @@ fn over_time_and_bars(runs: &[Run], path: &Path, opts: &Options, m: Metric) -> a
                 .flat_map(|l| l.2.iter().map(|p| p.1))
                 .fold(0.0, f64::max),
         );
-        let err = |e| anyhow::anyhow!("drawing {}: {e:?}", m.title);
+        let err = |e| records::fault(format!("drawing {}: {e:?}", m.title));
         let mut chart = ChartBuilder::on(&top)
             .margin(fonts.px(12.0))
             .margin_right(fonts.px(30.0))

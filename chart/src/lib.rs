@@ -34,12 +34,15 @@ use crate::run::Run;
 #[command(
     name = "chart",
     version,
-    after_help = "Examples:\n  \
+    after_help = concat!(
+        "Examples:\n  \
         seed -s scenarios/tasktracker.toml | hammer -s scenarios/tasktracker.toml \\\n    \
         | aggregate --format ndjson > run.ndjson\n  \
         chart run.ndjson -o charts/\n  \
         chart mono.ndjson micro.ndjson --label monolith --label microservices -o compare/\n  \
-        chart run.ndjson --pg pg.ndjson -o charts/ --log-scale"
+        chart run.ndjson --pg pg.ndjson -o charts/ --log-scale\n\n",
+        records::exit_status_help!()
+    )
 )]
 pub struct Args {
     /// Summary files written by `aggregate --format ndjson` (`-` for stdin).

@@ -4,7 +4,6 @@
 //! 99.9%... so the tail, where the trouble is, gets as much room as the body.
 
 use hdrhistogram::Histogram;
-use records::Latency;
 
 /// Points per curve: smooth at any chart width, cheap to draw.
 const STEPS: usize = 400;
@@ -75,31 +74,6 @@ pub fn curve(hist: &Histogram<u64>, x_max: f64) -> Vec<(f64, f64)> {
     out
 }
 
-/// A coarse curve from the headline percentiles, for summaries without a histogram.
-pub fn curve_from_percentiles(lat: &Latency, x_max: f64) -> Vec<(f64, f64)> {
-    let known = [
-        (0.0, lat.min_ns),
-        (0.5, lat.p50_ns),
-        (0.75, lat.p75_ns),
-        (0.9, lat.p90_ns),
-        (0.95, lat.p95_ns),
-        (0.99, lat.p99_ns),
-        (0.999, lat.p999_ns),
-        (0.9999, lat.p9999_ns),
-    ];
-    let mut out: Vec<(f64, f64)> = known
-        .iter()
-        .map(|&(q, ns)| (x_of(q), ms(ns as f64)))
-        .filter(|&(x, _)| x < x_max)
-        .collect();
-    out.push((x_max, ms(lat.max_ns as f64)));
-    // Percentiles never decrease; a summary that says otherwise is drawn monotone.
-    for i in 1..out.len() {
-        out[i].1 = out[i].1.max(out[i - 1].1);
-    }
-    out
-}
-
 /// Nanoseconds to milliseconds, the unit every latency axis uses.
 pub fn ms(ns: f64) -> f64 {
     ns / 1e6
@@ -146,20 +120,5 @@ mod tests {
         }
         assert!(c.windows(2).all(|w| w[0].1 <= w[1].1));
         assert!(curve(&records::hist::new_histogram(), 3.0).is_empty());
-    }
-
-    #[test]
-    fn percentile_fallback_is_monotone_and_reaches_the_max() {
-        let lat = Latency {
-            min_ns: 1_000_000,
-            p50_ns: 5_000_000,
-            p90_ns: 4_000_000, // inconsistent on purpose
-            p99_ns: 9_000_000,
-            max_ns: 20_000_000,
-            ..Latency::default()
-        };
-        let c = curve_from_percentiles(&lat, 3.0);
-        assert!(c.windows(2).all(|w| w[0].1 <= w[1].1));
-        assert_eq!(*c.last().unwrap(), (3.0, 20.0));
     }
 }

@@ -2,19 +2,12 @@
 //! groupings the charts draw (top N by count, the rest as "others").
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use anyhow::Context as _;
-use hdrhistogram::Histogram;
-use records::{Interval, Latency, RunInfo, Stats, Summary, ThresholdResult};
+use records::run::TOTAL;
+use records::{Interval, Latency, RunInfo, ThresholdResult};
 
-/// An endpoint's (or the total's) statistics with its decoded histogram.
-#[derive(Clone, Debug)]
-pub struct Endpoint {
-    pub stats: Stats,
-    /// `None` when the summary carried no (or an empty) histogram.
-    pub hist: Option<Histogram<u64>>,
-}
+pub use records::run::Entry;
 
 /// Everything the charts need from one summary file.
 #[derive(Clone, Debug)]
@@ -23,82 +16,40 @@ pub struct Run {
     pub label: String,
     pub info: Option<RunInfo>,
     /// Sorted by count, busiest first.
-    pub endpoints: Vec<Endpoint>,
+    pub endpoints: Vec<Entry>,
     /// The `total` record, or one merged from the endpoints when it is missing.
-    pub total: Endpoint,
+    pub total: Entry,
     /// Sorted by start.
     pub intervals: Vec<Interval>,
     pub thresholds: Vec<ThresholdResult>,
 }
 
 impl Run {
-    /// Reads a summary file (`-` for stdin). Bad lines name file and line (exit 2).
+    /// Reads a summary file (`-` for stdin) with the reader and checks every
+    /// tool shares ([`records::run`]); bad lines name file and line (exit 2).
     pub fn load(path: &str) -> anyhow::Result<Run> {
-        let mut reader = records::ndjson::open(path)?;
-        let mut info = None;
-        let mut endpoints = Vec::new();
-        let mut total = None;
-        let mut intervals = Vec::new();
-        let mut thresholds = Vec::new();
-        let mut seen = 0u64;
-        while let Some(record) = reader.next_record::<Summary>() {
-            match record? {
-                Summary::Run(run) => {
-                    seen += 1;
-                    info.get_or_insert(run);
-                }
-                Summary::Endpoint(stats) => {
-                    seen += 1;
-                    let hist = decode(&stats).map_err(|e| reader.malformed(e))?;
-                    endpoints.push(Endpoint { stats, hist });
-                }
-                Summary::Total(stats) => {
-                    seen += 1;
-                    let hist = decode(&stats).map_err(|e| reader.malformed(e))?;
-                    total = Some(Endpoint { stats, hist });
-                }
-                Summary::Interval(interval) => {
-                    seen += 1;
-                    intervals.push(interval);
-                }
-                Summary::Threshold(t) => {
-                    seen += 1;
-                    thresholds.push(t);
-                }
-                Summary::Comparison(_) | Summary::Pg(_) | Summary::Unknown => {}
-            }
-        }
-        if seen == 0 {
-            return Err(records::bad_input(format!(
-                "{}: no summary records (expected `aggregate --format ndjson` output)",
-                reader.source_name()
-            )));
-        }
+        let read = records::run::Run::load(path)?;
+        let mut endpoints = read.endpoints;
         endpoints.sort_by(|a, b| {
             b.stats
                 .count
                 .cmp(&a.stats.count)
                 .then_with(|| a.stats.name.cmp(&b.stats.name))
         });
+        let mut intervals = read.intervals;
         intervals.sort_by_key(|i| i.start);
-        let total = match total {
+        let total = match read.total {
             Some(total) => total,
-            None => Endpoint::merged("Aggregated", &endpoints.iter().collect::<Vec<_>>()),
+            None => merged(TOTAL, &endpoints.iter().collect::<Vec<_>>()),
         };
-        let label = info
-            .as_ref()
-            .and_then(|i| i.labels.get("label"))
-            .filter(|l| !l.trim().is_empty())
-            .cloned()
-            .unwrap_or_else(|| stem(path));
         Ok(Run {
-            path: path.to_string(),
-            label,
-            info,
+            path: read.path,
+            label: read.label,
+            info: read.info,
             endpoints,
             total,
             intervals,
-            thresholds,
+            thresholds: read.thresholds,
         })
     }
 
@@ -154,7 +105,7 @@ impl Run {
     }
 
     /// The `max` busiest endpoints, then the rest merged as one "others" entry.
-    pub fn top_endpoints(&self, max: usize) -> Vec<Endpoint> {
+    pub fn top_endpoints(&self, max: usize) -> Vec<Entry> {
         let names: Vec<&str> = self
             .endpoints
             .iter()
@@ -183,7 +134,7 @@ pub fn ranked_names(runs: &[&Run]) -> Vec<String> {
 
 /// For each run, one entry per name among the first `max` of `names` (empty
 /// stats where the run lacks it), then "others (N endpoints)" merging the rest.
-pub fn group<S: AsRef<str>>(runs: &[&Run], names: &[S], max: usize) -> Vec<Vec<Endpoint>> {
+pub fn group<S: AsRef<str>>(runs: &[&Run], names: &[S], max: usize) -> Vec<Vec<Entry>> {
     // With one name too many, drawing it beats an "others" of one.
     let shown = if names.len() <= max + 1 {
         names.len()
@@ -192,137 +143,52 @@ pub fn group<S: AsRef<str>>(runs: &[&Run], names: &[S], max: usize) -> Vec<Vec<E
     };
     runs.iter()
         .map(|run| {
-            let by_name: HashMap<&str, &Endpoint> = run
+            let by_name: HashMap<&str, &Entry> = run
                 .endpoints
                 .iter()
                 .map(|e| (e.stats.name.as_str(), e))
                 .collect();
-            let mut out: Vec<Endpoint> = names[..shown]
+            let mut out: Vec<Entry> = names[..shown]
                 .iter()
                 .map(|n| {
                     by_name
                         .get(n.as_ref())
                         .map(|e| (*e).clone())
-                        .unwrap_or_else(|| Endpoint::empty(n.as_ref()))
+                        .unwrap_or_else(|| Entry::empty(n.as_ref()))
                 })
                 .collect();
             if shown < names.len() {
-                let rest: Vec<&Endpoint> = names[shown..]
+                let rest: Vec<&Entry> = names[shown..]
                     .iter()
                     .filter_map(|n| by_name.get(n.as_ref()).copied())
                     .collect();
                 let label = format!("others ({} endpoints)", names.len() - shown);
-                out.push(Endpoint::merged(&label, &rest));
+                out.push(merged(&label, &rest));
             }
             out
         })
         .collect()
 }
 
-impl Default for Endpoint {
-    fn default() -> Self {
-        Endpoint::empty("")
+/// Sums counts, rates and histograms: the "others" row and a missing total.
+pub fn merged(name: &str, parts: &[&Entry]) -> Entry {
+    let mut entry = Entry::empty(name);
+    let stats = &mut entry.stats;
+    for p in parts {
+        stats.count = stats.count.saturating_add(p.stats.count);
+        stats.errors = stats.errors.saturating_add(p.stats.errors);
+        stats.rps += p.stats.rps;
+        stats.failures_per_s += p.stats.failures_per_s;
+        stats.bytes_in = stats.bytes_in.saturating_add(p.stats.bytes_in);
+        stats.bytes_out = stats.bytes_out.saturating_add(p.stats.bytes_out);
+        records::hist::merge(&mut entry.hist, &p.hist);
     }
-}
-
-impl Endpoint {
-    pub fn empty(name: &str) -> Endpoint {
-        Endpoint {
-            stats: Stats {
-                name: name.to_string(),
-                ..Stats::default()
-            },
-            hist: None,
-        }
-    }
-
-    /// Sums counts and rates; latency comes from the merged histograms when
-    /// every part has one, otherwise from count-weighted headline figures.
-    pub fn merged(name: &str, parts: &[&Endpoint]) -> Endpoint {
-        let mut stats = Stats {
-            name: name.to_string(),
-            ..Stats::default()
-        };
-        for p in parts {
-            stats.count = stats.count.saturating_add(p.stats.count);
-            stats.errors = stats.errors.saturating_add(p.stats.errors);
-            stats.rps += p.stats.rps;
-            stats.failures_per_s += p.stats.failures_per_s;
-            stats.bytes_in = stats.bytes_in.saturating_add(p.stats.bytes_in);
-            stats.bytes_out = stats.bytes_out.saturating_add(p.stats.bytes_out);
-        }
-        let hist = if !parts.is_empty() && parts.iter().all(|p| p.hist.is_some()) {
-            let mut h = records::hist::new_histogram();
-            for p in parts {
-                if let Some(ph) = &p.hist {
-                    records::hist::merge(&mut h, ph);
-                }
-            }
-            Some(h)
-        } else {
-            None
-        };
-        stats.latency = match &hist {
-            Some(h) => records::hist::latency(h),
-            None => weighted_latency(parts),
-        };
-        Endpoint { stats, hist }
-    }
-}
-
-fn weighted_latency(parts: &[&Endpoint]) -> Latency {
-    let total = parts
-        .iter()
-        .fold(0u64, |sum, p| sum.saturating_add(p.stats.count));
-    if total == 0 {
-        return Latency::default();
-    }
-    let w = |f: &dyn Fn(&Latency) -> f64| -> f64 {
-        parts
-            .iter()
-            .map(|p| f(&p.stats.latency) * p.stats.count as f64)
-            .sum::<f64>()
-            / total as f64
+    entry.stats.latency = if entry.hist.is_empty() {
+        Latency::default()
+    } else {
+        records::hist::latency(&entry.hist)
     };
-    Latency {
-        min_ns: parts
-            .iter()
-            .map(|p| p.stats.latency.min_ns)
-            .min()
-            .unwrap_or(0),
-        max_ns: parts
-            .iter()
-            .map(|p| p.stats.latency.max_ns)
-            .max()
-            .unwrap_or(0),
-        mean_ns: w(&|l| l.mean_ns),
-        p50_ns: w(&|l| l.p50_ns as f64) as u64,
-        p90_ns: w(&|l| l.p90_ns as f64) as u64,
-        p95_ns: w(&|l| l.p95_ns as f64) as u64,
-        p99_ns: w(&|l| l.p99_ns as f64) as u64,
-        p999_ns: w(&|l| l.p999_ns as f64) as u64,
-        ..Latency::default()
-    }
-}
-
-fn decode(stats: &Stats) -> Result<Option<Histogram<u64>>, String> {
-    if stats.hist.trim().is_empty() {
-        return Ok(None);
-    }
-    records::hist::decode(&stats.hist)
-        .map(Some)
-        .map_err(|e| format!("field `hist` of {:?}: {e}", stats.name))
-}
-
-/// `runs/mono.ndjson` → `mono`.
-fn stem(path: &str) -> String {
-    if path == "-" {
-        return "stdin".into();
-    }
-    Path::new(path)
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.to_string())
+    entry
 }
 
 /// Reads every run, applying `--label`s in order; duplicate labels get a suffix.
@@ -357,13 +223,14 @@ pub fn load_all(paths: &[String], labels: &[String]) -> anyhow::Result<Vec<Run>>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use records::Stats;
 
-    fn endpoint(name: &str, count: u64, latency_ms: u64) -> Endpoint {
+    fn endpoint(name: &str, count: u64, latency_ms: u64) -> Entry {
         let mut h = records::hist::new_histogram();
         for _ in 0..count {
             records::hist::record(&mut h, latency_ms * 1_000_000);
         }
-        Endpoint {
+        Entry {
             stats: Stats {
                 name: name.into(),
                 count,
@@ -372,13 +239,14 @@ mod tests {
                 latency: records::hist::latency(&h),
                 ..Stats::default()
             },
-            hist: Some(h),
+            hist: h,
+            service_hist: None,
         }
     }
 
-    fn run(endpoints: Vec<Endpoint>) -> Run {
-        let refs: Vec<&Endpoint> = endpoints.iter().collect();
-        let total = Endpoint::merged("Aggregated", &refs);
+    fn run(endpoints: Vec<Entry>) -> Run {
+        let refs: Vec<&Entry> = endpoints.iter().collect();
+        let total = merged(TOTAL, &refs);
         Run {
             path: "r.ndjson".into(),
             label: "r".into(),
@@ -426,8 +294,8 @@ mod tests {
 
     #[test]
     fn merging_nothing_is_empty_not_a_panic() {
-        let e = Endpoint::merged("none", &[]);
+        let e = merged("none", &[]);
         assert_eq!(e.stats.count, 0);
-        assert!(e.hist.is_none());
+        assert!(e.hist.is_empty());
     }
 }

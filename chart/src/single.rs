@@ -8,13 +8,14 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::bars::{BarChart, BarSeries};
-use crate::canvas::{self, draw_err, ms_text, pct_text, tick, Area, TimeAxis};
+use crate::canvas::{self, draw_err, ms_text, tick, Area, TimeAxis};
 use crate::lttb::lttb;
 use crate::nines;
 use crate::pg::Poll;
-use crate::run::{Endpoint, Run};
+use crate::run::{Entry, Run};
 use crate::style::{self, Fonts};
 use crate::Options;
+use records::units::percent;
 
 /// Endpoints drawn one by one before the rest become "others": with
 /// "others" that is ten lines, one per palette colour.
@@ -88,13 +89,13 @@ fn latency_panel(
         let (lo, hi) = canvas::log_bounds(ys);
         let chart = builder
             .build_cartesian_2d(x_range, (lo..hi).log_scale())
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            .map_err(|e| records::fault(format!("{e:?}")))?;
         draw_latency(chart, &lines, &errors, (lo, hi), axis, fonts)
     } else {
         let hi = canvas::upper(ys.fold(0.0, f64::max));
         let chart = builder
             .build_cartesian_2d(x_range, 0.0..hi)
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            .map_err(|e| records::fault(format!("{e:?}")))?;
         draw_latency(chart, &lines, &errors, (0.0, hi), axis, fonts)
     }
 }
@@ -112,7 +113,7 @@ fn draw_latency<'a, 'b: 'a, Y>(
 where
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
-    let err = |e| anyhow::anyhow!("drawing latency: {e:?}");
+    let err = |e| records::fault(format!("drawing latency: {e:?}"));
     chart
         .configure_mesh()
         .x_desc(axis.desc)
@@ -196,7 +197,7 @@ where
         .background_style(WHITE.mix(0.85))
         .border_style(style::GRID)
         .draw()
-        .map_err(|e| anyhow::anyhow!("drawing legend: {e:?}"))
+        .map_err(|e| records::fault(format!("drawing legend: {e:?}")))
 }
 
 /// Draws requests/s and failures/s per interval, active VUs on a second axis.
@@ -235,7 +236,7 @@ pub fn throughput_over_time(run: &Run, path: &Path, opts: &Options) -> anyhow::R
     let y_hi = canvas::upper(rps.iter().chain(&fails).map(|p| p.1).fold(0.0, f64::max));
     let vu_hi = canvas::upper(vus.iter().map(|p| p.1).fold(0.0, f64::max));
     let x_range = 0.0..axis.x(run.duration_s());
-    let err = |e| anyhow::anyhow!("drawing throughput: {e:?}");
+    let err = |e| records::fault(format!("drawing throughput: {e:?}"));
     let mut chart = ChartBuilder::on(&root)
         .caption(
             canvas::fit_title(&title, opts.width, &fonts),
@@ -326,12 +327,12 @@ pub struct Curve {
     pub points: Vec<(f64, f64)>,
 }
 
-/// The percentile curve of an endpoint (from its histogram, else its headline figures).
-pub fn curve_of(e: &Endpoint, x_max: f64) -> Vec<(f64, f64)> {
-    match &e.hist {
-        Some(h) if !h.is_empty() => nines::curve(h, x_max),
-        _ if e.stats.count > 0 => nines::curve_from_percentiles(&e.stats.latency, x_max),
-        _ => Vec::new(),
+/// The percentile curve of an endpoint, from its histogram.
+pub fn curve_of(e: &Entry, x_max: f64) -> Vec<(f64, f64)> {
+    if e.hist.is_empty() {
+        Vec::new()
+    } else {
+        nines::curve(&e.hist, x_max)
     }
 }
 
@@ -404,13 +405,13 @@ pub fn percentile_chart(
         let (lo, hi) = canvas::log_bounds(ys);
         let chart = builder
             .build_cartesian_2d(0.0..x_max, (lo..hi).log_scale())
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            .map_err(|e| records::fault(format!("{e:?}")))?;
         draw_curves(chart, &curves, x_max, &fonts)?;
     } else {
         let hi = canvas::upper(ys.fold(0.0, f64::max));
         let chart = builder
             .build_cartesian_2d(0.0..x_max, 0.0..hi)
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            .map_err(|e| records::fault(format!("{e:?}")))?;
         draw_curves(chart, &curves, x_max, &fonts)?;
     }
     root.present().map_err(draw_err(path))
@@ -425,7 +426,7 @@ fn draw_curves<'a, 'b: 'a, Y>(
 where
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
-    let err = |e| anyhow::anyhow!("drawing percentiles: {e:?}");
+    let err = |e| records::fault(format!("drawing percentiles: {e:?}"));
     chart
         .configure_mesh()
         .x_desc("percentile (log scale of nines)")
@@ -490,8 +491,8 @@ pub fn endpoint_summary(run: &Run, path: &Path, opts: &Options) -> anyhow::Resul
             (
                 format!(
                     "{} req · {} errors",
-                    canvas::thousands(e.stats.count as f64),
-                    pct_text(rate)
+                    records::units::thousands(e.stats.count as f64),
+                    percent(rate)
                 ),
                 color,
             )
@@ -571,7 +572,7 @@ pub fn pg_activity(run: &Run, polls: &[Poll], path: &Path, opts: &Options) -> an
             .fold(0.0, f64::max),
     );
     let util_hi = canvas::upper(util.iter().map(|p| p.1).fold(0.0, f64::max)).min(110.0);
-    let err = |e| anyhow::anyhow!("drawing pg activity: {e:?}");
+    let err = |e| records::fault(format!("drawing pg activity: {e:?}"));
     let mut chart = ChartBuilder::on(&bottom)
         .margin(fonts.px(12.0))
         .x_label_area_size(fonts.px(52.0))

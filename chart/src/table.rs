@@ -7,139 +7,73 @@ use std::path::Path;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::canvas::{self, draw_err, ms_text, pct_text, thousands, tick};
+use std::time::Duration;
+
+use records::units::{columns, format_duration, percent, thousands, Align};
+use records::Metric;
+
+use crate::canvas::{self, draw_err, tick};
 use crate::run::{self, Run};
 use crate::style::{self, Fonts};
 use crate::Options;
 
-/// How a figure compares with the first run's.
+/// A row of the summary: a metric of the run's total (from the one metric
+/// list every tool shares), or the run's length.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Change {
-    /// Relative change; `true` when higher is better.
-    Relative(bool),
-    /// Difference in percentage points (rates); higher is worse.
-    Points,
-    None,
+enum Row {
+    Total(Metric),
+    Duration,
 }
 
-struct Metric {
-    name: &'static str,
-    value: fn(&Run) -> f64,
-    format: fn(f64) -> String,
-    change: Change,
-}
-
-fn ms_of(ns: u64) -> f64 {
-    ns as f64 / 1e6
-}
-
-fn ms_cell(v: f64) -> String {
-    format!("{} ms", ms_text(v))
-}
-
-const METRICS: &[Metric] = &[
-    Metric {
-        name: "Requests",
-        value: |r| r.total.stats.count as f64,
-        format: thousands,
-        change: Change::None,
-    },
-    Metric {
-        name: "Failed requests",
-        value: |r| r.total.stats.errors as f64,
-        format: thousands,
-        change: Change::None,
-    },
-    Metric {
-        name: "Failure rate",
-        value: |r| r.total.stats.error_rate(),
-        format: pct_text,
-        change: Change::Points,
-    },
-    Metric {
-        name: "Throughput",
-        value: |r| r.total.stats.rps,
-        format: |v| format!("{} req/s", tick(&v)),
-        change: Change::Relative(true),
-    },
-    Metric {
-        name: "Mean",
-        value: |r| r.total.stats.latency.mean_ns / 1e6,
-        format: ms_cell,
-        change: Change::Relative(false),
-    },
-    Metric {
-        name: "Min",
-        value: |r| ms_of(r.total.stats.latency.min_ns),
-        format: ms_cell,
-        change: Change::Relative(false),
-    },
-    Metric {
-        name: "Median (p50)",
-        value: |r| ms_of(r.total.stats.latency.p50_ns),
-        format: ms_cell,
-        change: Change::Relative(false),
-    },
-    Metric {
-        name: "p90",
-        value: |r| ms_of(r.total.stats.latency.p90_ns),
-        format: ms_cell,
-        change: Change::Relative(false),
-    },
-    Metric {
-        name: "p95",
-        value: |r| ms_of(r.total.stats.latency.p95_ns),
-        format: ms_cell,
-        change: Change::Relative(false),
-    },
-    Metric {
-        name: "p99",
-        value: |r| ms_of(r.total.stats.latency.p99_ns),
-        format: ms_cell,
-        change: Change::Relative(false),
-    },
-    Metric {
-        name: "p99.9",
-        value: |r| ms_of(r.total.stats.latency.p999_ns),
-        format: ms_cell,
-        change: Change::Relative(false),
-    },
-    Metric {
-        name: "Max",
-        value: |r| ms_of(r.total.stats.latency.max_ns),
-        format: ms_cell,
-        change: Change::Relative(false),
-    },
-    Metric {
-        name: "Duration",
-        value: |r| r.duration_s(),
-        format: |v| format!("{} s", tick(&v)),
-        change: Change::None,
-    },
+const ROWS: [Row; 13] = [
+    Row::Total(Metric::Count),
+    Row::Total(Metric::ErrorCount),
+    Row::Total(Metric::ErrorRate),
+    Row::Total(Metric::Rps),
+    Row::Total(Metric::Mean),
+    Row::Total(Metric::Min),
+    Row::Total(Metric::P50),
+    Row::Total(Metric::P90),
+    Row::Total(Metric::P95),
+    Row::Total(Metric::P99),
+    Row::Total(Metric::P999),
+    Row::Total(Metric::Max),
+    Row::Duration,
 ];
 
-/// A change against the baseline as text, and whether it is better (Some(true)),
-/// worse (Some(false)) or neutral (None).
-fn change_text(change: Change, base: f64, v: f64) -> Option<(String, Option<bool>)> {
-    match change {
-        Change::None => None,
-        Change::Points => {
-            let pp = (v - base) * 100.0;
-            if pp.abs() < 0.005 {
-                return Some(("±0 pp".into(), None));
-            }
-            Some((format!("{pp:+.2} pp"), Some(pp < 0.0)))
+impl Row {
+    fn name(self) -> &'static str {
+        match self {
+            Row::Total(m) => m.label(),
+            Row::Duration => "duration",
         }
-        Change::Relative(higher_better) => {
-            if base <= 0.0 {
-                return None;
-            }
-            let rel = (v - base) / base * 100.0;
-            if rel.abs() < 0.05 {
-                return Some(("±0%".into(), None));
-            }
-            Some((format!("{rel:+.1}%"), Some((rel > 0.0) == higher_better)))
+    }
+
+    fn value(self, run: &Run) -> f64 {
+        match self {
+            Row::Total(m) => m.value(&run.total.stats),
+            Row::Duration => run.duration_s(),
         }
+    }
+
+    fn show(self, v: f64) -> String {
+        match self {
+            Row::Total(m) => m.show(v),
+            Row::Duration => format_duration(Duration::from_secs_f64(v.max(0.0))),
+        }
+    }
+
+    /// The change from the baseline's `base` as text, and whether it is
+    /// better (`Some(true)`), worse (`Some(false)`) or neither (`None`).
+    /// Rows without a direction (request count, duration) show none.
+    fn change(self, base: f64, v: f64) -> Option<(String, Option<bool>)> {
+        let Row::Total(metric) = self else {
+            return None;
+        };
+        let higher_is_worse = metric.higher_is_worse()?;
+        let change = metric.change(base, v)?;
+        let better = (change != 0.0).then_some((change > 0.0) != higher_is_worse);
+        Some((metric.show_change(Some(change)), better))
     }
 }
 
@@ -154,11 +88,11 @@ pub fn summary_table(runs: &[Run], path: &Path, opts: &Options) -> anyhow::Resul
         runs[0].label
     );
     let area = canvas::titled(&root, &title, &fonts)?;
-    let err = |e| anyhow::anyhow!("drawing summary table: {e:?}");
+    let err = |e| records::fault(format!("drawing summary table: {e:?}"));
     let (w, h) = area.dim_in_pixel();
     let pad = fonts.px(30.0) as i32;
     let (w, h) = (w as i32 - 2 * pad, h as i32 - pad);
-    let rows = METRICS.len() as i32 + 1;
+    let rows = ROWS.len() as i32 + 1;
     let row_h = (h / rows).min((fonts.label * 3.0) as i32);
     let name_w = w / 5;
     let col_w = (w - name_w) / runs.len().max(1) as i32;
@@ -213,21 +147,21 @@ pub fn summary_table(runs: &[Run], path: &Path, opts: &Options) -> anyhow::Resul
         ))
         .map_err(err)?;
     }
-    for (r, metric) in METRICS.iter().enumerate() {
+    for (r, row) in ROWS.iter().enumerate() {
         let y = (r as i32 + 1) * row_h + mid;
         area.draw(&Text::new(
-            metric.name,
+            row.name(),
             (pad + 10, y),
             canvas::text_style(size).pos(left),
         ))
         .map_err(err)?;
-        let base = (metric.value)(&runs[0]);
+        let base = row.value(&runs[0]);
         for (c, run) in runs.iter().enumerate() {
             let x = pad + name_w + c as i32 * col_w;
-            let v = (metric.value)(run);
-            let text = (metric.format)(v);
+            let v = row.value(run);
+            let text = row.show(v);
             let change = if c > 0 && show_change {
-                change_text(metric.change, base, v)
+                row.change(base, v)
             } else {
                 None
             };
@@ -273,12 +207,12 @@ pub fn summary_text(runs: &[Run]) -> String {
     for (i, r) in runs.iter().enumerate() {
         let _ = writeln!(
             out,
-            "  [{}] {}: {} ({} requests over {} s)",
+            "  [{}] {}: {} ({} requests over {})",
             i + 1,
             r.label,
             r.path,
             thousands(r.total.stats.count as f64),
-            tick(&r.duration_s())
+            Row::Duration.show(r.duration_s())
         );
     }
     let _ = writeln!(out);
@@ -287,22 +221,22 @@ pub fn summary_text(runs: &[Run]) -> String {
         .collect();
     let mut table = vec![header.clone()];
     let base = &runs[0];
-    for metric in METRICS {
-        let b = (metric.value)(base);
-        let mut row = vec![metric.name.to_string()];
+    for row in ROWS {
+        let b = row.value(base);
+        let mut cells = vec![row.name().to_string()];
         for (c, r) in runs.iter().enumerate() {
-            let v = (metric.value)(r);
-            let mut cell = (metric.format)(v);
+            let v = row.value(r);
+            let mut cell = row.show(v);
             if c > 0 {
-                if let Some((delta, _)) = change_text(metric.change, b, v) {
+                if let Some((delta, _)) = row.change(b, v) {
                     let _ = write!(cell, " ({delta})");
                 }
             }
-            row.push(cell);
+            cells.push(cell);
         }
-        table.push(row);
+        table.push(cells);
     }
-    out.push_str(&columns(&table));
+    out.push_str(&columns(&table, &[Align::Left, Align::Right], ""));
 
     let refs: Vec<&Run> = runs.iter().collect();
     let names = run::ranked_names(&refs);
@@ -310,13 +244,13 @@ pub fn summary_text(runs: &[Run]) -> String {
     for (title, cell) in [
         (
             "p95 latency by endpoint",
-            (|e: &run::Endpoint| {
+            (|e: &run::Entry| {
                 if e.stats.count == 0 {
                     "-".to_string()
                 } else {
-                    ms_cell(ms_of(e.stats.latency.p95_ns))
+                    Metric::P95.show(Metric::P95.value(&e.stats))
                 }
-            }) as fn(&run::Endpoint) -> String,
+            }) as fn(&run::Entry) -> String,
         ),
         ("failure rate by endpoint", |e| {
             if e.stats.count == 0 {
@@ -324,7 +258,7 @@ pub fn summary_text(runs: &[Run]) -> String {
             } else {
                 format!(
                     "{} of {}",
-                    pct_text(e.stats.error_rate()),
+                    percent(e.stats.error_rate()),
                     thousands(e.stats.count as f64)
                 )
             }
@@ -341,7 +275,7 @@ pub fn summary_text(runs: &[Run]) -> String {
                 table.push(row);
             }
         }
-        out.push_str(&columns(&table));
+        out.push_str(&columns(&table, &[Align::Left, Align::Right], ""));
     }
     let thresholds: Vec<String> = runs
         .iter()
@@ -363,62 +297,25 @@ pub fn summary_text(runs: &[Run]) -> String {
     out
 }
 
-/// Left-aligned first column, right-aligned others, two spaces apart.
-fn columns(rows: &[Vec<String>]) -> String {
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for row in rows {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            if c == 0 {
-                let _ = write!(line, "{cell:<w$}", w = widths[0]);
-            } else {
-                let _ = write!(line, "  {cell:>w$}", w = widths[c]);
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn changes_know_which_way_is_better() {
+        let p95 = Row::Total(Metric::P95);
+        assert_eq!(p95.change(10.0, 12.0), Some(("+20.0%".into(), Some(false))));
         assert_eq!(
-            change_text(Change::Relative(false), 10.0, 12.0),
-            Some(("+20.0%".into(), Some(false)))
-        );
-        assert_eq!(
-            change_text(Change::Relative(true), 10.0, 12.0),
+            Row::Total(Metric::Rps).change(10.0, 12.0),
             Some(("+20.0%".into(), Some(true)))
         );
-        assert_eq!(change_text(Change::Relative(true), 0.0, 12.0), None);
+        assert_eq!(Row::Total(Metric::Rps).change(0.0, 12.0), None);
         assert_eq!(
-            change_text(Change::Points, 0.01, 0.005),
-            Some(("-0.50 pp".into(), Some(true)))
+            Row::Total(Metric::ErrorRate).change(0.01, 0.005),
+            Some(("-0.50pp".into(), Some(true)))
         );
-        assert_eq!(change_text(Change::None, 1.0, 2.0), None);
-    }
-
-    #[test]
-    fn columns_align() {
-        let t = columns(&[
-            vec!["a".into(), "1".into()],
-            vec!["long name".into(), "1234".into()],
-        ]);
-        assert_eq!(t, "a             1\nlong name  1234\n");
+        assert_eq!(p95.change(10.0, 10.0), Some(("+0.0%".into(), None)));
+        assert_eq!(Row::Total(Metric::Count).change(1.0, 2.0), None);
+        assert_eq!(Row::Duration.change(1.0, 2.0), None);
     }
 }

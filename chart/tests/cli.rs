@@ -169,7 +169,7 @@ fn two_runs_render_the_comparison_set() {
         "{text}"
     );
     assert!(
-        text.contains("p95") && text.contains("Throughput"),
+        text.contains("p95") && text.contains("throughput"),
         "{text}"
     );
     assert!(text.contains("GET /api/v1/tasks/"), "{text}");
@@ -301,16 +301,18 @@ fn edge_cases_do_not_panic() {
             ..Spec::default()
         }),
     );
-    // Zero counts everywhere, no histograms, no run or total record.
+    // Zero counts everywhere (empty histograms), no run or total record.
     let zero: Vec<Summary> = summary(&Spec::default())
         .into_iter()
         .filter_map(|r| match r {
             Summary::Endpoint(mut s) => {
                 s.count = 0;
                 s.errors = 0;
+                s.error_kinds.clear();
+                s.status.clear();
                 s.rps = 0.0;
                 s.latency = records::Latency::default();
-                s.hist = String::new();
+                s.hist = records::hist::encode(&records::hist::new_histogram());
                 Some(Summary::Endpoint(s))
             }
             Summary::Interval(mut i) => {
@@ -318,7 +320,7 @@ fn edge_cases_do_not_panic() {
                 i.errors = 0;
                 i.rps = 0.0;
                 i.vus = 0;
-                i.secs = 0.0;
+                i.hist = None;
                 Some(Summary::Interval(i))
             }
             _ => None,

@@ -9,7 +9,8 @@ use records::bad_input;
 use crate::metric::Limits;
 use crate::verdict::Settings;
 
-const AFTER_HELP: &str = "\
+const AFTER_HELP: &str = concat!(
+    "\
 Regression check (exit 1 when a metric is significantly AND practically worse):
   compare baseline.ndjson run.ndjson
   compare base.ndjson run.ndjson --max-increase p99=10% --max-increase error_rate=0.5pp
@@ -22,7 +23,11 @@ Summaries come from the pipeline:
   S=scenarios/tasktracker.toml
   seed -s $S | hammer -s $S | aggregate --format ndjson > run.ndjson
 
-Exit status: 0 no regression, 1 regression found, 2 bad usage or input.";
+Exit 1 means a regression was found.
+
+",
+    records::exit_status_help!()
+);
 
 /// Compare load-test summaries with sound statistics; fail CI on a real regression.
 ///

@@ -2,14 +2,13 @@
 //! statistics, and side-by-side comparisons of two or more runs (e.g. a
 //! monolith against microservices).
 //!
-//! The work is split by concern: [`run`] reads summaries, [`stats`] holds the
+//! The work is split by concern: [`records::run`] reads summaries, [`stats`] holds the
 //! tests, [`verdict`] decides, [`sidebyside`] lays several runs next to each
 //! other, and [`render`] only formats.
 
 pub mod cli;
 pub mod metric;
 pub mod render;
-pub mod run;
 pub mod sidebyside;
 pub mod stats;
 pub mod verdict;
@@ -21,6 +20,7 @@ use clap::ArgMatches;
 use records::Exit;
 
 use cli::{Format, Mode, Plan};
+pub use records::run;
 use run::Run;
 
 /// Runs the command line `matches` describe.
@@ -29,8 +29,14 @@ pub fn run(matches: &ArgMatches) -> anyhow::Result<Exit> {
     let runs = plan
         .runs
         .iter()
-        .map(|(path, label)| Run::load(path, label.as_deref()))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|(path, label)| {
+            let mut run = Run::load(path)?;
+            if let Some(label) = label.as_deref().filter(|l| !l.is_empty()) {
+                run.label = label.to_string();
+            }
+            Ok(run)
+        })
+        .collect::<Result<Vec<_>, records::InputError>>()?;
     match plan.mode {
         Mode::Regression => regression(&plan, &runs[0], &runs[1]),
         Mode::SideBySide => side_by_side(&plan, &runs),

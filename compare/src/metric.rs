@@ -2,23 +2,8 @@
 //! say how large a change has to be before it matters.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
-use records::Stats;
-
-/// One compared quantity of an endpoint.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Metric {
-    P50,
-    P90,
-    P95,
-    P99,
-    P999,
-    Mean,
-    Max,
-    ErrorRate,
-    Rps,
-}
+pub use records::Metric;
 
 /// The rows of a comparison, in the order they are shown.
 pub const ALL: [Metric; 9] = [
@@ -32,100 +17,6 @@ pub const ALL: [Metric; 9] = [
     Metric::ErrorRate,
     Metric::Rps,
 ];
-
-impl Metric {
-    /// The name in `--max-increase` and in tables: `p95`, `p999`, `error_rate`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Metric::P50 => "p50",
-            Metric::P90 => "p90",
-            Metric::P95 => "p95",
-            Metric::P99 => "p99",
-            Metric::P999 => "p999",
-            Metric::Mean => "mean",
-            Metric::Max => "max",
-            Metric::ErrorRate => "error_rate",
-            Metric::Rps => "rps",
-        }
-    }
-
-    /// The name in NDJSON output, with its unit: the summary's field name.
-    pub fn field(self) -> &'static str {
-        match self {
-            Metric::P50 => "p50_ns",
-            Metric::P90 => "p90_ns",
-            Metric::P95 => "p95_ns",
-            Metric::P99 => "p99_ns",
-            Metric::P999 => "p999_ns",
-            Metric::Mean => "mean_ns",
-            Metric::Max => "max_ns",
-            Metric::ErrorRate => "error_rate",
-            Metric::Rps => "rps",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Metric> {
-        let name = name.trim().to_ascii_lowercase();
-        let name = name.strip_suffix("_ns").unwrap_or(&name);
-        ALL.into_iter().find(|m| m.name() == name).or(match name {
-            "p99.9" => Some(Metric::P999),
-            "median" => Some(Metric::P50),
-            "avg" | "average" => Some(Metric::Mean),
-            "errors" | "error" | "failure_rate" => Some(Metric::ErrorRate),
-            "throughput" => Some(Metric::Rps),
-            _ => None,
-        })
-    }
-
-    pub fn is_latency(self) -> bool {
-        !matches!(self, Metric::ErrorRate | Metric::Rps)
-    }
-
-    /// The metric's value in an endpoint's statistics: ns, a ratio, or per second.
-    pub fn value(self, s: &Stats) -> f64 {
-        let l = &s.latency;
-        match self {
-            Metric::P50 => l.p50_ns as f64,
-            Metric::P90 => l.p90_ns as f64,
-            Metric::P95 => l.p95_ns as f64,
-            Metric::P99 => l.p99_ns as f64,
-            Metric::P999 => l.p999_ns as f64,
-            Metric::Mean => l.mean_ns,
-            Metric::Max => l.max_ns as f64,
-            Metric::ErrorRate => s.error_rate(),
-            Metric::Rps => s.rps,
-        }
-    }
-
-    /// The change from `baseline` to `current`: relative (0.23 = +23%), or
-    /// in percentage points for the error rate. `None` when relative to 0.
-    pub fn change(self, baseline: f64, current: f64) -> Option<f64> {
-        if self == Metric::ErrorRate {
-            Some((current - baseline) * 100.0)
-        } else if baseline > 0.0 {
-            Some(current / baseline - 1.0)
-        } else if current == baseline {
-            Some(0.0)
-        } else {
-            None
-        }
-    }
-
-    /// Whether a positive change is for the worse (latency, errors) or the better (rps).
-    pub fn higher_is_worse(self) -> bool {
-        self != Metric::Rps
-    }
-}
-
-impl fmt::Display for Metric {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Metric::P999 => "p99.9",
-            Metric::ErrorRate => "errors",
-            m => m.name(),
-        })
-    }
-}
 
 /// How large a change must be to count, per metric: a fraction for latency
 /// and throughput (0.2 = 20%), percentage points for the error rate.
@@ -186,11 +77,14 @@ fn parse_flag(flag: &str) -> Result<(Metric, Option<f64>), String> {
     let (name, amount) = flag
         .split_once('=')
         .ok_or("expected METRIC=AMOUNT, e.g. p95=20%, error_rate=0.5pp, rps=-10%")?;
-    let metric = Metric::parse(name).ok_or_else(|| {
-        format!(
-            "unknown metric `{name}`; use p50, p90, p95, p99, p999, mean, max, error_rate or rps"
-        )
-    })?;
+    let metric = Metric::parse(name)
+        .filter(|m| ALL.contains(m))
+        .ok_or_else(|| {
+            format!(
+                "unknown metric `{name}`; use {}",
+                ALL.map(Metric::name).join(", ")
+            )
+        })?;
     let amount = amount.trim();
     if amount.eq_ignore_ascii_case("off") || amount.eq_ignore_ascii_case("none") {
         return Ok((metric, None));
@@ -268,13 +162,5 @@ mod tests {
             let err = Limits::with_flags(&[flag]).unwrap_err();
             assert!(err.contains(needle) && err.contains(flag), "{flag}: {err}");
         }
-    }
-
-    #[test]
-    fn changes_are_relative_or_in_points() {
-        assert!((Metric::P95.change(100.0, 123.0).unwrap() - 0.23).abs() < 1e-12);
-        assert!((Metric::ErrorRate.change(0.001, 0.05).unwrap() - 4.9).abs() < 1e-12);
-        assert_eq!(Metric::Rps.change(0.0, 5.0), None);
-        assert_eq!(Metric::Max.change(0.0, 0.0), Some(0.0));
     }
 }

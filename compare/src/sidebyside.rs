@@ -2,102 +2,24 @@
 //! the same metrics for every run, and each run's relative difference from
 //! the first.
 
+use crate::metric::Metric;
 use crate::run::{Entry, Run, TOTAL};
 use crate::stats::{self, MannWhitney};
 use crate::verdict::Settings;
 
-/// One line of a side-by-side section.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Line {
-    Requests,
-    Avg,
-    Min,
-    Max,
-    P50,
-    P95,
-    P99,
-    P999,
-    Rps,
-    Failures,
-}
-
-pub const LINES: [Line; 10] = [
-    Line::Requests,
-    Line::Avg,
-    Line::Min,
-    Line::Max,
-    Line::P50,
-    Line::P95,
-    Line::P99,
-    Line::P999,
-    Line::Rps,
-    Line::Failures,
+/// The lines of a side-by-side section, in order.
+pub const LINES: [Metric; 10] = [
+    Metric::Count,
+    Metric::Mean,
+    Metric::Min,
+    Metric::Max,
+    Metric::P50,
+    Metric::P95,
+    Metric::P99,
+    Metric::P999,
+    Metric::Rps,
+    Metric::ErrorRate,
 ];
-
-impl Line {
-    pub fn name(self) -> &'static str {
-        match self {
-            Line::Requests => "requests",
-            Line::Avg => "avg",
-            Line::Min => "min",
-            Line::Max => "max",
-            Line::P50 => "p50",
-            Line::P95 => "p95",
-            Line::P99 => "p99",
-            Line::P999 => "p99.9",
-            Line::Rps => "rps",
-            Line::Failures => "failure %",
-        }
-    }
-
-    /// The NDJSON metric name, with its unit.
-    pub fn field(self) -> &'static str {
-        match self {
-            Line::Requests => "count",
-            Line::Avg => "mean_ns",
-            Line::Min => "min_ns",
-            Line::Max => "max_ns",
-            Line::P50 => "p50_ns",
-            Line::P95 => "p95_ns",
-            Line::P99 => "p99_ns",
-            Line::P999 => "p999_ns",
-            Line::Rps => "rps",
-            Line::Failures => "error_rate",
-        }
-    }
-
-    pub fn is_latency(self) -> bool {
-        !matches!(self, Line::Requests | Line::Rps | Line::Failures)
-    }
-
-    pub fn value(self, e: &Entry) -> f64 {
-        let s = &e.stats;
-        let l = &s.latency;
-        match self {
-            Line::Requests => s.count as f64,
-            Line::Avg => l.mean_ns,
-            Line::Min => l.min_ns as f64,
-            Line::Max => l.max_ns as f64,
-            Line::P50 => l.p50_ns as f64,
-            Line::P95 => l.p95_ns as f64,
-            Line::P99 => l.p99_ns as f64,
-            Line::P999 => l.p999_ns as f64,
-            Line::Rps => s.rps,
-            Line::Failures => s.error_rate(),
-        }
-    }
-
-    /// Difference from the first run: relative, or percentage points for failures.
-    pub fn difference(self, first: f64, value: f64) -> Option<f64> {
-        if self == Line::Failures {
-            Some((value - first) * 100.0)
-        } else if first > 0.0 {
-            Some(value / first - 1.0)
-        } else {
-            None
-        }
-    }
-}
 
 /// One endpoint (or the total) across all runs.
 #[derive(Clone, Debug)]
@@ -147,7 +69,7 @@ impl SideBySide {
                     runs.iter().map(|r| find(r, &name, is_total)).collect();
                 let values = entries
                     .iter()
-                    .map(|e| e.map(|e| LINES.iter().map(|l| l.value(e)).collect()))
+                    .map(|e| e.map(|e| LINES.iter().map(|m| m.value(&e.stats)).collect()))
                     .collect();
                 let tests = entries
                     .iter()

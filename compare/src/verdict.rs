@@ -336,7 +336,7 @@ fn judge(metric: Metric, change: Option<f64>, limit: Option<f64>, significant: b
     if !significant {
         return Verdict::Same;
     }
-    let worse = if metric.higher_is_worse() {
+    let worse = if metric.higher_is_worse() != Some(false) {
         change
     } else {
         -change

@@ -6,33 +6,14 @@ mod common;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 use common::{compare, comparisons, find, stderr, stdout};
-use records::testkit::{cmd, Server};
+use records::testkit::{cmd, wait_bounded, Server};
 
 fn scenario() -> String {
     concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/tasktracker.toml").to_string()
-}
-
-/// Waits for `child`, killing it after `limit`: no test hangs on a stuck tool.
-fn wait(name: &str, child: &mut Child, limit: Duration, logs: &Path) -> std::process::ExitStatus {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "{name} ran longer than {limit:?}; its stderr:\n{}",
-                read(logs)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn read(path: &Path) -> String {
@@ -71,7 +52,11 @@ fn pipeline(server: &Server, dir: &Path, name: &str) -> PathBuf {
         ("hammer", &mut hammer),
         ("aggregate", &mut aggregate),
     ] {
-        let status = wait(tool, child, limit, &log(tool));
+        let status = wait_bounded(
+            child,
+            limit,
+            &format!("{tool} (stderr in {})", log(tool).display()),
+        );
         assert!(
             status.success(),
             "{tool} failed ({status}) on {name}:\n{}",

@@ -286,7 +286,7 @@ fn bad_input_names_file_and_line_and_exits_2() {
             ":2: field `hist` of `x`",
         ),
         ("events.ndjson", "{\"ts\":1,\"name\":\"GET /\",\"status\":200,\"latency_ns\":5}\n".into(), ":1: "),
-        ("empty.ndjson", "".into(), "no endpoint or total records"),
+        ("empty.ndjson", "".into(), "empty.ndjson: no summary records"),
     ];
     for (name, text, needle) in cases {
         let path = dir.path(name);
@@ -413,9 +413,9 @@ fn labelled_runs_are_put_side_by_side() {
         TASKS,
         "vs mono",
         "p99.9",
-        "failure %",
-        "avg",
-        "rps",
+        "failure rate",
+        "mean",
+        "throughput",
     ] {
         assert!(text.contains(needle), "{needle}: {text}");
     }

@@ -10,14 +10,15 @@ use std::time::Duration;
 use clap::Parser;
 use records::scenario::{Body, Request};
 use records::template::Template;
-use records::{bad_input, parse_duration, Scenario};
+use records::{bad_input, parse_duration, workload, Scenario};
 
 use crate::client::{ClientOptions, Target};
 use crate::pacer::Pacer;
 use crate::stages::{Stages, FOREVER};
 use crate::vu::Think;
 
-const AFTER_HELP: &str = "\
+const AFTER_HELP: &str = concat!(
+    "\
 Examples:
   seed -s scenarios/tasktracker.toml --users 50 \\
     | hammer -s scenarios/tasktracker.toml --vus 50 --duration 1m | aggregate
@@ -26,8 +27,11 @@ Examples:
   hammer --url http://127.0.0.1:8080/health --vus 50 --duration 10s > events.ndjson
 
 stdout carries one Event (NDJSON) per request; stderr a live line when it is
-a terminal and a closing summary. Exit codes: 0 done (also on SIGINT and when
-stdout closes), 2 bad usage or input, 3 target unreachable at start.";
+a terminal and a closing summary. Exit 3 means the target was unreachable at start.
+
+",
+    records::exit_status_help!()
+);
 
 /// Drive an HTTP load from seeded users and write one Event per request.
 #[derive(Debug, Parser)]
@@ -242,8 +246,13 @@ pub struct Config {
     pub random_seed: u64,
 }
 
-fn duration(flag: &str, text: &str) -> anyhow::Result<Duration> {
-    parse_duration(text).map_err(|e| bad_input(format!("{flag}: {e}")))
+fn duration(name: &str, text: &str) -> anyhow::Result<Duration> {
+    flag(name, parse_duration(text))
+}
+
+/// A flag's value from the shared parser, its error naming the flag.
+fn flag<T>(name: &str, parsed: Result<T, String>) -> anyhow::Result<T> {
+    parsed.map_err(|e| bad_input(format!("{name}: {e}")))
 }
 
 /// `10M`, `64k`, `1G` or plain bytes (powers of 1024).
@@ -388,11 +397,12 @@ impl Config {
             None => UsersFrom::Nobody,
         };
 
-        // Workload: flags first, then the scenario's values.
+        // Workload: flags first, then the scenario's values (already checked
+        // where the scenario was read); the flags go through the same parsers.
         let flag_duration = args
             .duration
             .as_deref()
-            .map(|d| duration("--duration", d))
+            .map(|d| flag("--duration", workload::run_length(d)))
             .transpose()?;
         let limited = args.requests.is_some() || args.iterations.is_some();
         let run_for = flag_duration.or(hammer.duration).unwrap_or(if limited {
@@ -406,51 +416,38 @@ impl Config {
             || args.rate_stages.is_some()
             || (!closed_flags && (hammer.rate.is_some() || hammer.rate_stages.is_some()));
         let workload = if open {
-            let (rate, end) = match (args.rate, &args.rate_stages) {
-                (Some(rate), _) => (Stages::constant(rate, run_for), run_for),
+            let rate = match (args.rate, &args.rate_stages) {
+                (Some(rate), _) => {
+                    Stages::constant(flag("--rate", workload::positive_rate(rate))?, run_for)
+                }
                 (None, Some(text)) => {
-                    let s = Stages::parse(text, 0.0)
-                        .map_err(|e| bad_input(format!("--rate-stages: {e}")))?;
-                    let end = s.end();
-                    (s, end)
+                    Stages::new(0.0, &flag("--rate-stages", workload::parse_stages(text))?)
                 }
                 (None, None) => match (hammer.rate, &hammer.rate_stages) {
-                    (Some(rate), _) => (Stages::constant(rate, run_for), run_for),
-                    (None, Some(text)) => {
-                        let s = Stages::parse(text, 0.0)
-                            .map_err(|e| bad_input(format!("hammer.rate_stages: {e}")))?;
-                        let end = s.end();
-                        (s, end)
-                    }
+                    (Some(rate), _) => Stages::constant(rate, run_for),
+                    (None, Some(stages)) => Stages::new(0.0, stages),
                     (None, None) => unreachable!("open model has a rate"),
                 },
             };
-            if !(rate.peak() > 0.0 && rate.peak().is_finite()) {
-                return Err(bad_input(
-                    "--rate must be a positive number of requests per second",
-                ));
-            }
             if args.max_vus == 0 {
                 return Err(bad_input("--max-vus must be at least 1"));
             }
             Workload::Open {
+                end: rate.end(),
                 pacer: Pacer::new(rate),
-                end,
                 max_vus: args.max_vus,
                 requests: args.requests,
             }
         } else {
             let stages = if let Some(text) = &args.stages {
-                Stages::parse(text, 0.0).map_err(|e| bad_input(format!("--stages: {e}")))?
+                Stages::new(0.0, &flag("--stages", workload::parse_stages(text))?)
             } else if let (Some(users), Some(rate)) = (args.spawn_users, args.spawn_rate) {
-                if rate.is_nan() || rate <= 0.0 {
-                    return Err(bad_input("--spawn-rate must be positive"));
-                }
+                let rate = flag("--spawn-rate", workload::positive_rate(rate))?;
                 Stages::spawn(users as f64, rate, run_for)
             } else if let Some(vus) = args.vus {
                 Stages::constant(vus as f64, run_for)
-            } else if let Some(text) = &hammer.stages {
-                Stages::parse(text, 0.0).map_err(|e| bad_input(format!("hammer.stages: {e}")))?
+            } else if let Some(stages) = &hammer.stages {
+                Stages::new(0.0, stages)
             } else if let (Some(users), Some(rate)) = (hammer.users, hammer.spawn_rate) {
                 Stages::spawn(users as f64, rate, run_for)
             } else {
@@ -466,9 +463,9 @@ impl Config {
             }
         };
 
-        let think = match args.think.as_deref().or(hammer.think.as_deref()) {
-            None => Think::default(),
-            Some(text) => Think::parse(text).map_err(|e| bad_input(format!("--think: {e}")))?,
+        let think = match &args.think {
+            Some(text) => flag("--think", Think::parse(text))?,
+            None => hammer.think.unwrap_or_default(),
         };
         let timeout = match &args.timeout {
             Some(t) => duration("--timeout", t)?,

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use records::ErrorKind;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 
-use crate::client::{Failure, Response, Stream};
+use crate::conn::{Failure, Response, Stream};
 
 /// Read buffer to start with; it grows for larger heads and chunks.
 const INITIAL_BUF: usize = 4096;

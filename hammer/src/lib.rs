@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod cli;
 pub mod client;
+pub mod conn;
 pub mod h1;
 pub mod mix;
 pub mod open;
@@ -281,7 +282,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let elapsed = started.elapsed();
     let written = writer
         .join()
-        .map_err(|_| anyhow::anyhow!("the event writer panicked"))?
+        .map_err(|_| records::fault("the event writer panicked"))?
         .context("writing events")?;
     if !config.quiet && !written.closed {
         eprintln!("{}", progress::summary(&stats, elapsed));

@@ -3,74 +3,20 @@
 //! request costs no channel message and no lock, and stdout never sees half
 //! a line.
 //!
-//! The serializer writes exactly what `serde_json` writes for
-//! [`records::Event`] (the unit test below compares them), only without
-//! building the struct: names and methods are JSON-encoded once per request
-//! template, numbers with `itoa`.
+//! The serializer is [`records::event_codec::write_event`]: exactly what
+//! `serde_json` writes for [`records::Event`], only without building the
+//! struct (names and methods are JSON-encoded once per request template).
 
 use std::cell::RefCell;
 use std::io::{self, Write};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use records::ErrorKind;
+use records::event_codec::write_event;
+pub use records::event_codec::EventParts;
 
 /// Batches are handed over when they reach this size (and on a timer).
 const BATCH_BYTES: usize = 64 * 1024;
-
-/// One event's fields, borrowed.
-#[derive(Clone, Copy, Debug)]
-pub struct EventParts<'a> {
-    pub ts: u64,
-    /// JSON string with its quotes.
-    pub name_json: &'a [u8],
-    /// JSON string with its quotes.
-    pub method_json: &'a [u8],
-    pub status: u16,
-    pub latency_ns: u64,
-    pub lag_ns: u64,
-    pub bytes_in: u64,
-    pub bytes_out: u64,
-    pub vu: u32,
-    pub error: Option<ErrorKind>,
-    pub detail: Option<&'a str>,
-}
-
-/// Appends one event line (with its newline) to `out`.
-pub fn write_event(out: &mut Vec<u8>, e: &EventParts<'_>) {
-    let mut n = itoa::Buffer::new();
-    out.extend_from_slice(b"{\"ts\":");
-    out.extend_from_slice(n.format(e.ts).as_bytes());
-    out.extend_from_slice(b",\"name\":");
-    out.extend_from_slice(e.name_json);
-    out.extend_from_slice(b",\"method\":");
-    out.extend_from_slice(e.method_json);
-    out.extend_from_slice(b",\"status\":");
-    out.extend_from_slice(n.format(e.status).as_bytes());
-    out.extend_from_slice(b",\"latency_ns\":");
-    out.extend_from_slice(n.format(e.latency_ns).as_bytes());
-    out.extend_from_slice(b",\"lag_ns\":");
-    out.extend_from_slice(n.format(e.lag_ns).as_bytes());
-    out.extend_from_slice(b",\"bytes_in\":");
-    out.extend_from_slice(n.format(e.bytes_in).as_bytes());
-    out.extend_from_slice(b",\"bytes_out\":");
-    out.extend_from_slice(n.format(e.bytes_out).as_bytes());
-    out.extend_from_slice(b",\"vu\":");
-    out.extend_from_slice(n.format(e.vu).as_bytes());
-    match e.error {
-        None => out.extend_from_slice(b",\"error\":null"),
-        Some(kind) => {
-            out.extend_from_slice(b",\"error\":\"");
-            out.extend_from_slice(kind.as_str().as_bytes());
-            out.push(b'"');
-        }
-    }
-    if let Some(detail) = e.detail {
-        out.extend_from_slice(b",\"detail\":");
-        serde_json::to_writer(&mut *out, detail).expect("strings serialize");
-    }
-    out.extend_from_slice(b"}\n");
-}
 
 struct Local {
     buf: Vec<u8>,
@@ -171,65 +117,6 @@ pub fn start(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use records::Event;
-
-    fn same_as_serde(event: &Event, kind: Option<ErrorKind>) {
-        let name = serde_json::to_vec(&event.name).unwrap();
-        let method = serde_json::to_vec(&event.method).unwrap();
-        let mut ours = Vec::new();
-        write_event(
-            &mut ours,
-            &EventParts {
-                ts: event.ts,
-                name_json: &name,
-                method_json: &method,
-                status: event.status,
-                latency_ns: event.latency_ns,
-                lag_ns: event.lag_ns,
-                bytes_in: event.bytes_in,
-                bytes_out: event.bytes_out,
-                vu: event.vu,
-                error: kind,
-                detail: event.detail.as_deref(),
-            },
-        );
-        let mut theirs = serde_json::to_vec(event).unwrap();
-        theirs.push(b'\n');
-        assert_eq!(
-            String::from_utf8(ours).unwrap(),
-            String::from_utf8(theirs).unwrap()
-        );
-    }
-
-    #[test]
-    fn writes_what_serde_writes() {
-        let mut e = Event {
-            ts: 1_764_000_000_000_000_000,
-            name: "GET /api/v1/tasks/{id}".into(),
-            method: "GET".into(),
-            status: 200,
-            latency_ns: 1_843_000,
-            lag_ns: 0,
-            bytes_in: 512,
-            bytes_out: 0,
-            vu: 17,
-            error: None,
-            detail: None,
-        };
-        same_as_serde(&e, None);
-        e.name = "POST /\"odd\"\\name\n\u{1}é/".into();
-        e.status = 0;
-        e.lag_ns = u64::MAX;
-        e.vu = u32::MAX;
-        e.error = Some("timeout".into());
-        e.detail = Some("timed out after 10s \"quoted\"\t".into());
-        same_as_serde(&e, Some(ErrorKind::Timeout));
-        for kind in ErrorKind::ALL {
-            e.error = Some(kind.as_str().into());
-            e.detail = None;
-            same_as_serde(&e, Some(kind));
-        }
-    }
 
     #[test]
     fn batches_reach_the_writer_whole() {

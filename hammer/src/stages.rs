@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use records::units::parse_duration;
+use records::workload::{parse_stages, Stage};
 
 /// A piecewise-linear function of the time since the start of the run.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,31 +42,18 @@ impl Stages {
         Stages { start: 0.0, steps }
     }
 
+    /// Ramps from `start` through `stages` (parsed by [`records::workload::parse_stages`]).
+    pub fn new(start: f64, stages: &[Stage]) -> Stages {
+        Stages {
+            start,
+            steps: stages.iter().map(|s| (s.length, s.target)).collect(),
+        }
+    }
+
     /// Parses `30s:50,1m:50,10s:0`: ramp from `start` to 50 over 30 s, hold 50
     /// for a minute, ramp down to 0 over 10 s.
     pub fn parse(text: &str, start: f64) -> Result<Stages, String> {
-        let mut steps = Vec::new();
-        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (length, target) = part.split_once(':').ok_or_else(|| {
-                format!("stage `{part}` should read DURATION:TARGET, e.g. 30s:50")
-            })?;
-            let length = parse_duration(length).map_err(|e| format!("stage `{part}`: {e}"))?;
-            let target: f64 = target
-                .trim()
-                .parse()
-                .ok()
-                .filter(|t: &f64| t.is_finite() && *t >= 0.0)
-                .ok_or_else(|| {
-                    format!("stage `{part}`: `{target}` is not a non-negative number")
-                })?;
-            steps.push((length, target));
-        }
-        if steps.is_empty() {
-            return Err(format!(
-                "`{text}` has no stages; write e.g. 30s:50,1m:50,10s:0"
-            ));
-        }
-        Ok(Stages { start, steps })
+        Ok(Stages::new(start, &parse_stages(text)?))
     }
 
     /// When the last stage ends.

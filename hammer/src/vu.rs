@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use records::exchange::{self, Rendered};
 use records::scenario::Request;
 use records::template::{Context, RenderError};
@@ -24,43 +24,7 @@ use crate::signals::{self, Control, Phase};
 use crate::sink::{self, EventParts};
 use crate::stages::Stages;
 
-/// Think time between a VU's requests: uniform in `min..=max`.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Think {
-    pub min: Duration,
-    pub max: Duration,
-}
-
-impl Think {
-    /// `1s..3s`, `2s` or `0s`.
-    pub fn parse(text: &str) -> Result<Think, String> {
-        let parse = |s: &str| records::parse_duration(s);
-        let think = match text.split_once("..") {
-            Some((a, b)) => Think {
-                min: parse(a)?,
-                max: parse(b)?,
-            },
-            None => {
-                let d = parse(text)?;
-                Think { min: d, max: d }
-            }
-        };
-        if think.min > think.max {
-            return Err(format!("think time `{text}`: the range is empty"));
-        }
-        Ok(think)
-    }
-
-    pub fn sample<R: Rng>(&self, rng: &mut R) -> Duration {
-        if self.min == self.max {
-            self.min
-        } else {
-            Duration::from_nanos(
-                rng.gen_range(self.min.as_nanos() as u64..=self.max.as_nanos() as u64),
-            )
-        }
-    }
-}
+pub use records::workload::Think;
 
 /// The run's start, for event timestamps and schedules.
 #[derive(Clone, Copy, Debug)]

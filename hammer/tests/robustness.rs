@@ -5,10 +5,10 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use records::testkit::{assert_bad_input, bin, cmd, run_bounded, write_file, Server};
+use records::testkit::{assert_bad_input, bin, cmd, run_bounded, wait_bounded, write_file, Server};
 
 const TOOL: &str = "hammer";
 
@@ -98,21 +98,6 @@ fn whole_events(path: &Path) -> Vec<records::Event> {
     records::ndjson::read_from(&bytes[..], "hammer output").expect("whole Event lines")
 }
 
-fn wait_bounded(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("still running after {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn sigterm_mid_run_writes_whole_events_and_exits_0() {
     let server = Server::start(&["--hash-cost", "4", "--delay", "20ms"]);
@@ -148,7 +133,7 @@ fn sigterm_mid_run_writes_whole_events_and_exits_0() {
         .status()
         .unwrap();
     // The grace is 5 s and the requests take ~20 ms: well under it.
-    let status = wait_bounded(&mut child, Duration::from_secs(10));
+    let status = wait_bounded(&mut child, Duration::from_secs(10), "hammer");
     let stderr = stderr.join().unwrap();
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");

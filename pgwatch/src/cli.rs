@@ -18,7 +18,8 @@ use clap::Parser;
 #[command(
     name = "pgwatch",
     version,
-    after_help = "\
+    after_help = concat!(
+        "\
 Examples:
   pgwatch --url postgres://postgres@127.0.0.1:5432/test --count 1 --top 5 --redact
   S=scenarios/tasktracker.toml
@@ -26,8 +27,11 @@ Examples:
   seed -s $S | hammer -s $S --duration 60s | aggregate > run.ndjson
   wait; chart run.ndjson --pg pg.ndjson -o charts/
 
-Exit status: 0 done (also on SIGINT/SIGTERM and a closed stdout), 2 bad usage,
-3 PostgreSQL could not be reached at start."
+--warn-utilization only warns; exit 3 means PostgreSQL could not be reached at start.
+
+",
+        records::exit_status_help!()
+    )
 )]
 pub struct Args {
     /// PostgreSQL connection URL or key=value string (default: $DATABASE_URL, then PG* variables).

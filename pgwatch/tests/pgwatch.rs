@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use records::testkit::{cmd, database_url, require_postgres, Server};
+use records::testkit::{cmd, database_url, require_postgres, wait_bounded, Server};
 use records::{PgSample, Summary};
 use tokio::io::AsyncBufReadExt;
 use tokio_postgres::{Client, NoTls};
@@ -392,20 +392,6 @@ fn send_signal(pid: u32, signal: &str) {
     assert!(status.success());
 }
 
-fn wait_with_limit(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("pgwatch did not end within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn sigint_and_sigterm_end_it_after_whole_lines() {
     if !require_postgres() {
@@ -429,7 +415,7 @@ fn sigint_and_sigterm_end_it_after_whole_lines() {
             );
         }
         send_signal(child.id(), signal);
-        let status = wait_with_limit(&mut child, Duration::from_secs(10));
+        let status = wait_bounded(&mut child, Duration::from_secs(10), "pgwatch");
         assert_eq!(status.code(), Some(0), "SIG{signal} is a normal end");
         seen.extend(lines.try_iter());
         let got = samples(seen.as_bytes());
@@ -505,7 +491,7 @@ fn keeps_going_when_its_connection_is_killed() {
         more += 1;
     }
     send_signal(child.id(), "INT");
-    let status = wait_with_limit(&mut child, Duration::from_secs(10));
+    let status = wait_bounded(&mut child, Duration::from_secs(10), "pgwatch");
     assert_eq!(status.code(), Some(0));
     seen.extend(lines.try_iter());
     samples(seen.as_bytes());

@@ -2,9 +2,9 @@
 //! SIGTERM after whole lines are in `pgwatch.rs`.)
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use records::testkit::{bin, database_url, require_postgres};
+use records::testkit::{bin, database_url, require_postgres, wait_bounded};
 
 #[test]
 fn a_closed_stdout_is_a_quiet_exit_0() {
@@ -18,7 +18,6 @@ fn a_closed_stdout_is_a_quiet_exit_0() {
         bin("pgwatch").display(),
         database_url()
     );
-    let started = Instant::now();
     let mut child = Command::new("bash")
         .arg("-c")
         .arg(script)
@@ -28,13 +27,11 @@ fn a_closed_stdout_is_a_quiet_exit_0() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            panic!("pgwatch did not end on a closed stdout within 30 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_bounded(
+        &mut child,
+        Duration::from_secs(30),
+        "pgwatch with a closed stdout",
+    );
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(

@@ -75,6 +75,11 @@ impl ErrorKind {
         ErrorKind::Other,
     ];
 
+    /// The kind a name stands for: `timeout` → `Timeout`.
+    pub fn parse(name: &str) -> Option<ErrorKind> {
+        ErrorKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorKind::Timeout => "timeout",

@@ -13,7 +13,29 @@ pub enum Exit {
     BadInput = 2,
     /// The target or the database could not be reached.
     Unreachable = 3,
+    /// The tool could not finish its own work: its output could not be
+    /// written (disk full, no permission) or an internal fault (a worker
+    /// thread died, a chart could not be drawn).
+    Fault = 4,
 }
+
+/// The exit-status section every tool's `--help` ends with.
+#[macro_export]
+macro_rules! exit_status_help {
+    () => {
+        "Exit status (the same for every loadpipe tool):
+  0    done; also after SIGINT/SIGTERM, or when stdout is closed (`| head`)
+  1    the run worked but a check failed: a threshold, a regression, users not made
+  2    bad usage or bad input; the message names the file, line and field
+  3    the target or the database could not be reached
+  4    the tool could not finish: its output could not be written (disk full, no
+       permission) or an internal fault
+  130  a second SIGINT stopped it at once"
+    };
+}
+
+/// The exit-status section, for code that wants it as a value.
+pub const EXIT_STATUS_HELP: &str = exit_status_help!();
 
 /// An error that carries the exit code it should end the tool with.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +59,11 @@ pub fn bad_input(message: impl Into<String>) -> anyhow::Error {
     Failure::new(Exit::BadInput, message).into()
 }
 
+/// An `anyhow` error for a fault of the tool's own (exit 4).
+pub fn fault(message: impl Into<String>) -> anyhow::Error {
+    Failure::new(Exit::Fault, message).into()
+}
+
 /// An `anyhow` error for an unreachable target or database (exit 3).
 pub fn unreachable(message: impl Into<String>) -> anyhow::Error {
     Failure::new(Exit::Unreachable, message).into()
@@ -51,7 +78,10 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-/// The exit code an error chain asks for; plain errors are bad input (2).
+/// The exit code an error chain asks for: a [`Failure`]'s own code; bad
+/// input (2) for an input error; a fault (4) for a failed write (an I/O
+/// error that is not about input: input errors carry theirs as text); and
+/// bad input (2) for any other plain error, as those describe usage.
 pub fn exit_of(err: &anyhow::Error) -> Exit {
     if is_broken_pipe(err) {
         return Exit::Ok;
@@ -60,10 +90,12 @@ pub fn exit_of(err: &anyhow::Error) -> Exit {
         .find_map(|cause| {
             if let Some(f) = cause.downcast_ref::<Failure>() {
                 Some(f.exit)
+            } else if cause.downcast_ref::<crate::InputError>().is_some() {
+                Some(Exit::BadInput)
+            } else if cause.downcast_ref::<io::Error>().is_some() {
+                Some(Exit::Fault)
             } else {
-                cause
-                    .downcast_ref::<crate::InputError>()
-                    .map(|_| Exit::BadInput)
+                None
             }
         })
         .unwrap_or(Exit::BadInput)
@@ -101,5 +133,18 @@ mod tests {
         let err = unreachable("no server at 127.0.0.1:9").context("seeding");
         assert_eq!(exit_of(&err), Exit::Unreachable);
         assert_eq!(exit_of(&anyhow::anyhow!("plain")), Exit::BadInput);
+    }
+
+    #[test]
+    fn a_failed_write_is_a_fault_and_bad_input_stays_bad_input() {
+        let full = anyhow::Error::from(io::Error::from_raw_os_error(28)).context("writing x");
+        assert_eq!(exit_of(&full), Exit::Fault);
+        let missing = crate::InputError::Io {
+            source_name: "x".into(),
+            err: io::Error::from(io::ErrorKind::NotFound),
+        };
+        assert_eq!(exit_of(&anyhow::Error::from(missing)), Exit::BadInput);
+        assert_eq!(exit_of(&fault("a worker died")), Exit::Fault);
+        assert!(EXIT_STATUS_HELP.contains("\n  4 "));
     }
 }

@@ -28,6 +28,12 @@ pub enum InputError {
     },
     #[error("{source_name}: {err}")]
     Io { source_name: String, err: io::Error },
+    /// The whole input lacks what the reader needs (no records of its kind).
+    #[error("{source_name}: {message}")]
+    Missing {
+        source_name: String,
+        message: String,
+    },
 }
 
 /// Reads NDJSON lines from a buffered source, keeping count of line numbers.

@@ -14,6 +14,7 @@ use toml::Spanned;
 
 use crate::template::{JsonTemplate, Template};
 use crate::units::parse_duration;
+use crate::workload::{self, Stage, Think};
 
 /// A scenario file's problem, located by file and line.
 #[derive(Debug, thiserror::Error)]
@@ -53,13 +54,13 @@ struct RawSeed {
 #[serde(deny_unknown_fields)]
 struct RawHammer {
     think: Option<Spanned<String>>,
-    vus: Option<u64>,
+    vus: Option<Spanned<u64>>,
     duration: Option<Spanned<String>>,
     stages: Option<Spanned<String>>,
-    rate: Option<f64>,
+    rate: Option<Spanned<f64>>,
     rate_stages: Option<Spanned<String>>,
     users: Option<u64>,
-    spawn_rate: Option<f64>,
+    spawn_rate: Option<Spanned<f64>>,
     timeout: Option<Spanned<String>>,
     auth: Option<RawAuth>,
     #[serde(default)]
@@ -147,12 +148,12 @@ pub struct Seed {
 /// The `[hammer]` section: the request mix and the workload defaults.
 #[derive(Clone, Debug, Default)]
 pub struct Hammer {
-    pub think: Option<String>,
+    pub think: Option<Think>,
     pub vus: Option<u64>,
     pub duration: Option<Duration>,
-    pub stages: Option<String>,
+    pub stages: Option<Vec<Stage>>,
     pub rate: Option<f64>,
-    pub rate_stages: Option<String>,
+    pub rate_stages: Option<Vec<Stage>>,
     pub users: Option<u64>,
     pub spawn_rate: Option<f64>,
     pub timeout: Option<Duration>,
@@ -337,7 +338,20 @@ impl Locator<'_> {
     }
 
     fn duration(&self, spanned: &Spanned<String>, field: &str) -> Result<Duration, ScenarioError> {
-        parse_duration(spanned.get_ref())
+        self.value::<_, str, _>(spanned, field, parse_duration)
+    }
+
+    /// Parses a value with the shared parser, its error located at the value.
+    fn value<T, V: ?Sized, P>(
+        &self,
+        spanned: &Spanned<impl std::borrow::Borrow<V>>,
+        field: &str,
+        parse: P,
+    ) -> Result<T, ScenarioError>
+    where
+        P: FnOnce(&V) -> Result<T, String>,
+    {
+        parse(spanned.get_ref().borrow())
             .map_err(|m| self.error(self.line_of(spanned.span().start), format!("{field}: {m}")))
     }
 
@@ -407,18 +421,50 @@ impl Locator<'_> {
             return Err(self.error(requests[0].line, "hammer.requests: every weight is 0"));
         }
         Ok(Hammer {
-            think: raw.think.map(Spanned::into_inner),
-            vus: raw.vus,
+            think: raw
+                .think
+                .as_ref()
+                .map(|t| self.value::<_, str, _>(t, "hammer.think", Think::parse))
+                .transpose()?,
+            vus: raw
+                .vus
+                .as_ref()
+                .map(|v| {
+                    self.value(v, "hammer.vus", |&n: &u64| {
+                        (n > 0).then_some(n).ok_or("must be at least 1".to_string())
+                    })
+                })
+                .transpose()?,
             duration: raw
                 .duration
                 .as_ref()
-                .map(|d| self.duration(d, "hammer.duration"))
+                .map(|d| self.value::<_, str, _>(d, "hammer.duration", workload::run_length))
                 .transpose()?,
-            stages: raw.stages.map(Spanned::into_inner),
-            rate: raw.rate,
-            rate_stages: raw.rate_stages.map(Spanned::into_inner),
+            stages: raw
+                .stages
+                .as_ref()
+                .map(|s| self.value::<_, str, _>(s, "hammer.stages", workload::parse_stages))
+                .transpose()?,
+            rate: raw
+                .rate
+                .as_ref()
+                .map(|r| self.value(r, "hammer.rate", |&r: &f64| workload::positive_rate(r)))
+                .transpose()?,
+            rate_stages: raw
+                .rate_stages
+                .as_ref()
+                .map(|s| self.value::<_, str, _>(s, "hammer.rate_stages", workload::parse_stages))
+                .transpose()?,
             users: raw.users,
-            spawn_rate: raw.spawn_rate,
+            spawn_rate: raw
+                .spawn_rate
+                .as_ref()
+                .map(|r| {
+                    self.value(r, "hammer.spawn_rate", |&r: &f64| {
+                        workload::positive_rate(r)
+                    })
+                })
+                .transpose()?,
             timeout: raw
                 .timeout
                 .as_ref()

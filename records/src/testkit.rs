@@ -9,7 +9,7 @@ use std::io::Read;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -170,6 +170,23 @@ pub fn require_postgres() -> bool {
 
 // Bad input, shared by every tool's tests/robustness.rs.
 
+/// Waits for `child` to end, killing it and failing the test (naming `what`)
+/// after `limit`: no test hangs on a stuck tool.
+pub fn wait_bounded(child: &mut Child, limit: Duration, what: &str) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for a child") {
+            return status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Runs `command` to its end, killing it and failing the test after `limit`.
 pub fn run_bounded(command: &mut Command, limit: Duration) -> Output {
     let mut child = command
@@ -190,18 +207,7 @@ pub fn run_bounded(command: &mut Command, limit: Duration) -> Output {
         let _ = err.read_to_end(&mut buf);
         buf
     });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{command:?} still running after {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_bounded(&mut child, limit, &format!("{command:?}"));
     Output {
         status,
         stdout: out_reader.join().unwrap(),
@@ -284,17 +290,50 @@ pub fn bad_summary_lines(total: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// SUMMARY with every count and byte total at u64::MAX and the run and its
-/// interval starting at u64::MAX: absurd, but valid JSON of the right types.
+/// SUMMARY with every count at i64::MAX (the most a histogram can encode),
+/// byte totals at u64::MAX, and the run and its interval starting at
+/// u64::MAX: absurd, but valid and consistent, so every reader must take it.
 pub fn extreme_summary() -> String {
+    let huge = i64::MAX as u64;
+    let mut h = crate::hist::new_histogram();
+    h.record_n(5, huge).expect("a count of i64::MAX fits");
+    let hist = crate::hist::encode(&h);
     let max = u64::MAX.to_string();
     SUMMARY
-        .replace("\"count\":1,", &format!("\"count\":{max},"))
+        .replace("\"count\":1,", &format!("\"count\":{huge},"))
         .replace("\"bytes_in\":0", &format!("\"bytes_in\":{max}"))
-        .replace("\"errors\":0,", &format!("\"errors\":{max},"))
+        .replace("\"errors\":0,", &format!("\"errors\":{huge},"))
         .replace(
             "\"start\":1,\"end\":6",
             &format!("\"start\":{max},\"end\":0"),
         )
         .replace("\"start\":0,", &format!("\"start\":{max},"))
+        .replace(
+            "HISTFAAAACN4nJNpmSzMwMDAxAABzFCaEYh5f7hHMNh/gAhwMgEAVXUEKw==",
+            &hist,
+        )
+        .replace(
+            "HISTFAAAAB94nJNpmSzMwMDAyAABTBCK+QWEZr9g/wEqAQBVgQQ9",
+            &hist,
+        )
+}
+
+/// An Event as the wire format pins it, re-declared with
+/// `deny_unknown_fields`: a renamed or added field fails whoever parses
+/// real output with it, until the docs and every reader agree.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct WireEvent {
+    pub ts: u64,
+    pub name: String,
+    pub method: String,
+    pub status: u16,
+    pub latency_ns: u64,
+    pub lag_ns: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub vu: u32,
+    pub error: Option<String>,
+    pub detail: Option<String>,
 }

@@ -96,6 +96,93 @@ pub fn format_duration(d: Duration) -> String {
     }
 }
 
+/// A ratio (0..1) as a percentage, with the digits small rates need:
+/// `0.00%`, `0.005%`, `1.25%`, `100.00%`.
+pub fn percent(ratio: f64) -> String {
+    let pct = ratio * 100.0;
+    if pct != 0.0 && pct.abs() < 0.01 {
+        format!("{pct:.3}%")
+    } else {
+        format!("{pct:.2}%")
+    }
+}
+
+/// A rate per second: `1234/s`, `12.5/s`.
+pub fn rate(per_s: f64) -> String {
+    if per_s.abs() >= 100.0 {
+        format!("{per_s:.0}/s")
+    } else {
+        format!("{per_s:.1}/s")
+    }
+}
+
+/// A number rounded to a whole one, digits grouped by three: `1,234,567`.
+pub fn thousands(v: f64) -> String {
+    let digits = format!("{:.0}", v.abs());
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if v < 0.0 && digits != "0" {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// How a column of a text table is aligned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Align {
+    /// Names and words.
+    Left,
+    /// Numbers.
+    Right,
+}
+
+/// Rows as a text table: each column padded to its widest cell (counted in
+/// characters, so `µs` aligns), two spaces apart, every line after `indent`,
+/// trailing spaces trimmed. `align[i]` aligns column i; columns past the end
+/// of `align` take its last entry.
+pub fn columns(rows: &[Vec<String>], align: &[Align], indent: &str) -> String {
+    let n = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![0; n];
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::from(indent);
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            let pad = " ".repeat(widths[i] - cell.chars().count());
+            match align
+                .get(i)
+                .or(align.last())
+                .copied()
+                .unwrap_or(Align::Left)
+            {
+                Align::Left => {
+                    line.push_str(cell);
+                    line.push_str(&pad);
+                }
+                Align::Right => {
+                    line.push_str(&pad);
+                    line.push_str(cell);
+                }
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// Unix epoch nanoseconds now.
 pub fn now_ns() -> u64 {
     std::time::SystemTime::now()
@@ -136,5 +223,30 @@ mod tests {
         assert_eq!(format_ns(25_300_000.0), "25.3ms");
         assert_eq!(format_ns(2_500_000_000.0), "2.50s");
         assert_eq!(format_duration(Duration::from_secs(3723)), "1h2m3s");
+    }
+
+    #[test]
+    fn formats_numbers() {
+        assert_eq!(percent(0.0), "0.00%");
+        assert_eq!(percent(0.00005), "0.005%");
+        assert_eq!(percent(0.0125), "1.25%");
+        assert_eq!(rate(1234.4), "1234/s");
+        assert_eq!(rate(12.54), "12.5/s");
+        assert_eq!(thousands(0.0), "0");
+        assert_eq!(thousands(999.0), "999");
+        assert_eq!(thousands(4300.0), "4,300");
+        assert_eq!(thousands(-1234567.0), "-1,234,567");
+    }
+
+    #[test]
+    fn columns_align_multibyte_units() {
+        let rows = vec![
+            vec!["a".to_string(), "812µs".to_string()],
+            vec!["long name".to_string(), "1.84ms".to_string()],
+        ];
+        assert_eq!(
+            columns(&rows, &[Align::Left, Align::Right], "  "),
+            "  a           812µs\n  long name  1.84ms\n"
+        );
     }
 }

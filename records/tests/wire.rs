@@ -6,25 +6,9 @@
 use std::collections::BTreeMap;
 
 use records::ndjson::{read_from, LineReader, Writer};
+use records::testkit::WireEvent;
 use records::{Event, PgSample, Stats, Summary, User, Var};
 use serde::Deserialize;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct WireEvent {
-    ts: u64,
-    name: String,
-    method: String,
-    status: u16,
-    latency_ns: u64,
-    lag_ns: u64,
-    bytes_in: u64,
-    bytes_out: u64,
-    vu: u32,
-    error: Option<String>,
-    detail: Option<String>,
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -15,13 +15,17 @@ use clap::Parser;
 #[command(
     name = "seed",
     version,
-    after_help = "\
+    after_help = concat!(
+        "\
 Examples:
   seed -s scenarios/tasktracker.toml --target http://127.0.0.1:8080 > users.ndjson
   seed -s scenarios/tasktracker.toml --users 1000 | hammer -s scenarios/tasktracker.toml | aggregate
 
-Exit status: 0 all users made; 1 some users could not be made (0 with
---allow-partial); 2 bad usage or a bad scenario file; 3 target unreachable."
+Exit 1 means some users could not be made (0 with --allow-partial).
+
+",
+        records::exit_status_help!()
+    )
 )]
 pub struct Args {
     /// Scenario file (TOML) with a [seed] section.

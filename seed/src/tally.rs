@@ -87,7 +87,7 @@ impl Tally {
         }
         if let Some(bar) = &self.bar {
             bar.inc(1);
-            let mut message = format!("{} req/s", thousands(rate(sent, self.started.elapsed())));
+            let mut message = format!("{} req/s", count_text(rate(sent, self.started.elapsed())));
             if self.counts.failed > 0 {
                 message.push_str(&format!(", {} failed", self.counts.failed));
             }
@@ -100,7 +100,7 @@ impl Tally {
                 "seed: {}/{} users, {} req/s",
                 self.counts.total(),
                 self.expected,
-                thousands(rate(sent, self.started.elapsed()))
+                count_text(rate(sent, self.started.elapsed()))
             );
             self.say(&line);
         }
@@ -128,12 +128,12 @@ impl Tally {
 pub fn summary(counts: &Counts, elapsed: Duration, sent: u64) -> String {
     format!(
         "seed: {} users ({} created, {} existed, {} failed) in {:.1} s, {} req/s",
-        thousands(counts.total()),
-        thousands(counts.created),
-        thousands(counts.existed),
-        thousands(counts.failed),
+        count_text(counts.total()),
+        count_text(counts.created),
+        count_text(counts.existed),
+        count_text(counts.failed),
         elapsed.as_secs_f64(),
-        thousands(rate(sent, elapsed)),
+        count_text(rate(sent, elapsed)),
     )
 }
 
@@ -146,30 +146,14 @@ fn rate(count: u64, elapsed: Duration) -> u64 {
     }
 }
 
-/// `4300` → `4,300`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+/// A count with its digits grouped: `4,300`.
+fn count_text(n: u64) -> String {
+    records::units::thousands(n as f64)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(4300), "4,300");
-        assert_eq!(thousands(1234567), "1,234,567");
-    }
 
     #[test]
     fn summary_reads_as_documented() {

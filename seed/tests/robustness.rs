@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use records::testkit::{cmd, Server};
+use records::testkit::{cmd, wait_bounded, Server};
 use records::User;
 
 /// The scenario of the examples with its password template replaced, its
@@ -44,22 +44,6 @@ fn stderr_of(child: &mut Child) -> std::thread::JoinHandle<String> {
         let _ = err.read_to_string(&mut s);
         s
     })
-}
-
-/// Waits for `child` at most `limit`, killing it and failing the test after.
-fn wait_bounded(child: &mut Child, limit: Duration, what: &str) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what} still running after {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn send(child: &Child, signal: &str) {

@@ -29,11 +29,14 @@ impl Arch {
 #[command(
     name = "tasktracker",
     version,
-    after_help = "Examples:\n  \
+    after_help = concat!(
+        "Examples:\n  \
         tasktracker --listen 127.0.0.1:0 --hash-cost 4\n  \
         tasktracker --arch micro --database-url postgres://postgres@127.0.0.1:5432/test --pool-size 20\n  \
         tasktracker --fail-rate 0.05 --delay 5ms --stall-every 10s --stall-for 500ms\n\n\
-        Then: seed -s scenarios/tasktracker.toml --target http://127.0.0.1:8080 | hammer -s scenarios/tasktracker.toml | aggregate"
+        Then: seed -s scenarios/tasktracker.toml --target http://127.0.0.1:8080 | hammer -s scenarios/tasktracker.toml | aggregate\n\n",
+        records::exit_status_help!()
+    )
 )]
 pub struct Args {
     /// Address to listen on; port 0 picks a free port (printed on stderr).

@@ -3,7 +3,7 @@
 mod common;
 
 use common::Api;
-use records::testkit::{self, Server};
+use records::testkit::{self, wait_bounded, Server};
 use serde_json::json;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -275,17 +275,11 @@ fn sigterm_shuts_down_cleanly() {
             .status()
             .unwrap();
         assert!(killed.success());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "still running 10 s after {signal}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let status = wait_bounded(
+            &mut child,
+            Duration::from_secs(10),
+            &format!("tasktracker after {signal}"),
+        );
         assert_eq!(status.code(), Some(0), "{signal}");
     }
 }

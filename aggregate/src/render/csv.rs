@@ -3,7 +3,7 @@ use std::io::{self, Write};
 use records::Stats;
 
 use super::{ms, Render};
-use crate::report::{quantiles_of, Report};
+use crate::report::Report;
 
 /// One row per endpoint and one for the total; latencies in milliseconds.
 pub struct Csv;
@@ -48,7 +48,7 @@ fn row(kind: &str, s: &Stats) -> Vec<String> {
         ms(l.min_ns as f64),
         ms(l.mean_ns),
     ];
-    row.extend(quantiles_of(l).iter().map(|&v| ms(v as f64)));
+    row.extend(l.quantiles().iter().map(|&v| ms(v as f64)));
     row.push(ms(l.max_ns as f64));
     row
 }

@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use records::Stats;
 
 use super::{ms, Render};
-use crate::report::{quantiles_of, Report, QUANTILES};
+use crate::report::{Report, QUANTILES};
 
 /// The `stats.csv` header, byte for byte as Locust writes it.
 pub const LOCUST_STATS_HEADER: &str = "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%";
@@ -60,7 +60,7 @@ fn stats_row(type_: &str, name: &str, s: &Stats) -> Vec<String> {
         format!("{:.3}", s.rps),
         format!("{:.3}", s.failures_per_s),
     ];
-    row.extend(quantiles_of(l).iter().map(|&v| ms(v as f64)));
+    row.extend(l.quantiles().iter().map(|&v| ms(v as f64)));
     row.push(ms(l.max_ns as f64));
     row
 }

@@ -2,63 +2,32 @@
 
 use std::io::{self, Write};
 
-use records::{format_ns, Latency, Stats};
+use records::units::{columns, percent, Align};
+use records::{format_ns, Latency, Metric, Stats};
 
 use super::Render;
 use crate::report::Report;
 
 pub struct Table;
 
-const LATENCY_HEADS: [&str; 8] = ["min", "mean", "p50", "p90", "p95", "p99", "p99.9", "max"];
-
-fn latency_cells(l: &Latency) -> [String; 8] {
-    [
-        l.min_ns as f64,
-        l.mean_ns,
-        l.p50_ns as f64,
-        l.p90_ns as f64,
-        l.p95_ns as f64,
-        l.p99_ns as f64,
-        l.p999_ns as f64,
-        l.max_ns as f64,
-    ]
-    .map(format_ns)
-}
-
-fn percent(ratio: f64) -> String {
-    format!("{:.2}%", ratio * 100.0)
-}
+/// The latency columns, in the order people read them.
+const LATENCY_COLUMNS: [Metric; 8] = [
+    Metric::Min,
+    Metric::Mean,
+    Metric::P50,
+    Metric::P90,
+    Metric::P95,
+    Metric::P99,
+    Metric::P999,
+    Metric::Max,
+];
 
 /// Writes rows in columns: those before `right_from` left-aligned (names,
 /// words), the rest right-aligned (numbers).
 fn write_rows(out: &mut dyn Write, rows: &[Vec<String>], right_from: usize) -> io::Result<()> {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|cell| cell.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in rows {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            let pad = widths[c] - cell.chars().count();
-            if c < right_from {
-                line.push_str("  ");
-                line.push_str(cell);
-                line.push_str(&" ".repeat(pad));
-            } else {
-                line.push_str("  ");
-                line.push_str(&" ".repeat(pad));
-                line.push_str(cell);
-            }
-        }
-        writeln!(out, "{}", line.trim_end())?;
-    }
-    Ok(())
+    let mut align = vec![Align::Left; right_from];
+    align.push(Align::Right);
+    out.write_all(columns(rows, &align, "  ").as_bytes())
 }
 
 fn latency_section(
@@ -72,7 +41,7 @@ fn latency_section(
         .iter()
         .map(|s| s.to_string())
         .collect();
-    head.extend(LATENCY_HEADS.iter().map(|s| s.to_string()));
+    head.extend(LATENCY_COLUMNS.iter().map(|m| m.label().to_string()));
     let mut rows = vec![head];
     for s in report.endpoints.iter().chain([&report.total]) {
         let mut row = vec![
@@ -81,7 +50,8 @@ fn latency_section(
             percent(s.error_rate()),
             format!("{:.1}", s.rps),
         ];
-        row.extend(latency_cells(&pick(s)));
+        let latency = pick(s);
+        row.extend(LATENCY_COLUMNS.map(|m| format_ns(m.of_latency(&latency).unwrap_or_default())));
         rows.push(row);
     }
     write_rows(out, &rows, 1)

@@ -4,7 +4,6 @@
 use std::fmt::Write as _;
 
 use super::{change, p, value};
-use crate::render::table::{cell_text, difference};
 use crate::sidebyside::{SideBySide, LINES};
 use crate::verdict::{Report, Row, Verdict};
 
@@ -116,13 +115,13 @@ pub fn side_by_side(s: &SideBySide) -> String {
         let _ = writeln!(out, "{header}\n{rule}");
         for (i, line) in LINES.iter().enumerate() {
             let cell = |run: usize| section.values[run].as_ref().map(|v| v[i]);
-            let _ = write!(out, "| {} | {} |", line.name(), cell_text(*line, cell(0)));
+            let _ = write!(out, "| {} | {} |", line.label(), value(*line, cell(0)));
             for run in 1..s.labels.len() {
                 let diff = match (cell(0), cell(run)) {
-                    (Some(a), Some(b)) => difference(*line, a, b),
+                    (Some(a), Some(b)) => change(*line, line.change(a, b)),
                     _ => "-".into(),
                 };
-                let _ = write!(out, " {} | {} |", cell_text(*line, cell(run)), diff);
+                let _ = write!(out, " {} | {} |", value(*line, cell(run)), diff);
             }
             out.push('\n');
         }

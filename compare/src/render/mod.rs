@@ -5,49 +5,17 @@ pub mod markdown;
 pub mod ndjson;
 pub mod table;
 
-use records::format_ns;
-
 use crate::metric::{Limits, Metric};
 use crate::verdict::{Report, Row};
 
-/// A metric's value as people read it.
+/// A metric's value as people read it; `-` where a run lacks it.
 pub fn value(metric: Metric, v: Option<f64>) -> String {
-    match v {
-        None => "-".into(),
-        Some(v) if metric.is_latency() => format_ns(v),
-        Some(v) if metric == Metric::ErrorRate => percent(v),
-        Some(v) => rate(v),
-    }
+    v.map_or_else(|| "-".into(), |v| metric.show(v))
 }
 
-pub fn percent(ratio: f64) -> String {
-    let pct = ratio * 100.0;
-    if pct != 0.0 && pct.abs() < 0.01 {
-        format!("{pct:.3}%")
-    } else {
-        format!("{pct:.2}%")
-    }
-}
-
-pub fn rate(per_s: f64) -> String {
-    if per_s >= 100.0 {
-        format!("{per_s:.0}/s")
-    } else {
-        format!("{per_s:.1}/s")
-    }
-}
-
-/// `+23.0%`, `-4.1%`, `+4.90pp`.
+/// A change as people read it: `+23.0%`, `+4.90pp`, `n/a`.
 pub fn change(metric: Metric, change: Option<f64>) -> String {
-    match change {
-        None => "n/a".into(),
-        Some(c) if metric == Metric::ErrorRate => format!("{c:+.2}pp"),
-        Some(c) => relative(c),
-    }
-}
-
-pub fn relative(c: f64) -> String {
-    format!("{:+.1}%", c * 100.0)
+    metric.show_change(change)
 }
 
 /// A p-value short and honest: `0.034`, `2e-12`, `<1e-300`.
@@ -130,37 +98,6 @@ pub fn tally(report: &Report) -> String {
     parts.join(", ")
 }
 
-/// Columns padded to their widest cell; `right[i]` right-aligns column i.
-pub fn columns(rows: &[Vec<String>], right: &[bool], indent: &str) -> String {
-    let n = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let mut widths = vec![0; n];
-    for row in rows {
-        for (i, cell) in row.iter().enumerate() {
-            widths[i] = widths[i].max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in rows {
-        let mut line = String::from(indent);
-        for (i, cell) in row.iter().enumerate() {
-            let pad = widths[i] - cell.chars().count();
-            if i > 0 {
-                line.push_str("  ");
-            }
-            if right.get(i).copied().unwrap_or(false) {
-                line.push_str(&" ".repeat(pad));
-                line.push_str(cell);
-            } else {
-                line.push_str(cell);
-                line.push_str(&" ".repeat(pad));
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,17 +112,5 @@ mod tests {
         assert_eq!(value(Metric::ErrorRate, Some(0.001)), "0.10%");
         assert_eq!(value(Metric::P50, Some(1_843_000.0)), "1.84ms");
         assert_eq!(value(Metric::Rps, Some(12.34)), "12.3/s");
-    }
-
-    #[test]
-    fn columns_align_multibyte_units() {
-        let rows = vec![
-            vec!["a".to_string(), "812µs".to_string()],
-            vec!["bbb".to_string(), "1.84ms".to_string()],
-        ];
-        assert_eq!(
-            columns(&rows, &[false, true], ""),
-            "a     812µs\nbbb  1.84ms\n"
-        );
     }
 }

@@ -129,7 +129,7 @@ pub fn side_by_side(s: &SideBySide) -> anyhow::Result<String> {
                 for (i, line) in LINES.iter().enumerate() {
                     let first = section.values[0].as_ref().map(|v| v[i]);
                     let this = section.values[run].as_ref().map(|v| v[i]);
-                    let change = first.zip(this).and_then(|(a, b)| line.difference(a, b));
+                    let change = first.zip(this).and_then(|(a, b)| line.change(a, b));
                     let latency = test.filter(|_| line.is_latency());
                     let verdict = match (first, this) {
                         (None, Some(_)) => "added",

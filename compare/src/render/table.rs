@@ -5,8 +5,10 @@ use std::fmt::Write as _;
 
 use records::format_ns;
 
-use super::{change, columns, p, p_is, relative, value, verdict};
-use crate::sidebyside::{Line, SideBySide, LINES};
+use records::units::{columns, Align};
+
+use super::{change, p, p_is, value, verdict};
+use crate::sidebyside::{SideBySide, LINES};
 use crate::verdict::{EndpointComparison, Report, Verdict};
 
 pub fn report(r: &Report) -> String {
@@ -98,7 +100,14 @@ fn endpoint(out: &mut String, e: &EndpointComparison, min_count: u64) {
     }
     out.push_str(&columns(
         &rows,
-        &[false, true, true, true, true, false],
+        &[
+            Align::Left,
+            Align::Right,
+            Align::Right,
+            Align::Right,
+            Align::Right,
+            Align::Left,
+        ],
         "  ",
     ));
 }
@@ -124,18 +133,17 @@ pub fn side_by_side(s: &SideBySide) -> String {
         let mut rows = vec![header];
         for (i, line) in LINES.iter().enumerate() {
             let cell = |run: usize| section.values[run].as_ref().map(|v| v[i]);
-            let mut row = vec![line.name().to_string(), cell_text(*line, cell(0))];
+            let mut row = vec![line.label().to_string(), value(*line, cell(0))];
             for run in 1..s.labels.len() {
-                row.push(cell_text(*line, cell(run)));
+                row.push(value(*line, cell(run)));
                 row.push(match (cell(0), cell(run)) {
-                    (Some(a), Some(b)) => difference(*line, a, b),
+                    (Some(a), Some(b)) => change(*line, line.change(a, b)),
                     _ => "-".into(),
                 });
             }
             rows.push(row);
         }
-        let right: Vec<bool> = (0..rows[0].len()).map(|i| i > 0).collect();
-        out.push_str(&columns(&rows, &right, "  "));
+        out.push_str(&columns(&rows, &[Align::Left, Align::Right], "  "));
         for (run, test) in section.tests.iter().enumerate() {
             if let Some((mw, adjusted)) = test {
                 let _ = writeln!(
@@ -150,24 +158,4 @@ pub fn side_by_side(s: &SideBySide) -> String {
         }
     }
     out
-}
-
-pub fn cell_text(line: Line, v: Option<f64>) -> String {
-    match v {
-        None => "-".into(),
-        Some(v) if line.is_latency() => format_ns(v),
-        Some(v) => match line {
-            Line::Requests => format!("{v:.0}"),
-            Line::Rps => super::rate(v),
-            _ => super::percent(v),
-        },
-    }
-}
-
-pub fn difference(line: Line, first: f64, v: f64) -> String {
-    match line.difference(first, v) {
-        None => "n/a".into(),
-        Some(d) if line == Line::Failures => format!("{d:+.2}pp"),
-        Some(d) => relative(d),
-    }
 }

@@ -7,29 +7,10 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use records::testkit::cmd;
+use records::testkit::{cmd, WireEvent};
 use records::Event;
-use serde::Deserialize;
 
 pub const SCENARIO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/tasktracker.toml");
-
-/// The event as the wire format pins it: any renamed or extra field fails.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct WireEvent {
-    ts: u64,
-    name: String,
-    method: String,
-    status: u16,
-    latency_ns: u64,
-    lag_ns: u64,
-    bytes_in: u64,
-    bytes_out: u64,
-    vu: u32,
-    error: Option<String>,
-    detail: Option<String>,
-}
 
 /// Parses hammer's stdout: every line a complete event, ending in a newline.
 pub fn events(stdout: &[u8]) -> Vec<Event> {

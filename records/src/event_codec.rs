@@ -1,0 +1,489 @@
+//! The Event line on the hot paths: hammer writes it without building an
+//! [`Event`], aggregate reads it without allocating. Both live here, beside
+//! the serde type that defines the format, and are held to it:
+//!
+//! - [`write_event`] writes exactly what `serde_json` writes for the same
+//!   [`Event`] (unit tests, and the `event_codec` fuzz target);
+//! - [`scan`] reads a line exactly as serde reads it into [`EventRef`], or
+//!   declines (`None`) and [`read_event`] hands the line to serde; it never
+//!   accepts a line serde would refuse nor reads one differently (the fuzz
+//!   target checks both for any input);
+//! - the lines hammer writes take the fast path (a test runs the real binary).
+//!
+//! Adding a field to [`Event`] means adding it to [`EventParts`],
+//! [`write_event`], [`EventRef`] and [`scan`]; the tests and the fuzz target
+//! catch whichever is forgotten.
+//!
+//! [`Event`]: crate::Event
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+
+use crate::ErrorKind;
+
+/// One event's fields, borrowed, for [`write_event`].
+#[derive(Clone, Copy, Debug)]
+pub struct EventParts<'a> {
+    pub ts: u64,
+    /// JSON string with its quotes (encoded once per request template).
+    pub name_json: &'a [u8],
+    /// JSON string with its quotes.
+    pub method_json: &'a [u8],
+    pub status: u16,
+    pub latency_ns: u64,
+    pub lag_ns: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub vu: u32,
+    pub error: Option<ErrorKind>,
+    pub detail: Option<&'a str>,
+}
+
+/// Appends one event line (with its newline) to `out`: the bytes
+/// `serde_json::to_vec(&event)` gives, plus `\n`.
+pub fn write_event(out: &mut Vec<u8>, e: &EventParts<'_>) {
+    let mut n = itoa::Buffer::new();
+    out.extend_from_slice(b"{\"ts\":");
+    out.extend_from_slice(n.format(e.ts).as_bytes());
+    out.extend_from_slice(b",\"name\":");
+    out.extend_from_slice(e.name_json);
+    out.extend_from_slice(b",\"method\":");
+    out.extend_from_slice(e.method_json);
+    out.extend_from_slice(b",\"status\":");
+    out.extend_from_slice(n.format(e.status).as_bytes());
+    out.extend_from_slice(b",\"latency_ns\":");
+    out.extend_from_slice(n.format(e.latency_ns).as_bytes());
+    out.extend_from_slice(b",\"lag_ns\":");
+    out.extend_from_slice(n.format(e.lag_ns).as_bytes());
+    out.extend_from_slice(b",\"bytes_in\":");
+    out.extend_from_slice(n.format(e.bytes_in).as_bytes());
+    out.extend_from_slice(b",\"bytes_out\":");
+    out.extend_from_slice(n.format(e.bytes_out).as_bytes());
+    out.extend_from_slice(b",\"vu\":");
+    out.extend_from_slice(n.format(e.vu).as_bytes());
+    match e.error {
+        None => out.extend_from_slice(b",\"error\":null"),
+        Some(kind) => {
+            out.extend_from_slice(b",\"error\":\"");
+            out.extend_from_slice(kind.as_str().as_bytes());
+            out.push(b'"');
+        }
+    }
+    if let Some(detail) = e.detail {
+        out.extend_from_slice(b",\"detail\":");
+        serde_json::to_writer(&mut *out, detail).expect("strings serialize");
+    }
+    out.extend_from_slice(b"}\n");
+}
+
+/// The fields of an [`crate::Event`] a reader of many events needs, borrowed
+/// from the line. Same required fields as `Event`, so both accept and refuse
+/// the same lines.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct EventRef<'a> {
+    pub ts: u64,
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
+    #[serde(default)]
+    pub status: u16,
+    pub latency_ns: u64,
+    #[serde(default)]
+    pub lag_ns: u64,
+    #[serde(default)]
+    pub bytes_in: u64,
+    #[serde(default)]
+    pub bytes_out: u64,
+    #[serde(default)]
+    pub vu: u32,
+    #[serde(default, borrow)]
+    pub error: Option<Cow<'a, str>>,
+}
+
+/// Reads one event line: the fast path when it can, serde otherwise.
+pub fn read_event(line: &[u8]) -> Result<EventRef<'_>, serde_json::Error> {
+    match scan(line) {
+        Some(event) => Ok(event),
+        None => serde_json::from_slice(line),
+    }
+}
+
+/// The fast reader: flat objects of plain integers, `null`s, booleans and
+/// strings without escapes, in any order; fields it does not know are skipped
+/// when their value is one of those. Anything else (escapes, repeated
+/// fields, nested values, other number forms, any syntax error) returns
+/// `None`, and the line goes through serde_json, which defines what is valid.
+pub fn scan(line: &[u8]) -> Option<EventRef<'_>> {
+    let mut p = Scanner { s: line, i: 0 };
+    p.ws();
+    p.eat(b'{')?;
+    let (mut ts, mut name, mut latency_ns) = (None, None, None);
+    let mut event = EventRef {
+        ts: 0,
+        name: Cow::Borrowed(""),
+        status: 0,
+        latency_ns: 0,
+        lag_ns: 0,
+        bytes_in: 0,
+        bytes_out: 0,
+        vu: 0,
+        error: None,
+    };
+    let mut seen = 0u16;
+    // Unknown keys seen, to refuse a repeated one as serde does (it reports
+    // a duplicate only for known fields, but this keeps the fast path simple).
+    let mut unknown: Vec<&[u8]> = Vec::new();
+    p.ws();
+    if p.peek()? != b'}' {
+        loop {
+            p.ws();
+            let key = p.raw_string()?;
+            p.ws();
+            p.eat(b':')?;
+            p.ws();
+            let bit = match key {
+                b"ts" => {
+                    ts = Some(p.uint()?);
+                    1
+                }
+                b"name" => {
+                    name = Some(p.string()?);
+                    2
+                }
+                b"latency_ns" => {
+                    latency_ns = Some(p.uint()?);
+                    4
+                }
+                b"status" => {
+                    event.status = u16::try_from(p.uint()?).ok()?;
+                    8
+                }
+                b"lag_ns" => {
+                    event.lag_ns = p.uint()?;
+                    16
+                }
+                b"bytes_in" => {
+                    event.bytes_in = p.uint()?;
+                    32
+                }
+                b"bytes_out" => {
+                    event.bytes_out = p.uint()?;
+                    64
+                }
+                b"vu" => {
+                    event.vu = u32::try_from(p.uint()?).ok()?;
+                    128
+                }
+                b"error" => {
+                    event.error = if p.null() {
+                        None
+                    } else {
+                        Some(Cow::Borrowed(p.string()?))
+                    };
+                    256
+                }
+                _ => {
+                    if unknown.contains(&key) {
+                        return None;
+                    }
+                    unknown.push(key);
+                    p.scalar()?;
+                    0
+                }
+            };
+            if seen & bit != 0 {
+                return None;
+            }
+            seen |= bit;
+            p.ws();
+            match p.next()? {
+                b',' => continue,
+                b'}' => break,
+                _ => return None,
+            }
+        }
+    } else {
+        p.i += 1;
+    }
+    p.ws();
+    if p.i != line.len() {
+        return None;
+    }
+    event.ts = ts?;
+    event.name = Cow::Borrowed(name?);
+    event.latency_ns = latency_ns?;
+    Some(event)
+}
+
+struct Scanner<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Scanner<'a> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+
+    #[inline]
+    fn next(&mut self) -> Option<u8> {
+        let b = self.peek()?;
+        self.i += 1;
+        Some(b)
+    }
+
+    #[inline]
+    fn eat(&mut self, want: u8) -> Option<()> {
+        (self.next()? == want).then_some(())
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+
+    #[inline]
+    fn word(&mut self, word: &[u8]) -> bool {
+        if self.s[self.i..].starts_with(word) {
+            self.i += word.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    #[inline]
+    fn null(&mut self) -> bool {
+        self.word(b"null")
+    }
+
+    /// A string without escapes or control characters.
+    #[inline]
+    fn string(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.raw_string()?).ok()
+    }
+
+    /// A string's bytes, unchecked (keys are compared with known ASCII names).
+    #[inline]
+    fn raw_string(&mut self) -> Option<&'a [u8]> {
+        self.eat(b'"')?;
+        let rest = &self.s[self.i..];
+        let len = rest
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        if rest[len] != b'"' {
+            return None;
+        }
+        self.i += len + 1;
+        Some(&rest[..len])
+    }
+
+    /// A non-negative integer in JSON's form (no leading zeros, no sign,
+    /// fraction or exponent), without overflow.
+    #[inline]
+    fn uint(&mut self) -> Option<u64> {
+        let start = self.i;
+        let mut value: u64 = 0;
+        while let Some(b @ b'0'..=b'9') = self.peek() {
+            value = value.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+            self.i += 1;
+        }
+        let digits = self.i - start;
+        if digits == 0 || (digits > 1 && self.s[start] == b'0') {
+            return None;
+        }
+        if matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        Some(value)
+    }
+
+    /// Skips the value of a field the reader does not need: a plain
+    /// integer, string, `null`, `true` or `false`.
+    #[inline]
+    fn scalar(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(drop),
+            b'0'..=b'9' => self.uint().map(drop),
+            _ => (self.null() || self.word(b"true") || self.word(b"false")).then_some(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Event;
+
+    fn parts<'a>(event: &'a Event, name: &'a [u8], method: &'a [u8]) -> EventParts<'a> {
+        EventParts {
+            ts: event.ts,
+            name_json: name,
+            method_json: method,
+            status: event.status,
+            latency_ns: event.latency_ns,
+            lag_ns: event.lag_ns,
+            bytes_in: event.bytes_in,
+            bytes_out: event.bytes_out,
+            vu: event.vu,
+            error: event.error.as_deref().and_then(ErrorKind::parse),
+            detail: event.detail.as_deref(),
+        }
+    }
+
+    fn same_as_serde(event: &Event) {
+        let name = serde_json::to_vec(&event.name).unwrap();
+        let method = serde_json::to_vec(&event.method).unwrap();
+        let mut ours = Vec::new();
+        write_event(&mut ours, &parts(event, &name, &method));
+        let mut theirs = serde_json::to_vec(event).unwrap();
+        theirs.push(b'\n');
+        assert_eq!(
+            String::from_utf8(ours.clone()).unwrap(),
+            String::from_utf8(theirs).unwrap()
+        );
+        let line = &ours[..ours.len() - 1];
+        let serde: EventRef = serde_json::from_slice(line).unwrap();
+        assert_eq!(read_event(line).unwrap(), serde);
+    }
+
+    fn sample() -> Event {
+        Event {
+            ts: 1_764_000_000_000_000_000,
+            name: "GET /api/v1/tasks/{id}".into(),
+            method: "GET".into(),
+            status: 200,
+            latency_ns: 1_843_000,
+            lag_ns: 0,
+            bytes_in: 512,
+            bytes_out: 0,
+            vu: 17,
+            error: None,
+            detail: None,
+        }
+    }
+
+    #[test]
+    fn writes_what_serde_writes() {
+        let mut e = sample();
+        same_as_serde(&e);
+        e.name = "POST /\"odd\"\\name\n\u{1}é/".into();
+        e.status = 0;
+        e.lag_ns = u64::MAX;
+        e.vu = u32::MAX;
+        e.error = Some("timeout".into());
+        e.detail = Some("timed out after 10s \"quoted\"\t".into());
+        same_as_serde(&e);
+        for kind in ErrorKind::ALL {
+            e.error = Some(kind.as_str().into());
+            e.detail = None;
+            same_as_serde(&e);
+        }
+    }
+
+    #[test]
+    fn what_hammer_writes_takes_the_fast_path() {
+        let e = sample();
+        let (name, method) = (br#""GET /x""#, br#""GET""#);
+        let mut line = Vec::new();
+        write_event(&mut line, &parts(&e, name, method));
+        line.pop();
+        assert!(scan(&line).is_some(), "{}", String::from_utf8_lossy(&line));
+        let mut with_detail = Vec::new();
+        let mut e = sample();
+        e.error = Some("status".into());
+        e.detail = Some("expected 200".into());
+        write_event(&mut with_detail, &parts(&e, name, method));
+        with_detail.pop();
+        assert!(scan(&with_detail).is_some());
+    }
+
+    #[test]
+    fn new_fields_keep_the_fast_path() {
+        let line =
+            br#"{"ts":1,"name":"x","latency_ns":2,"connect_ns":5,"tag":"a","ok":true,"z":null}"#;
+        let fast = scan(line).expect("unknown scalar fields are skipped");
+        assert_eq!(fast, serde_json::from_slice::<EventRef>(line).unwrap());
+    }
+
+    #[test]
+    fn declines_what_it_does_not_read_as_serde_does() {
+        for line in [
+            &br#"{"ts":1,"name":"a\"b","latency_ns":2}"#[..],
+            br#"{"ts":1,"name":"x","latency_ns":2,"extra":{"a":1}}"#,
+            br#"{"ts":1.0,"name":"x","latency_ns":2}"#,
+            br#"{"ts":1,"ts":2,"name":"x","latency_ns":2}"#,
+            br#"{"ts":-1,"name":"x","latency_ns":2}"#,
+            br#"{"ts":1,"name":"x"}"#,
+            br#"{"ts":1,"name":"x","latency_ns":2,"status":70000}"#,
+        ] {
+            assert!(scan(line).is_none(), "{}", String::from_utf8_lossy(line));
+            let serde = serde_json::from_slice::<EventRef>(line).ok();
+            assert_eq!(read_event(line).ok(), serde);
+        }
+    }
+
+    #[test]
+    fn the_fast_reader_agrees_with_serde_on_odd_lines() {
+        let lines = [
+            r#"{"ts":1,"name":"GET /a","method":"GET","status":200,"latency_ns":5,"lag_ns":0,"bytes_in":1,"bytes_out":2,"vu":3,"error":null}"#,
+            r#" { "ts" : 1 , "name" : "a" , "latency_ns" : 0 , "error" : "timeout" , "detail" : "x" } "#,
+            r#"{"ts":1,"name":"a","latency_ns":5,"extra":[1,2]}"#,
+            r#"{"ts":1,"name":"a\u0041","latency_ns":5}"#,
+            r#"{"ts":1,"name":"a","latency_ns":5,"detail":null}"#,
+            r#"{"ts":18446744073709551615,"name":"a","latency_ns":5}"#,
+            r#"{"ts":18446744073709551616,"name":"a","latency_ns":5}"#,
+            r#"{"ts":01,"name":"a","latency_ns":5}"#,
+            r#"{"ts":1.0,"name":"a","latency_ns":5}"#,
+            r#"{"ts":-1,"name":"a","latency_ns":5}"#,
+            r#"{"ts":1,"ts":2,"name":"a","latency_ns":5}"#,
+            r#"{"ts":1,"name":"a","latency_ns":5,"status":70000}"#,
+            r#"{"ts":1,"name":"a","latency_ns":5,"lag_ns":null}"#,
+            r#"{"ts":1,"name":"a","latency_ns":5,}"#,
+            r#"{"ts":1,"name":"a","latency_ns":5} x"#,
+            r#"{"ts":1,"name":"a"}"#,
+            r#"{"ts":1,"name":"é","latency_ns":5}"#,
+            r#"{}"#,
+            r#"[]"#,
+            "",
+        ];
+        for line in lines {
+            let fast = scan(line.as_bytes());
+            let slow = serde_json::from_slice::<EventRef>(line.as_bytes());
+            if let Some(fast) = &fast {
+                let slow = slow
+                    .as_ref()
+                    .unwrap_or_else(|e| panic!("{line}: serde says {e}"));
+                assert_eq!(
+                    (
+                        fast.ts,
+                        &fast.name,
+                        fast.status,
+                        fast.latency_ns,
+                        fast.lag_ns
+                    ),
+                    (
+                        slow.ts,
+                        &slow.name,
+                        slow.status,
+                        slow.latency_ns,
+                        slow.lag_ns
+                    ),
+                    "{line}"
+                );
+                assert_eq!(
+                    (fast.bytes_in, fast.bytes_out, fast.vu, &fast.error),
+                    (slow.bytes_in, slow.bytes_out, slow.vu, &slow.error),
+                    "{line}"
+                );
+            }
+        }
+        // the usual shapes take the fast path, unknown fields included
+        assert!(scan(lines[0].as_bytes()).is_some());
+        assert!(scan(lines[1].as_bytes()).is_some());
+        assert!(scan(lines[4].as_bytes()).is_some());
+    }
+}
