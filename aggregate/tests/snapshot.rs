@@ -57,12 +57,5 @@ fn table_output_is_pinned() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let table = String::from_utf8(out.stdout).unwrap();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/table.txt");
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, &table).unwrap();
-    }
-    let pinned = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        table == pinned,
-        "table output changed; run with UPDATE_SNAPSHOTS=1 and review.\n--- got ---\n{table}\n--- pinned ---\n{pinned}"
-    );
+    records::testkit::assert_snapshot(&path, &table);
 }

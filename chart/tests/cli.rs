@@ -164,6 +164,12 @@ fn two_runs_render_the_comparison_set() {
         );
     }
     let text = std::fs::read_to_string(out_dir.join("summary.txt")).unwrap();
+    // The text summary is pinned (file paths vary, so they are cut out).
+    let pinned = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/summary.txt");
+    records::testkit::assert_snapshot(
+        &pinned,
+        &text.replace(&format!("{}/", tmp.path().display()), ""),
+    );
     assert!(
         text.contains("monolith") && text.contains("microservices"),
         "{text}"

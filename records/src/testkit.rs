@@ -337,3 +337,18 @@ pub struct WireEvent {
     pub error: Option<String>,
     pub detail: Option<String>,
 }
+
+/// Compares `actual` with the pinned text in `path`; with `UPDATE_SNAPSHOTS`
+/// set, writes it there first (then review the diff).
+pub fn assert_snapshot(path: &Path, actual: &str) {
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().expect("a snapshot folder")).unwrap();
+        std::fs::write(path, actual).unwrap();
+    }
+    let pinned = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        actual == pinned,
+        "{} changed; run with UPDATE_SNAPSHOTS=1 and review.\n--- got ---\n{actual}\n--- pinned ---\n{pinned}",
+        path.display()
+    );
+}
