@@ -159,11 +159,11 @@ pub fn throughput(runs: &[Run], path: &Path, opts: &Options) -> anyhow::Result<(
         Metric {
             title: "Throughput",
             y_desc: "requests per second (req/s)",
-            per_interval: |r, i| {
+            per_interval: |i| {
                 if i.rps > 0.0 {
                     i.rps
                 } else {
-                    i.count as f64 / r.interval_secs(i)
+                    i.count as f64 / i.secs
                 }
             },
             per_endpoint: |e| e.stats.rps,
@@ -184,7 +184,7 @@ pub fn failure_rate(runs: &[Run], path: &Path, opts: &Options) -> anyhow::Result
         Metric {
             title: "Failure rate",
             y_desc: "failed requests (%)",
-            per_interval: |_, i| {
+            per_interval: |i| {
                 if i.count == 0 {
                     0.0
                 } else {
@@ -203,7 +203,7 @@ pub fn failure_rate(runs: &[Run], path: &Path, opts: &Options) -> anyhow::Result
 struct Metric {
     title: &'static str,
     y_desc: &'static str,
-    per_interval: fn(&Run, &records::Interval) -> f64,
+    per_interval: fn(&records::Interval) -> f64,
     per_endpoint: fn(&Entry) -> f64,
     whole_run: fn(&Run) -> String,
     format: fn(f64) -> String,
@@ -217,7 +217,7 @@ fn over_time_and_bars(runs: &[Run], path: &Path, opts: &Options, m: Metric) -> a
     let (top, bottom) = root.split_vertically(opts.height * 46 / 100);
     let title = format!("{} — {}", m.title, versus(runs));
     let top = canvas::titled(&top, &title, &fonts)?;
-    let longest = runs.iter().map(|r| r.duration_s()).fold(1.0, f64::max);
+    let longest = runs.iter().map(run::axis_secs).fold(1.0, f64::max);
     let axis = TimeAxis::for_duration(longest);
     type Line = (String, RGBColor, Vec<(f64, f64)>);
     let lines: Vec<Line> = runs
@@ -227,7 +227,7 @@ fn over_time_and_bars(runs: &[Run], path: &Path, opts: &Options, m: Metric) -> a
             let all: Vec<(f64, f64)> = r
                 .intervals
                 .iter()
-                .map(|iv| (axis.x(r.interval_x(iv)), (m.per_interval)(r, iv)))
+                .map(|iv| (axis.x(r.interval_x(iv)), (m.per_interval)(iv)))
                 .collect();
             let label = format!(
                 "{} (whole run: {})",

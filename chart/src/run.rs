@@ -4,115 +4,37 @@
 use std::collections::HashMap;
 
 use anyhow::Context as _;
-use records::run::TOTAL;
-use records::{Interval, Latency, RunInfo, ThresholdResult};
 
-pub use records::run::Entry;
+pub use records::run::{Entry, Run};
 
-/// Everything the charts need from one summary file.
-#[derive(Clone, Debug)]
-pub struct Run {
-    pub path: String,
-    pub label: String,
-    pub info: Option<RunInfo>,
-    /// Sorted by count, busiest first.
-    pub endpoints: Vec<Entry>,
-    /// The `total` record, or one merged from the endpoints when it is missing.
-    pub total: Entry,
-    /// Sorted by start.
-    pub intervals: Vec<Interval>,
-    pub thresholds: Vec<ThresholdResult>,
+/// Reads a summary file (`-` for stdin) with the reader and checks every
+/// tool shares ([`records::run`]; bad lines name file and line, exit 2), its
+/// endpoints busiest first and its intervals in time order.
+pub fn load(path: &str) -> anyhow::Result<Run> {
+    let mut run = Run::load(path)?;
+    run.endpoints.sort_by(|a, b| {
+        b.stats
+            .count
+            .cmp(&a.stats.count)
+            .then_with(|| a.stats.name.cmp(&b.stats.name))
+    });
+    run.intervals.sort_by_key(|i| i.start);
+    Ok(run)
 }
 
-impl Run {
-    /// Reads a summary file (`-` for stdin) with the reader and checks every
-    /// tool shares ([`records::run`]); bad lines name file and line (exit 2).
-    pub fn load(path: &str) -> anyhow::Result<Run> {
-        let read = records::run::Run::load(path)?;
-        let mut endpoints = read.endpoints;
-        endpoints.sort_by(|a, b| {
-            b.stats
-                .count
-                .cmp(&a.stats.count)
-                .then_with(|| a.stats.name.cmp(&b.stats.name))
-        });
-        let mut intervals = read.intervals;
-        intervals.sort_by_key(|i| i.start);
-        let total = match read.total {
-            Some(total) => total,
-            None => merged(TOTAL, &endpoints.iter().collect::<Vec<_>>()),
-        };
-        Ok(Run {
-            path: read.path,
-            label: read.label,
-            info: read.info,
-            endpoints,
-            total,
-            intervals,
-            thresholds: read.thresholds,
-        })
-    }
+/// Seconds the charts' time axes span: the data's, at least one.
+pub fn axis_secs(run: &Run) -> f64 {
+    ((run.end_ns() - run.start_ns()) as f64 / 1e9).max(1.0)
+}
 
-    /// The run's start, Unix epoch ns: the run record's, else the first interval's.
-    pub fn start_ns(&self) -> u64 {
-        self.info
-            .as_ref()
-            .map(|i| i.start)
-            .filter(|&s| s > 0)
-            .or_else(|| self.intervals.first().map(|i| i.start))
-            .unwrap_or(0)
-    }
-
-    /// The run's end, Unix epoch ns.
-    pub fn end_ns(&self) -> u64 {
-        let from_info = self.info.as_ref().map(|i| i.end).unwrap_or(0);
-        let from_intervals = self
-            .intervals
-            .last()
-            .map(|i| i.start.saturating_add((self.interval_secs(i) * 1e9) as u64))
-            .unwrap_or(0);
-        from_info.max(from_intervals).max(self.start_ns())
-    }
-
-    /// Seconds the run lasted (at least 1, so axes always have a width).
-    pub fn duration_s(&self) -> f64 {
-        let from_info = self
-            .info
-            .as_ref()
-            .map(|i| i.duration_ns as f64 / 1e9)
-            .unwrap_or(0.0);
-        let span = (self.end_ns() - self.start_ns()) as f64 / 1e9;
-        from_info.max(span).max(1.0)
-    }
-
-    /// An interval's width in seconds, never zero (older or odd summaries).
-    pub fn interval_secs(&self, interval: &Interval) -> f64 {
-        if interval.secs.is_finite() && interval.secs > 0.0 {
-            interval.secs
-        } else {
-            self.info
-                .as_ref()
-                .map(|i| i.interval_secs)
-                .filter(|s| s.is_finite() && *s > 0.0)
-                .unwrap_or(1.0)
-        }
-    }
-
-    /// Seconds from the run's start to the middle of `interval`, the x of its point.
-    pub fn interval_x(&self, interval: &Interval) -> f64 {
-        interval.start.saturating_sub(self.start_ns()) as f64 / 1e9
-            + self.interval_secs(interval) / 2.0
-    }
-
-    /// The `max` busiest endpoints, then the rest merged as one "others" entry.
-    pub fn top_endpoints(&self, max: usize) -> Vec<Entry> {
-        let names: Vec<&str> = self
-            .endpoints
-            .iter()
-            .map(|e| e.stats.name.as_str())
-            .collect();
-        group(&[self], &names, max).pop().unwrap_or_default()
-    }
+/// The `max` busiest endpoints of a run, then the rest merged as one "others" entry.
+pub fn top_endpoints(run: &Run, max: usize) -> Vec<Entry> {
+    let names: Vec<&str> = run
+        .endpoints
+        .iter()
+        .map(|e| e.stats.name.as_str())
+        .collect();
+    group(&[run], &names, max).pop().unwrap_or_default()
 }
 
 /// The endpoint names of several runs, busiest (summed over runs) first.
@@ -163,32 +85,11 @@ pub fn group<S: AsRef<str>>(runs: &[&Run], names: &[S], max: usize) -> Vec<Vec<E
                     .filter_map(|n| by_name.get(n.as_ref()).copied())
                     .collect();
                 let label = format!("others ({} endpoints)", names.len() - shown);
-                out.push(merged(&label, &rest));
+                out.push(Entry::merged(&label, &rest));
             }
             out
         })
         .collect()
-}
-
-/// Sums counts, rates and histograms: the "others" row and a missing total.
-pub fn merged(name: &str, parts: &[&Entry]) -> Entry {
-    let mut entry = Entry::empty(name);
-    let stats = &mut entry.stats;
-    for p in parts {
-        stats.count = stats.count.saturating_add(p.stats.count);
-        stats.errors = stats.errors.saturating_add(p.stats.errors);
-        stats.rps += p.stats.rps;
-        stats.failures_per_s += p.stats.failures_per_s;
-        stats.bytes_in = stats.bytes_in.saturating_add(p.stats.bytes_in);
-        stats.bytes_out = stats.bytes_out.saturating_add(p.stats.bytes_out);
-        records::hist::merge(&mut entry.hist, &p.hist);
-    }
-    entry.stats.latency = if entry.hist.is_empty() {
-        Latency::default()
-    } else {
-        records::hist::latency(&entry.hist)
-    };
-    entry
 }
 
 /// Reads every run, applying `--label`s in order; duplicate labels get a suffix.
@@ -205,7 +106,7 @@ pub fn load_all(paths: &[String], labels: &[String]) -> anyhow::Result<Vec<Run>>
     }
     let mut runs = Vec::with_capacity(paths.len());
     for (i, path) in paths.iter().enumerate() {
-        let mut run = Run::load(path).with_context(|| format!("reading run {}", i + 1))?;
+        let mut run = load(path).with_context(|| format!("reading run {}", i + 1))?;
         if let Some(label) = labels.get(i) {
             run.label = label.clone();
         }
@@ -246,7 +147,7 @@ mod tests {
 
     fn run(endpoints: Vec<Entry>) -> Run {
         let refs: Vec<&Entry> = endpoints.iter().collect();
-        let total = merged(TOTAL, &refs);
+        let total = Entry::merged(records::run::TOTAL, &refs);
         Run {
             path: "r.ndjson".into(),
             label: "r".into(),
@@ -263,7 +164,7 @@ mod tests {
         let r = run((0..300)
             .map(|i| endpoint(&format!("e{i}"), 300 - i, 1 + i))
             .collect());
-        let top = r.top_endpoints(9);
+        let top = top_endpoints(&r, 9);
         assert_eq!(top.len(), 10);
         assert_eq!(top[0].stats.name, "e0");
         let others = &top[9];
@@ -276,7 +177,7 @@ mod tests {
     #[test]
     fn one_extra_endpoint_is_drawn_rather_than_grouped() {
         let r = run((0..10).map(|i| endpoint(&format!("e{i}"), 10, 1)).collect());
-        let top = r.top_endpoints(9);
+        let top = top_endpoints(&r, 9);
         assert_eq!(top.len(), 10);
         assert!(top.iter().all(|e| !e.stats.name.starts_with("others")));
     }
@@ -294,7 +195,7 @@ mod tests {
 
     #[test]
     fn merging_nothing_is_empty_not_a_panic() {
-        let e = merged("none", &[]);
+        let e = Entry::merged("none", &[]);
         assert_eq!(e.stats.count, 0);
         assert!(e.hist.is_empty());
     }

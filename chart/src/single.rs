@@ -12,7 +12,7 @@ use crate::canvas::{self, draw_err, ms_text, tick, Area, TimeAxis};
 use crate::lttb::lttb;
 use crate::nines;
 use crate::pg::Poll;
-use crate::run::{Entry, Run};
+use crate::run::{self, Entry, Run};
 use crate::style::{self, Fonts};
 use crate::Options;
 use records::units::percent;
@@ -54,7 +54,7 @@ fn latency_panel(
             fonts,
         );
     }
-    let axis = TimeAxis::for_duration(run.duration_s());
+    let axis = TimeAxis::for_duration(run::axis_secs(run));
     let points = |f: &dyn Fn(&records::Interval) -> u64| -> Vec<(f64, f64)> {
         let all: Vec<(f64, f64)> = busy
             .iter()
@@ -67,7 +67,7 @@ fn latency_panel(
         ("p95", style::P95, points(&|i| i.p95_ns)),
         ("p99", style::P99, points(&|i| i.p99_ns)),
     ];
-    let x_range = 0.0..axis.x(run.duration_s());
+    let x_range = 0.0..axis.x(run::axis_secs(run));
     let ys = lines.iter().flat_map(|(_, _, p)| p.iter().map(|&(_, y)| y));
     let mut builder = ChartBuilder::on(area);
     builder
@@ -166,13 +166,13 @@ where
 
 /// Pixel-wide buckets of intervals that had errors: (x0, x1, worst error rate).
 fn error_buckets(run: &Run, axis: &TimeAxis, buckets: usize) -> Vec<(f64, f64, f64)> {
-    let span = axis.x(run.duration_s()).max(f64::MIN_POSITIVE);
+    let span = axis.x(run::axis_secs(run)).max(f64::MIN_POSITIVE);
     let width = span / buckets.max(1) as f64;
     let mut out: Vec<(f64, f64, f64)> = Vec::new();
     for i in run.intervals.iter().filter(|i| i.errors > 0) {
         let rate = i.errors as f64 / i.count.max(i.errors) as f64;
         let start = axis.x(i.start.saturating_sub(run.start_ns()) as f64 / 1e9);
-        let end = start + axis.x(run.interval_secs(i)).max(width);
+        let end = start + axis.x(i.secs).max(width);
         match out.last_mut() {
             // Merge neighbours narrower than a pixel bucket into one band.
             Some(last) if start - last.0 < width => {
@@ -215,7 +215,7 @@ pub fn throughput_over_time(run: &Run, path: &Path, opts: &Options) -> anyhow::R
         canvas::no_data(&inner, &msg, &fonts)?;
         return root.present().map_err(draw_err(path));
     }
-    let axis = TimeAxis::for_duration(run.duration_s());
+    let axis = TimeAxis::for_duration(run::axis_secs(run));
     let series = |f: &dyn Fn(&records::Interval) -> f64| -> Vec<(f64, f64)> {
         let all: Vec<(f64, f64)> = run
             .intervals
@@ -228,14 +228,14 @@ pub fn throughput_over_time(run: &Run, path: &Path, opts: &Options) -> anyhow::R
         if i.rps > 0.0 {
             i.rps
         } else {
-            i.count as f64 / run.interval_secs(i)
+            i.count as f64 / i.secs
         }
     });
-    let fails = series(&|i| i.errors as f64 / run.interval_secs(i));
+    let fails = series(&|i| i.errors as f64 / i.secs);
     let vus = series(&|i| i.vus as f64);
     let y_hi = canvas::upper(rps.iter().chain(&fails).map(|p| p.1).fold(0.0, f64::max));
     let vu_hi = canvas::upper(vus.iter().map(|p| p.1).fold(0.0, f64::max));
-    let x_range = 0.0..axis.x(run.duration_s());
+    let x_range = 0.0..axis.x(run::axis_secs(run));
     let err = |e| records::fault(format!("drawing throughput: {e:?}"));
     let mut chart = ChartBuilder::on(&root)
         .caption(
@@ -341,7 +341,7 @@ pub fn percentile_distribution(run: &Run, path: &Path, opts: &Options) -> anyhow
     let fonts = Fonts::for_size(opts.width, opts.height);
     let x_max = nines::x_max(run.total.stats.count);
     let mut curves = Vec::new();
-    let top = run.top_endpoints(MAX_SERIES);
+    let top = run::top_endpoints(run, MAX_SERIES);
     let name_max = 40;
     if top.len() > 1 || top.is_empty() {
         curves.push(Curve {
@@ -467,7 +467,7 @@ where
 pub fn endpoint_summary(run: &Run, path: &Path, opts: &Options) -> anyhow::Result<()> {
     let fonts = Fonts::for_size(opts.width, opts.height);
     let root = canvas::canvas(path, (opts.width, opts.height))?;
-    let rows = run.top_endpoints(MAX_SERIES);
+    let rows = run::top_endpoints(run, MAX_SERIES);
     let categories: Vec<String> = rows.iter().map(|e| e.stats.name.clone()).collect();
     let metric = |f: fn(&records::Latency) -> u64| -> Vec<f64> {
         rows.iter()
@@ -529,9 +529,9 @@ pub fn pg_activity(run: &Run, polls: &[Poll], path: &Path, opts: &Options) -> an
     )?;
     let start = run.start_ns();
     // Samples outside the run still show, on the same axis, up to the run's length.
-    let axis = TimeAxis::for_duration(run.duration_s());
+    let axis = TimeAxis::for_duration(run::axis_secs(run));
     let x_of = |p: &Poll| axis.x((p.ts as f64 - start as f64) / 1e9);
-    let x_range = 0.0..axis.x(run.duration_s());
+    let x_range = 0.0..axis.x(run::axis_secs(run));
     let within: Vec<&Poll> = polls
         .iter()
         .filter(|p| x_range.contains(&x_of(p)) || x_of(p) == x_range.end)

@@ -52,7 +52,7 @@ impl Row {
     fn value(self, run: &Run) -> f64 {
         match self {
             Row::Total(m) => m.value(&run.total.stats),
-            Row::Duration => run.duration_s(),
+            Row::Duration => run.duration_ns() as f64 / 1e9,
         }
     }
 
@@ -212,7 +212,7 @@ pub fn summary_text(runs: &[Run]) -> String {
             r.label,
             r.path,
             thousands(r.total.stats.count as f64),
-            Row::Duration.show(r.duration_s())
+            Row::Duration.show(r.duration_ns() as f64 / 1e9)
         );
     }
     let _ = writeln!(out);

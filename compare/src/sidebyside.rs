@@ -35,7 +35,7 @@ pub struct Section {
 
 fn find<'a>(run: &'a Run, name: &str, is_total: bool) -> Option<&'a Entry> {
     if is_total {
-        run.total.as_ref()
+        Some(&run.total)
     } else {
         run.endpoints.iter().find(|e| e.stats.name == name)
     }
@@ -44,17 +44,14 @@ fn find<'a>(run: &'a Run, name: &str, is_total: bool) -> Option<&'a Entry> {
 #[derive(Clone, Debug)]
 pub struct SideBySide {
     pub labels: Vec<String>,
-    pub durations_ns: Vec<Option<u64>>,
+    pub durations_ns: Vec<u64>,
     pub sections: Vec<Section>,
     pub alpha: f64,
 }
 
 impl SideBySide {
     pub fn new(runs: &[Run], settings: &Settings) -> SideBySide {
-        let mut names: Vec<(String, bool)> = Vec::new();
-        if runs.iter().any(|r| r.total.is_some()) {
-            names.push((TOTAL.to_string(), true));
-        }
+        let mut names: Vec<(String, bool)> = vec![(TOTAL.to_string(), true)];
         for run in runs {
             for e in &run.endpoints {
                 if !names.iter().any(|(n, t)| !t && *n == e.stats.name) {
@@ -109,10 +106,7 @@ impl SideBySide {
         }
         SideBySide {
             labels: runs.iter().map(|r| r.label.clone()).collect(),
-            durations_ns: runs
-                .iter()
-                .map(|r| r.info.as_ref().map(|i| i.duration_ns))
-                .collect(),
+            durations_ns: runs.iter().map(Run::duration_ns).collect(),
             sections,
             alpha: settings.alpha,
         }

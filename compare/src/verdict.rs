@@ -172,14 +172,12 @@ pub fn compare(baseline: &Run, current: &Run, settings: &Settings) -> Report {
             )
         })
         .collect();
-    if baseline.total.is_some() || current.total.is_some() {
-        pairs.push((
-            TOTAL.to_string(),
-            true,
-            baseline.total.as_ref(),
-            current.total.as_ref(),
-        ));
-    }
+    pairs.push((
+        TOTAL.to_string(),
+        true,
+        Some(&baseline.total),
+        Some(&current.total),
+    ));
 
     // First pass: the tests, unadjusted.
     struct Tested {

@@ -63,7 +63,8 @@ pub struct Run {
     pub info: Option<RunInfo>,
     /// In file order.
     pub endpoints: Vec<Entry>,
-    pub total: Option<Entry>,
+    /// The `total` record, or one merged from the endpoints when the file has none.
+    pub total: Entry,
     /// In file order; each one's histogram was checked to decode.
     pub intervals: Vec<Interval>,
     pub thresholds: Vec<ThresholdResult>,
@@ -84,12 +85,13 @@ impl Run {
             path: path.to_string(),
             info: None,
             endpoints: Vec::new(),
-            total: None,
+            total: Entry::empty(TOTAL),
             intervals: Vec::new(),
             thresholds: Vec::new(),
         };
         // Which line first held each endpoint name, the total and the run record.
         let mut first_line: BTreeMap<(u8, String), u64> = BTreeMap::new();
+        let mut total = None;
         let mut records = 0u64;
         while let Some(record) = reader.next_record::<Summary>() {
             let record = record?;
@@ -114,7 +116,7 @@ impl Run {
                 }
                 Summary::Total(stats) => once(2, "", "the total record")
                     .and_then(|()| entry(stats))
-                    .map(|e| run.total = Some(e)),
+                    .map(|e| total = Some(e)),
                 Summary::Interval(interval) => {
                     check_interval(&interval).map(|()| run.intervals.push(interval))
                 }
@@ -144,6 +146,8 @@ impl Run {
                     .into(),
             });
         }
+        run.total = total
+            .unwrap_or_else(|| Entry::merged(TOTAL, &run.endpoints.iter().collect::<Vec<_>>()));
         run.label = run
             .info
             .as_ref()
@@ -160,7 +164,67 @@ impl Run {
         self.endpoints
             .iter()
             .find(|e| e.stats.name == name)
-            .or_else(|| (name == TOTAL).then_some(self.total.as_ref()).flatten())
+            .or_else(|| (name == TOTAL).then_some(&self.total))
+    }
+
+    /// When the run started, Unix epoch ns: the run record's start, else the
+    /// first interval's.
+    pub fn start_ns(&self) -> u64 {
+        self.info
+            .as_ref()
+            .map(|i| i.start)
+            .filter(|&s| s > 0)
+            .or_else(|| self.intervals.iter().map(|i| i.start).min())
+            .unwrap_or(0)
+    }
+
+    /// How long the run lasted: what its run record says (aggregate's
+    /// measure, the one every tool prints), else the span of its intervals.
+    pub fn duration_ns(&self) -> u64 {
+        match &self.info {
+            Some(info) => info.duration_ns,
+            None => self.end_ns() - self.start_ns(),
+        }
+    }
+
+    /// The end of the data: the run record's end or the last interval's,
+    /// whichever is later; never before the start.
+    pub fn end_ns(&self) -> u64 {
+        let from_info = self.info.as_ref().map_or(0, |i| i.end);
+        let from_intervals = self
+            .intervals
+            .iter()
+            .map(|i| i.start.saturating_add((i.secs * 1e9) as u64))
+            .max()
+            .unwrap_or(0);
+        from_info.max(from_intervals).max(self.start_ns())
+    }
+
+    /// Seconds from the run's start to the middle of `interval`.
+    pub fn interval_x(&self, interval: &Interval) -> f64 {
+        interval.start.saturating_sub(self.start_ns()) as f64 / 1e9 + interval.secs / 2.0
+    }
+}
+
+impl Entry {
+    /// Counts, rates and histograms summed: a total from its endpoints, or
+    /// the "others" of a chart.
+    pub fn merged(name: &str, parts: &[&Entry]) -> Entry {
+        let mut entry = Entry::empty(name);
+        let stats = &mut entry.stats;
+        for p in parts {
+            stats.count = stats.count.saturating_add(p.stats.count);
+            stats.errors = stats.errors.saturating_add(p.stats.errors);
+            stats.rps += p.stats.rps;
+            stats.failures_per_s += p.stats.failures_per_s;
+            stats.bytes_in = stats.bytes_in.saturating_add(p.stats.bytes_in);
+            stats.bytes_out = stats.bytes_out.saturating_add(p.stats.bytes_out);
+            hist::merge(&mut entry.hist, &p.hist);
+        }
+        if !entry.hist.is_empty() {
+            entry.stats.latency = hist::latency(&entry.hist);
+        }
+        entry
     }
 }
 

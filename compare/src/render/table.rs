@@ -3,9 +3,9 @@
 
 use std::fmt::Write as _;
 
-use records::format_ns;
+use std::time::Duration;
 
-use records::units::{columns, Align};
+use records::units::{columns, format_duration, Align};
 
 use super::{change, p, p_is, value, verdict};
 use crate::sidebyside::{SideBySide, LINES};
@@ -117,9 +117,8 @@ pub fn side_by_side(s: &SideBySide) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Comparison: {}", s.labels.join(" vs "));
     for (label, d) in s.labels.iter().zip(&s.durations_ns) {
-        if let Some(d) = d {
-            let _ = writeln!(out, "  {label}: {} run", format_ns(*d as f64));
-        }
+        let length = format_duration(Duration::from_nanos(*d));
+        let _ = writeln!(out, "  {label}: {length} run");
     }
     let first = &s.labels[0];
     for section in &s.sections {
