@@ -6,10 +6,11 @@
 
 use std::io::BufRead;
 
-use records::event_codec::{read_event, EventRef};
+use records::event::StreamRecord;
+use records::event_codec::{read_line, EventRef, Line};
 use records::{ndjson, InputError, LineReader};
 
-use crate::tally::{Tally, MAX_INTERVALS};
+use crate::tally::{Arrivals, Tally, MAX_INTERVALS};
 
 /// Reads every Event of `reader` into `tally`. Malformed lines are an error
 /// naming source and line, or are skipped and counted when the reader skips.
@@ -23,11 +24,20 @@ pub fn read_events<R: BufRead>(
             Some(Ok(line)) => line,
             Some(Err(err)) => return Err(err),
         };
-        match read_event(line) {
-            Ok(event) => {
+        match read_line(line) {
+            Ok(Line::Event(event)) => {
                 if let Err(message) = record(tally, &event) {
                     return Err(reader.malformed(message));
                 }
+            }
+            Ok(Line::Record(StreamRecord::Load(load))) => {
+                let arrivals = Arrivals {
+                    scheduled: load.scheduled,
+                    dropped: load.dropped,
+                    cancelled: load.cancelled,
+                    cpu_bound: load.cpu_bound,
+                };
+                tally.add_load(load.start, load.end, arrivals);
             }
             Err(err) => {
                 let err = reader.malformed(ndjson::json_message(&err));
@@ -49,6 +59,7 @@ fn record(tally: &mut Tally, event: &EventRef) -> Result<(), String> {
     let done = event.ts.saturating_add(event.latency_ns);
     tally.start = tally.start.min(event.ts);
     tally.end = tally.end.max(done);
+    tally.last_send = tally.last_send.max(event.ts);
     if event.lag_ns > 0 {
         tally.any_lag = true;
     }

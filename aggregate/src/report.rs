@@ -61,13 +61,15 @@ impl Report {
         let mut endpoints: Vec<&EndpointTally> = tally.endpoints.iter().collect();
         endpoints.sort_by(|a, b| a.name.cmp(&b.name));
 
-        let start = if tally.start == u64::MAX {
-            0
-        } else {
-            tally.start
+        // Rates are per second of the load window (hammer's schedule, else
+        // first send → last send), never of the drain after it.
+        let (start, load_end, end) = tally.load_window();
+        let duration_ns = match load_end - start {
+            // One send, or all at once: the completions give the only span.
+            0 => end - start,
+            window => window,
         };
-        let end = tally.end.max(start);
-        let duration_ns = end - start;
+        let drain_ns = end.saturating_sub(start.saturating_add(duration_ns));
         let secs = duration_ns as f64 / 1e9;
 
         let mut total = EndpointTally::new(records::run::TOTAL.to_string());
@@ -78,9 +80,23 @@ impl Report {
             .iter()
             .map(|e| stats_of(e, secs, tally.any_lag))
             .collect();
-        let total_stats = stats_of(&total, secs, tally.any_lag);
+        let mut total_stats = stats_of(&total, secs, tally.any_lag);
+        total_stats.dropped = tally.arrivals.dropped;
 
         let interval_secs = tally.interval_ns as f64 / 1e9;
+        let window_end = start.saturating_add(duration_ns);
+        // The part of a bucket inside the load window: a first or last
+        // bucket the run covers only partly has its rate divided by that.
+        let width_ns = tally.interval_ns;
+        let active_secs = move |bucket: u64| {
+            let from = bucket.max(start);
+            let to = bucket.saturating_add(width_ns).min(window_end);
+            if to > from {
+                (to - from) as f64 / 1e9
+            } else {
+                interval_secs
+            }
+        };
         // Buckets are taken out of the tally and freed one by one: only their
         // encodings and a few numbers stay for the renderers.
         let mut cumulative = widen(&new_interval_histogram());
@@ -95,13 +111,15 @@ impl Report {
                 hist::merge(&mut cumulative, &h);
                 cumulative_max = cumulative_max.max(max_ns);
                 let at = |h: &Histogram<u64>, q: f64, max: u64| h.value_at_quantile(q).min(max);
+                let active = active_secs(start);
                 IntervalRow {
                     record: Interval {
                         start,
                         secs: interval_secs,
+                        active_secs: active,
                         count,
                         errors,
-                        rps: count as f64 / interval_secs,
+                        rps: count as f64 / active,
                         p50_ns: at(&h, 0.5, max_ns),
                         p95_ns: at(&h, 0.95, max_ns),
                         p99_ns: at(&h, 0.99, max_ns),
@@ -125,6 +143,11 @@ impl Report {
             start,
             end,
             duration_ns,
+            drain_ns,
+            scheduled: tally.arrivals.scheduled,
+            dropped: tally.arrivals.dropped,
+            cancelled: tally.arrivals.cancelled,
+            cpu_bound: tally.arrivals.cpu_bound,
             tools,
             scenario: tally.scenario.clone(),
             labels: all_labels,
@@ -189,6 +212,7 @@ fn stats_of(e: &EndpointTally, secs: f64, with_service: bool) -> Stats {
         bytes_in: e.bytes_in,
         bytes_out: e.bytes_out,
         rps: per_sec(e.count),
+        dropped: 0,
         failures_per_s: per_sec(e.errors),
         latency: hist::latency_within(e.response(), e.min_ns, e.max_ns),
         service: with_service

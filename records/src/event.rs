@@ -39,6 +39,43 @@ impl Event {
     }
 }
 
+/// hammer's last line in the event stream, `{"kind":"load",…}`: when the
+/// load ran, and what became of every arrival, so aggregate divides by the
+/// same window hammer does and reports arrivals that were never sent (they
+/// have no latency, so they never enter a histogram).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Load {
+    /// The first scheduled send, Unix epoch ns.
+    pub start: u64,
+    /// The end of the schedule or stages (or the stop, when stopped), Unix
+    /// epoch ns. Requests still in flight then complete in the drain after it.
+    pub end: u64,
+    /// Open model: arrivals that came due (closed model: 0).
+    #[serde(default)]
+    pub scheduled: u64,
+    /// Open model: arrivals sent (each has its Event).
+    #[serde(default)]
+    pub sent: u64,
+    /// Open model: arrivals not sent because every VU was busy (`--max-vus`).
+    #[serde(default)]
+    pub dropped: u64,
+    /// Open model: arrivals not sent because the run was stopped (a signal, a
+    /// closed output) after they came due.
+    #[serde(default)]
+    pub cancelled: u64,
+    /// Whether hammer's own worker threads were CPU-bound (latencies then
+    /// include generator delay).
+    #[serde(default)]
+    pub cpu_bound: bool,
+}
+
+/// The records of an event stream that are not Events, told apart by `kind`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StreamRecord {
+    Load(Load),
+}
+
 /// The error kinds hammer writes into [`Event::error`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorKind {

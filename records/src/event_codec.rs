@@ -100,12 +100,43 @@ pub struct EventRef<'a> {
     pub error: Option<Cow<'a, str>>,
 }
 
+/// One line of an event stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Line<'a> {
+    Event(EventRef<'a>),
+    /// A record with a `kind` (hammer's closing [`crate::event::Load`]).
+    Record(crate::event::StreamRecord),
+}
+
+/// Reads one event-stream line: the fast path when it can, serde otherwise;
+/// a line with a `kind` is one of the stream's other records.
+pub fn read_line(line: &[u8]) -> Result<Line<'_>, serde_json::Error> {
+    if let Some(event) = scan(line) {
+        return Ok(Line::Event(event));
+    }
+    if has_kind(line) {
+        serde_json::from_slice(line).map(Line::Record)
+    } else {
+        serde_json::from_slice(line).map(Line::Event)
+    }
+}
+
 /// Reads one event line: the fast path when it can, serde otherwise.
 pub fn read_event(line: &[u8]) -> Result<EventRef<'_>, serde_json::Error> {
     match scan(line) {
         Some(event) => Ok(event),
         None => serde_json::from_slice(line),
     }
+}
+
+/// Whether the line is an object with a top-level `kind` (a cheap look, not a parse).
+fn has_kind(line: &[u8]) -> bool {
+    serde_json::from_slice::<KindOnly>(line).is_ok_and(|k| k.kind.is_some())
+}
+
+#[derive(Deserialize)]
+struct KindOnly {
+    kind: Option<String>,
 }
 
 /// The fast reader: flat objects of plain integers, `null`s, booleans and
@@ -485,5 +516,22 @@ mod tests {
         assert!(scan(lines[0].as_bytes()).is_some());
         assert!(scan(lines[1].as_bytes()).is_some());
         assert!(scan(lines[4].as_bytes()).is_some());
+    }
+
+    #[test]
+    fn the_closing_load_record_is_told_apart() {
+        let load = br#"{"kind":"load","start":1,"end":5,"scheduled":3,"sent":2,"dropped":1,"cancelled":0,"cpu_bound":false}"#;
+        match read_line(load).unwrap() {
+            Line::Record(crate::event::StreamRecord::Load(l)) => {
+                assert_eq!((l.start, l.end, l.scheduled, l.dropped), (1, 5, 3, 1));
+            }
+            other => panic!("{other:?}"),
+        }
+        let event = br#"{"ts":1,"name":"x","latency_ns":2}"#;
+        assert!(matches!(read_line(event).unwrap(), Line::Event(_)));
+        let err = read_line(br#"{"kind":"load","start":1}"#).unwrap_err();
+        assert!(err.to_string().contains("end"), "{err}");
+        let err = read_line(br#"{"kind":"endpoint","name":"x"}"#).unwrap_err();
+        assert!(err.to_string().contains("endpoint"), "{err}");
     }
 }

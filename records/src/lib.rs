@@ -59,7 +59,7 @@ pub mod user;
 #[cfg(feature = "scenario")]
 pub mod workload;
 
-pub use event::{ErrorKind, Event};
+pub use event::{ErrorKind, Event, Load};
 pub use exit::{bad_input, fault, finish, unreachable, Exit, Failure};
 pub use metric::Metric;
 pub use ndjson::{InputError, LineReader};

@@ -31,6 +31,10 @@ pub enum Metric {
     ErrorRate,
     Rps,
     FailuresPerSec,
+    /// Arrivals never sent: all VUs busy (open model).
+    Dropped,
+    /// Dropped arrivals over all arrivals (sent or dropped), a ratio.
+    DroppedRate,
 }
 
 /// What a metric's value counts.
@@ -54,12 +58,14 @@ pub enum ChangeKind {
 }
 
 /// Every metric, in the order tables show them.
-pub const ALL: [Metric; 18] = [
+pub const ALL: [Metric; 20] = [
     Metric::Count,
     Metric::ErrorCount,
     Metric::ErrorRate,
     Metric::Rps,
     Metric::FailuresPerSec,
+    Metric::Dropped,
+    Metric::DroppedRate,
     Metric::Mean,
     Metric::Min,
     Metric::P50,
@@ -111,6 +117,8 @@ impl Metric {
             Metric::ErrorRate => "error_rate",
             Metric::Rps => "rps",
             Metric::FailuresPerSec => "failures_per_s",
+            Metric::Dropped => "dropped",
+            Metric::DroppedRate => "dropped_rate",
         }
     }
 
@@ -150,6 +158,8 @@ impl Metric {
             Metric::ErrorRate => "error_rate",
             Metric::Rps => "rps",
             Metric::FailuresPerSec => "failures_per_s",
+            Metric::Dropped => "dropped",
+            Metric::DroppedRate => "dropped_rate",
         }
     }
 
@@ -161,6 +171,8 @@ impl Metric {
             Metric::ErrorRate => "failure rate",
             Metric::Rps => "throughput",
             Metric::FailuresPerSec => "failures/s",
+            Metric::Dropped => "dropped arrivals",
+            Metric::DroppedRate => "dropped rate",
             m => m.name(),
         }
     }
@@ -183,8 +195,8 @@ impl Metric {
 
     pub fn unit(self) -> Unit {
         match self {
-            Metric::Count | Metric::ErrorCount => Unit::Count,
-            Metric::ErrorRate => Unit::Ratio,
+            Metric::Count | Metric::ErrorCount | Metric::Dropped => Unit::Count,
+            Metric::ErrorRate | Metric::DroppedRate => Unit::Ratio,
             Metric::Rps | Metric::FailuresPerSec => Unit::PerSecond,
             _ => Unit::Nanos,
         }
@@ -240,6 +252,8 @@ impl Metric {
             Metric::ErrorRate => s.error_rate(),
             Metric::Rps => s.rps,
             Metric::FailuresPerSec => s.failures_per_s,
+            Metric::Dropped => s.dropped as f64,
+            Metric::DroppedRate => s.dropped_rate(),
             latency => latency.of_latency(&s.latency).unwrap_or(0.0),
         }
     }

@@ -302,6 +302,15 @@ fn check_interval(interval: &Interval) -> Result<(), String> {
             interval.start, interval.secs
         ));
     }
+    if !interval.active_secs.is_finite()
+        || interval.active_secs < 0.0
+        || interval.active_secs > interval.secs * (1.0 + 1e-9)
+    {
+        return Err(format!(
+            "interval at {}: `active_secs` {} must lie between 0 and its width {}",
+            interval.start, interval.active_secs, interval.secs
+        ));
+    }
     if interval.errors > interval.count {
         return Err(format!(
             "interval at {}: more errors ({}) than requests ({})",

@@ -23,11 +23,30 @@ pub enum Summary {
 /// Metadata about one run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunInfo {
-    /// First event's send time, Unix epoch nanoseconds.
+    /// Start of the load: hammer's first scheduled send, else the first
+    /// event's send time; Unix epoch nanoseconds.
     pub start: u64,
     /// Last event's completion time, Unix epoch nanoseconds.
     pub end: u64,
+    /// The load window: from `start` to the end of hammer's schedule (else
+    /// the last send). Every rate is per second of it, in every tool.
     pub duration_ns: u64,
+    /// After the load window, the time the requests still in flight took to
+    /// complete (`end` is `start + duration_ns + drain_ns`).
+    #[serde(default)]
+    pub drain_ns: u64,
+    /// Open model: arrivals that came due, from hammer's `load` record.
+    #[serde(default)]
+    pub scheduled: u64,
+    /// Open model: arrivals not sent because every VU was busy.
+    #[serde(default)]
+    pub dropped: u64,
+    /// Open model: arrivals not sent because the run was stopped.
+    #[serde(default)]
+    pub cancelled: u64,
+    /// hammer was CPU-bound during the run: latencies include generator delay.
+    #[serde(default)]
+    pub cpu_bound: bool,
     /// Tool name to version, e.g. `{"aggregate":"0.1.0"}`.
     #[serde(default)]
     pub tools: BTreeMap<String, String>,
@@ -85,6 +104,10 @@ pub struct Stats {
     pub rps: f64,
     #[serde(default)]
     pub failures_per_s: f64,
+    /// Arrivals scheduled for this endpoint (or, in the total, for the run)
+    /// that were never sent: all VUs busy (open model). They have no latency.
+    #[serde(default)]
+    pub dropped: u64,
     #[serde(flatten)]
     pub latency: Latency,
     /// Service-time percentiles, present when the events carried `lag_ns`.
@@ -105,16 +128,33 @@ impl Stats {
             self.errors as f64 / self.count as f64
         }
     }
+
+    /// Dropped arrivals over all arrivals meant for it (sent or dropped).
+    pub fn dropped_rate(&self) -> f64 {
+        let arrivals = self.count.saturating_add(self.dropped);
+        if arrivals == 0 {
+            0.0
+        } else {
+            self.dropped as f64 / arrivals as f64
+        }
+    }
 }
 
 /// One time-series bucket over all endpoints.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
-    /// Bucket start, Unix epoch nanoseconds.
+    /// Bucket start, Unix epoch nanoseconds (buckets are aligned to whole widths).
     pub start: u64,
+    /// The bucket's width.
     pub secs: f64,
+    /// How much of the bucket lies in the run's load window: less than `secs`
+    /// for a first or last bucket the run only partly covers. 0 in older
+    /// summaries, which means all of it.
+    #[serde(default)]
+    pub active_secs: f64,
     pub count: u64,
     pub errors: u64,
+    /// Requests per second of the bucket's active time.
     pub rps: f64,
     pub p50_ns: u64,
     pub p95_ns: u64,
@@ -128,6 +168,18 @@ pub struct Interval {
     /// V2 + deflate, base64), so `aggregate --merge` combines buckets exactly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hist: Option<String>,
+}
+
+impl Interval {
+    /// The seconds of the bucket inside the run's load window (all of it in
+    /// summaries that predate `active_secs`).
+    pub fn active(&self) -> f64 {
+        if self.active_secs > 0.0 {
+            self.active_secs
+        } else {
+            self.secs
+        }
+    }
 }
 
 /// The outcome of one `--threshold` expression.

@@ -81,6 +81,30 @@ impl Render for Table {
             write!(out, "  scenario={scenario}")?;
         }
         writeln!(out)?;
+        if run.drain_ns > 0 {
+            writeln!(
+                out,
+                "rates per second of the load window; in-flight requests then took {} (drain)",
+                format_ns(run.drain_ns as f64)
+            )?;
+        }
+        if run.scheduled > 0 || run.dropped > 0 || run.cancelled > 0 {
+            writeln!(
+                out,
+                "arrivals: {} scheduled, {} sent, {} dropped (all VUs busy), {} cancelled (stopped)",
+                run.scheduled,
+                run.scheduled.saturating_sub(run.dropped + run.cancelled),
+                run.dropped,
+                run.cancelled
+            )?;
+        }
+        if run.cpu_bound {
+            writeln!(
+                out,
+                "WARNING: hammer was CPU-bound: latencies include generator delay; \
+                 use more --threads, machines or a lower rate"
+            )?;
+        }
         if run.skipped_lines > 0 {
             writeln!(out, "skipped {} invalid input lines", run.skipped_lines)?;
         }

@@ -94,6 +94,7 @@ pub fn summary(spec: &Spec) -> Vec<Summary> {
         labels,
         skipped_lines: 0,
         interval_secs: 1.0,
+        ..RunInfo::default()
     }));
     let (mut all_count, mut all_errors) = (0, 0);
     for e in 0..spec.endpoints {
@@ -145,6 +146,7 @@ pub fn summary(spec: &Spec) -> Vec<Summary> {
         out.push(Summary::Interval(Interval {
             start: START + i as u64 * 1_000_000_000,
             secs: 1.0,
+            active_secs: 1.0,
             count,
             errors: errors.min(count),
             rps: count as f64,
@@ -185,6 +187,7 @@ fn stats(
         bytes_out: 0,
         rps: count as f64 / secs,
         failures_per_s: errors as f64 / secs,
+        dropped: 0,
         latency: records::hist::latency(h),
         service: None,
         hist: records::hist::encode(h),
