@@ -84,7 +84,12 @@ pub struct Args {
     pub warmup: Option<Duration>,
 
     /// Where /proc is mounted (for tests).
-    #[arg(long = "proc", value_name = "DIR", default_value = "/proc", hide = true)]
+    #[arg(
+        long = "proc",
+        value_name = "DIR",
+        default_value = "/proc",
+        hide = true
+    )]
     pub proc_root: PathBuf,
 }
 

@@ -209,8 +209,10 @@ impl Proc {
         }
         match sys_block {
             Some(list) => list.iter().any(|n| n == name),
-            None => !(name.starts_with("sd") || name.starts_with("vd") || name.starts_with("hd"))
-                || !name.ends_with(|c: char| c.is_ascii_digit()),
+            None => {
+                !(name.starts_with("sd") || name.starts_with("vd") || name.starts_with("hd"))
+                    || !name.ends_with(|c: char| c.is_ascii_digit())
+            }
         }
     }
 }
@@ -477,7 +479,11 @@ mod tests {
 
     #[test]
     fn whole_disks_only() {
-        let sys = vec!["vda".to_string(), "loop0".to_string(), "nvme0n1".to_string()];
+        let sys = vec![
+            "vda".to_string(),
+            "loop0".to_string(),
+            "nvme0n1".to_string(),
+        ];
         assert!(Proc::is_whole_disk("vda", Some(&sys)));
         assert!(!Proc::is_whole_disk("vda1", Some(&sys)));
         assert!(!Proc::is_whole_disk("loop0", Some(&sys)));

@@ -279,10 +279,16 @@ mod tests {
         let pid = child.id();
         let p = proc();
         let mut w = Watcher::new(
-            vec![Selector::Pid(pid), Selector::Name("no-such-name-xyz".into())],
+            vec![
+                Selector::Pid(pid),
+                Selector::Name("no-such-name-xyz".into()),
+            ],
             false,
         );
-        assert_eq!(w.unmatched(&p), vec![Selector::Name("no-such-name-xyz".into())]);
+        assert_eq!(
+            w.unmatched(&p),
+            vec![Selector::Name("no-such-name-xyz".into())]
+        );
         assert!(w.sample(&p, 1).is_empty(), "first reading is the baseline");
         let samples = w.sample(&p, 2);
         assert_eq!(samples.len(), 1);

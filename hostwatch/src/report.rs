@@ -11,7 +11,11 @@ fn pct(permille: u32) -> String {
 }
 
 /// The summary as lines, thresholds last (`notes` pairs each with what it measured).
-pub fn render(s: &HostSummary, interval: Duration, thresholds: &[(bool, String, String)]) -> String {
+pub fn render(
+    s: &HostSummary,
+    interval: Duration,
+    thresholds: &[(bool, String, String)],
+) -> String {
     let mut out = String::new();
     let span = Duration::from_nanos(s.end.saturating_sub(s.start));
     let _ = writeln!(
@@ -49,7 +53,11 @@ pub fn render(s: &HostSummary, interval: Duration, thresholds: &[(bool, String, 
     for p in &s.processes {
         let pids: Vec<String> = p.pids.iter().map(u32::to_string).collect();
         let growth = match p.rss_growth_bytes_per_h {
-            Some(g) => format!("{}{}/h", if g >= 0 { "+" } else { "" }, format_bytes(g as f64)),
+            Some(g) => format!(
+                "{}{}/h",
+                if g >= 0 { "+" } else { "" },
+                format_bytes(g as f64)
+            ),
             None => "n/a (too few samples)".into(),
         };
         let _ = writeln!(

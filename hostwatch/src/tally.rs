@@ -64,12 +64,12 @@ impl Series {
 
     pub fn push(&mut self, x: f64, y: f64) {
         self.stride = self.stride.max(1);
-        if self.offered % self.stride == 0 {
+        if self.offered.is_multiple_of(self.stride) {
             if self.points.len() == Self::CAP {
                 let kept: Vec<(f64, f64)> = self.points.iter().copied().step_by(2).collect();
                 self.points = kept;
                 self.stride *= 2;
-                if self.offered % self.stride != 0 {
+                if !self.offered.is_multiple_of(self.stride) {
                     self.offered += 1;
                     return;
                 }
@@ -174,7 +174,10 @@ impl Tally {
         self.iowait.add(host.cpu_iowait_permille);
         self.steal.add(host.cpu_steal_permille);
         for core in &host.cores {
-            self.cores.entry(core.core).or_default().add(core.cpu_permille);
+            self.cores
+                .entry(core.core)
+                .or_default()
+                .add(core.cpu_permille);
         }
         Range::add(&mut self.load1, host.load1_milli);
         Range::add(&mut self.mem_used, host.mem_used_bytes);
@@ -182,8 +185,10 @@ impl Tally {
         Range::add(&mut self.swap_used, host.swap_used_bytes);
         let start = self.start.unwrap_or(0);
         for group in &mut self.groups {
-            let mine: Vec<&ProcessSample> =
-                processes.iter().filter(|p| p.watch == group.label).collect();
+            let mine: Vec<&ProcessSample> = processes
+                .iter()
+                .filter(|p| p.watch == group.label)
+                .collect();
             if mine.is_empty() {
                 continue;
             }
@@ -224,7 +229,11 @@ impl Tally {
     }
 
     /// The closing record.
-    pub fn summary(&self, pids: &[Vec<u32>], exits: &[(usize, records::ProcessExit)]) -> HostSummary {
+    pub fn summary(
+        &self,
+        pids: &[Vec<u32>],
+        exits: &[(usize, records::ProcessExit)],
+    ) -> HostSummary {
         let permille = |v: f64| v.round() as u32;
         HostSummary {
             start: self.start.unwrap_or(0),
@@ -294,7 +303,11 @@ mod tests {
                 ..HostSample::default()
             };
             // 50 MB allocated in the first five seconds, then flat with noise.
-            let rss = if i < 5 { i * 10_000_000 } else { 50_000_000 + (i % 3) * 4096 };
+            let rss = if i < 5 {
+                i * 10_000_000
+            } else {
+                50_000_000 + (i % 3) * 4096
+            };
             let p = ProcessSample {
                 ts: host.ts,
                 watch: "app".into(),

@@ -106,12 +106,8 @@ impl std::error::Error for ThresholdError {}
 impl Threshold {
     pub fn parse(expr: &str) -> Result<Threshold, ThresholdError> {
         let text = expr.trim();
-        let names = |list: &[(&str, Metric)]| {
-            list.iter()
-                .map(|(n, _)| *n)
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
+        let names =
+            |list: &[(&str, Metric)]| list.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(" ");
         let fail = |why: String| {
             ThresholdError(format!(
                 "bad --threshold `{expr}`: {why}; expected METRIC<OP>VALUE or \
@@ -133,7 +129,11 @@ impl Threshold {
                 if name.trim().is_empty() {
                     return Err(fail("the process name after `process:` is empty".into()));
                 }
-                (Some(name.trim().to_string()), metric.trim(), PROCESS_METRICS)
+                (
+                    Some(name.trim().to_string()),
+                    metric.trim(),
+                    PROCESS_METRICS,
+                )
             }
             None => (None, lhs, HOST_METRICS),
         };
@@ -207,10 +207,7 @@ impl Threshold {
                         some => self.worst(some),
                     },
                     Metric::RssGrowth => match tally.rss_growth(group) {
-                        Some(slope) => (
-                            slope,
-                            "Theil–Sen slope after the warm-up".to_string(),
-                        ),
+                        Some(slope) => (slope, "Theil–Sen slope after the warm-up".to_string()),
                         None => {
                             return broken(format!(
                                 "too few samples of {name} after the warm-up for a slope (3 needed)"
@@ -301,7 +298,11 @@ fn parse_limit(unit: Unit, text: &str) -> Result<f64, String> {
                 "m" | "min" => 1.0 / 60.0,
                 "s" => 1.0 / 3600.0,
                 "d" | "day" => 24.0,
-                other => return Err(format!("unknown time unit `/{other}`; use /h, /min, /s or /d")),
+                other => {
+                    return Err(format!(
+                        "unknown time unit `/{other}`; use /h, /min, /s or /d"
+                    ))
+                }
             };
             let signed = size.trim();
             let (sign, size) = match signed.strip_prefix('-') {
@@ -333,18 +334,27 @@ mod tests {
     #[test]
     fn parses_the_issue_examples() {
         let t = parse("cpu<80%");
-        assert_eq!((t.process, t.metric, t.op, t.limit), (None, Metric::Cpu, Op::Lt, 800.0));
+        assert_eq!(
+            (t.process, t.metric, t.op, t.limit),
+            (None, Metric::Cpu, Op::Lt, 800.0)
+        );
         let t = parse("process:tasktracker:cpu<80%");
         assert_eq!(t.process.as_deref(), Some("tasktracker"));
         let t = parse("mem_available>500MB");
-        assert_eq!((t.metric, t.op, t.limit), (Metric::MemAvailable, Op::Gt, 500e6));
+        assert_eq!(
+            (t.metric, t.op, t.limit),
+            (Metric::MemAvailable, Op::Gt, 500e6)
+        );
         let t = parse("swap_used==0");
         assert_eq!((t.metric, t.op, t.limit), (Metric::SwapUsed, Op::Eq, 0.0));
         let t = parse("process:tasktracker:rss_growth<10MB/h");
         assert_eq!((t.metric, t.limit), (Metric::RssGrowth, 10e6));
         assert_eq!(parse("process:a:rss_growth<1MB/min").limit, 60e6);
         assert_eq!(parse("load1<2.5").limit, 2500.0);
-        assert_eq!(parse("process:1234:fds<1000").process.as_deref(), Some("1234"));
+        assert_eq!(
+            parse("process:1234:fds<1000").process.as_deref(),
+            Some("1234")
+        );
     }
 
     #[test]
@@ -377,8 +387,8 @@ mod tests {
             (900, 800e6, 30e6),
             (700, 800e6, 40e6),
         ]
-            .into_iter()
-            .enumerate()
+        .into_iter()
+        .enumerate()
         {
             let host = HostSample {
                 ts: (i as u64 + 1) * 1_000_000_000,
@@ -407,9 +417,15 @@ mod tests {
         assert!(!ok("process:app:rss_growth<10MB/h"));
         assert!(ok("process:app:rss_growth<40GB/h"));
         let (r, shown) = parse("process:other:cpu<1%").check(&tally);
-        assert!(!r.ok && shown.contains("no samples of process other"), "{shown}");
+        assert!(
+            !r.ok && shown.contains("no samples of process other"),
+            "{shown}"
+        );
         let (r, shown) = parse("cpu<80%").check(&tally);
         assert_eq!(r.value, 0.7);
-        assert!(shown.contains("cpu = 70.0% (average of 4 samples)"), "{shown}");
+        assert!(
+            shown.contains("cpu = 70.0% (average of 4 samples)"),
+            "{shown}"
+        );
     }
 }

@@ -54,8 +54,8 @@ pub mod event_codec;
 pub mod exchange;
 pub mod exit;
 pub mod hist;
-pub mod metric;
 pub mod host;
+pub mod metric;
 pub mod ndjson;
 pub mod pg;
 pub mod run;
@@ -74,12 +74,12 @@ pub mod workload;
 
 pub use event::{ErrorKind, Event};
 pub use exit::{bad_input, fault, finish, unreachable, Exit, Failure};
-pub use metric::Metric;
-pub use ndjson::{InputError, LineReader};
 pub use host::{
     CoreSample, CoreSummary, DiskSample, HostSample, HostSummary, NetSample, ProcessExit,
     ProcessSample, ProcessSummary,
 };
+pub use metric::Metric;
+pub use ndjson::{InputError, LineReader};
 pub use pg::{PgQuery, PgSample};
 #[cfg(feature = "scenario")]
 pub use scenario::Scenario;
