@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use records::exit::{bad_input, is_broken_pipe};
 use records::ndjson::Writer;
-use records::units::now_ns;
+use records::units::{following_tick, now_ns};
 use records::Summary;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::oneshot;
@@ -187,31 +187,10 @@ pub async fn watch<W: Write>(
         }
         tally.add(&sample, &processes);
         samples += 1;
-        next = following_tick(start, settings.interval, Instant::now());
-    }
-}
-
-/// The first tick after `now` on the grid `start + k * interval`; ticks
-/// missed while a sample ran long are skipped, not bunched.
-fn following_tick(start: Instant, interval: Duration, now: Instant) -> Instant {
-    let elapsed = now.saturating_duration_since(start).as_nanos();
-    let step = interval.as_nanos().max(1);
-    let k = elapsed / step + 1;
-    start + Duration::from_nanos((k * step).min(u64::MAX as u128) as u64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ticks_stay_on_the_grid_and_skip_missed_ones() {
-        let start = Instant::now();
-        let s = Duration::from_secs(1);
-        assert_eq!(following_tick(start, s, start), start + s);
-        assert_eq!(
-            following_tick(start, s, start + Duration::from_millis(3500)),
-            start + 4 * s
-        );
+        next = Instant::from_std(following_tick(
+            start.into_std(),
+            settings.interval,
+            std::time::Instant::now(),
+        ));
     }
 }

@@ -65,6 +65,20 @@ pub fn parse_interval(text: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// The first tick after `now` on the grid `start + k * interval` (k ≥ 1):
+/// a sampling loop's next wake-up. Ticks missed while a sample ran long are
+/// skipped, not bunched, and the grid does not drift.
+pub fn following_tick(
+    start: std::time::Instant,
+    interval: Duration,
+    now: std::time::Instant,
+) -> std::time::Instant {
+    let elapsed = now.saturating_duration_since(start).as_nanos();
+    let step = interval.as_nanos().max(1);
+    let k = elapsed / step + 1;
+    start + Duration::from_nanos((k * step).min(u64::MAX as u128) as u64)
+}
+
 /// A latency in nanoseconds, short and readable: `812µs`, `1.84ms`, `2.50s`.
 pub fn format_ns(ns: f64) -> String {
     let (value, unit) = if ns < 1e3 {
@@ -277,6 +291,21 @@ mod tests {
         assert_eq!(parse_duration("0s").unwrap(), Duration::ZERO);
         assert_eq!(parse_interval("100ms"), Ok(Duration::from_millis(100)));
         assert!(parse_interval("1ms").is_err());
+    }
+
+    #[test]
+    fn ticks_stay_on_the_grid_and_skip_missed_ones() {
+        let start = std::time::Instant::now();
+        let s = Duration::from_secs(1);
+        assert_eq!(following_tick(start, s, start), start + s);
+        assert_eq!(
+            following_tick(start, s, start + Duration::from_millis(300)),
+            start + s
+        );
+        assert_eq!(
+            following_tick(start, s, start + Duration::from_millis(3500)),
+            start + 4 * s
+        );
     }
 
     #[test]
