@@ -155,8 +155,14 @@ pub fn host_activity(
         if mine.is_empty() {
             continue;
         }
+        // A --pid's samples are labelled with the bare number.
+        let name = if watch.bytes().all(|b| b.is_ascii_digit()) {
+            format!("pid {watch}")
+        } else {
+            style::truncate(watch, 24)
+        };
         lines.push((
-            style::truncate(watch, 24),
+            name,
             style::PALETTE[1 + i],
             thin(mine.iter().map(|t| (x_of(t.ts), t.cpu_pct)).collect()),
             thin(mine.iter().map(|t| (x_of(t.ts), mb(t.rss_bytes))).collect()),
@@ -174,20 +180,25 @@ pub fn host_activity(
     } else {
         Vec::new()
     };
+    // Headroom above the highest line keeps the legend (upper left) off a
+    // machine that sat at 100%.
+    const HEADROOM: f64 = 1.4;
     let cpu_hi = canvas::upper(
-        host_cpu
-            .iter()
-            .chain(lines.iter().flat_map(|l| l.2.iter()))
-            .map(|p| p.1)
-            .fold(100.0, f64::max),
+        HEADROOM
+            * host_cpu
+                .iter()
+                .chain(lines.iter().flat_map(|l| l.2.iter()))
+                .map(|p| p.1)
+                .fold(100.0, f64::max),
     );
     let mem_hi = canvas::upper(
-        lines
-            .iter()
-            .flat_map(|l| l.3.iter())
-            .chain(host_mem.iter())
-            .map(|p| p.1)
-            .fold(0.0, f64::max),
+        HEADROOM
+            * lines
+                .iter()
+                .flat_map(|l| l.3.iter())
+                .chain(host_mem.iter())
+                .map(|p| p.1)
+                .fold(0.0, f64::max),
     )
     .max(1.0);
     let err = |e| anyhow::anyhow!("drawing host activity: {e:?}");
