@@ -18,6 +18,16 @@ use crate::Options;
 /// Processes drawn one by one; more would not tell apart in the legend.
 const MAX_PROCESSES: usize = 4;
 
+type Points = Vec<(f64, f64)>;
+
+/// One watched group's lines: CPU on the left axis, RSS (dashed) on the right.
+struct Line {
+    name: String,
+    color: RGBColor,
+    cpu: Points,
+    mem: Points,
+}
+
 /// One host sample, what the chart needs of it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tick {
@@ -148,8 +158,7 @@ pub fn host_activity(
         return root.present().map_err(draw_err(path));
     }
     let mb = |bytes: u64| bytes as f64 / 1e6;
-    // (name, colour, cpu points, memory points)
-    let mut lines: Vec<(String, RGBColor, Vec<(f64, f64)>, Vec<(f64, f64)>)> = Vec::new();
+    let mut lines: Vec<Line> = Vec::new();
     for (i, (watch, ticks)) in samples.processes.iter().take(MAX_PROCESSES).enumerate() {
         let mine: Vec<&ProcessTick> = ticks.iter().filter(|t| inside(t.ts)).collect();
         if mine.is_empty() {
@@ -161,14 +170,14 @@ pub fn host_activity(
         } else {
             style::truncate(watch, 24)
         };
-        lines.push((
+        lines.push(Line {
             name,
-            style::PALETTE[1 + i],
-            thin(mine.iter().map(|t| (x_of(t.ts), t.cpu_pct)).collect()),
-            thin(mine.iter().map(|t| (x_of(t.ts), mb(t.rss_bytes))).collect()),
-        ));
+            color: style::PALETTE[1 + i],
+            cpu: thin(mine.iter().map(|t| (x_of(t.ts), t.cpu_pct)).collect()),
+            mem: thin(mine.iter().map(|t| (x_of(t.ts), mb(t.rss_bytes))).collect()),
+        });
     }
-    let host_mem: Vec<(f64, f64)> = if lines.is_empty() {
+    let host_mem: Points = if lines.is_empty() {
         thin(
             samples
                 .host
@@ -187,7 +196,7 @@ pub fn host_activity(
         HEADROOM
             * host_cpu
                 .iter()
-                .chain(lines.iter().flat_map(|l| l.2.iter()))
+                .chain(lines.iter().flat_map(|l| l.cpu.iter()))
                 .map(|p| p.1)
                 .fold(100.0, f64::max),
     );
@@ -195,7 +204,7 @@ pub fn host_activity(
         HEADROOM
             * lines
                 .iter()
-                .flat_map(|l| l.3.iter())
+                .flat_map(|l| l.mem.iter())
                 .chain(host_mem.iter())
                 .map(|p| p.1)
                 .fold(0.0, f64::max),
@@ -255,15 +264,15 @@ pub fn host_activity(
         hc,
         format!("host CPU % (of all {} cores)", samples.cpus.max(1)),
     )?;
-    for (name, color, cpu, _) in &lines {
+    for l in &lines {
         solid(
             &mut chart,
-            cpu,
-            *color,
-            format!("{name} CPU % (of one core)"),
+            &l.cpu,
+            l.color,
+            format!("{} CPU % (of one core)", l.name),
         )?;
     }
-    let dashed: Vec<(String, RGBColor, &Vec<(f64, f64)>)> = if lines.is_empty() {
+    let dashed: Vec<(String, RGBColor, &Points)> = if lines.is_empty() {
         vec![(
             "host memory used MB (right axis)".into(),
             style::VUS,
@@ -272,7 +281,7 @@ pub fn host_activity(
     } else {
         lines
             .iter()
-            .map(|(name, color, _, mem)| (format!("{name} RSS MB (right axis)"), *color, mem))
+            .map(|l| (format!("{} RSS MB (right axis)", l.name), l.color, &l.mem))
             .collect()
     };
     for (name, color, points) in dashed {

@@ -102,12 +102,9 @@ impl Watcher {
         }
         for (i, s) in self.selectors.iter().enumerate() {
             if let Selector::Pid(pid) = s {
-                let alive = if self.scans() {
-                    self.known.contains_key(pid)
-                } else {
-                    proc.proc_stat(*pid).is_some_and(|p| !p.ended())
-                };
-                if alive {
+                // Without a scan, whether it still runs is found out when
+                // it is read (one read of its stat per tick, not two).
+                if !self.scans() || self.known.contains_key(pid) {
                     out.entry(*pid).or_insert(i);
                 }
             }
@@ -138,7 +135,11 @@ impl Watcher {
     /// Selectors that match no running process now.
     pub fn unmatched(&mut self, proc: &Proc) -> Vec<Selector> {
         let now = self.current(proc);
-        let found: BTreeSet<usize> = now.values().copied().collect();
+        let found: BTreeSet<usize> = now
+            .iter()
+            .filter(|(&pid, _)| proc.proc_stat(pid).is_some_and(|p| !p.ended()))
+            .map(|(_, &i)| i)
+            .collect();
         self.selectors
             .iter()
             .enumerate()
