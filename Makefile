@@ -71,6 +71,7 @@ bench: release
 	compare/bench.sh
 	seed/bench.sh
 	tasktracker/bench.sh
+	hostwatch/bench.sh
 
 # Ten minutes at a fixed 200 req/s, RSS of hammer and aggregate sampled every 10 s
 # by hostwatch, with its leak check on each.
