@@ -164,6 +164,16 @@ impl Proc {
         Ok(parse_diskstats(&self.read("diskstats")?))
     }
 
+    /// Seconds since boot (`/proc/uptime`), the clock of `start_ticks`.
+    pub fn uptime(&self) -> Option<f64> {
+        self.read("uptime")
+            .ok()?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    }
+
     /// The pids in /proc now.
     pub fn pids(&self) -> io::Result<Vec<u32>> {
         let mut out = Vec::new();

@@ -6,7 +6,7 @@
 //! looked at is remembered by pid, so a rescan reads only new processes.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use records::{ProcessExit, ProcessSample};
 
@@ -44,7 +44,14 @@ struct Known {
     ppid: u32,
     /// The first selector whose name it matches.
     named: Option<usize>,
+    /// A young process may still exec its real program (a shell or a
+    /// launcher forks, then execs `tasktracker`): its name is looked at
+    /// again until then.
+    recheck_until: Option<Instant>,
 }
+
+/// How long after its start a process's name is looked at again.
+const RECHECK_YOUNG: Duration = Duration::from_secs(3);
 
 /// The previous reading of a watched process.
 #[derive(Clone, Debug)]
@@ -152,8 +159,14 @@ impl Watcher {
         let Ok(pids) = proc.pids() else { return };
         let present: BTreeSet<u32> = pids.iter().copied().collect();
         self.known.retain(|pid, _| present.contains(pid));
+        let now = Instant::now();
+        let uptime = proc.uptime();
         for pid in pids {
-            if pid == self.own_pid || self.known.contains_key(&pid) {
+            if pid == self.own_pid {
+                continue;
+            }
+            let seen = self.known.get(&pid);
+            if seen.is_some_and(|k| k.recheck_until.is_none_or(|t| t <= now)) {
                 continue;
             }
             let Some(stat) = proc.proc_stat(pid) else {
@@ -161,6 +174,7 @@ impl Watcher {
             };
             // A zombie stays in /proc until reaped; it is not watched.
             if stat.ended() {
+                self.known.remove(&pid);
                 continue;
             }
             let mut argv0 = None;
@@ -172,11 +186,23 @@ impl Watcher {
                 }
                 Selector::Pid(_) => false,
             });
+            let recheck_until = match seen {
+                Some(k) => k.recheck_until.filter(|_| named.is_none()),
+                None if named.is_some() => None,
+                None => uptime.and_then(|up| {
+                    let age = up - stat.start_ticks as f64 / proc.clock_ticks as f64;
+                    (age < RECHECK_YOUNG.as_secs_f64()).then(|| {
+                        now + RECHECK_YOUNG
+                            .mul_f64(1.0 - age.max(0.0) / RECHECK_YOUNG.as_secs_f64())
+                    })
+                }),
+            };
             self.known.insert(
                 pid,
                 Known {
                     ppid: stat.ppid,
                     named,
+                    recheck_until,
                 },
             );
         }

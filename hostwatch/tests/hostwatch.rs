@@ -251,7 +251,13 @@ fn a_process_that_matches_nothing_is_exit_2_or_waited_for() {
         hw.lines.try_recv().is_err(),
         "sampled before the process ran"
     );
-    let target = Helper::spawn(Command::new(&link).arg("30"));
+    // Started the way launchers do: a shell that execs the program a moment
+    // later, so the pid first shows up under another name.
+    let target = Helper::spawn(
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("sleep 0.3; exec '{}' 30", link.display())),
+    );
     let (status, text, stderr) = hw.finish();
     assert!(status.success(), "{stderr}");
     assert!(
