@@ -47,7 +47,7 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub pid: Vec<u32>,
 
-    /// Watch every process with this name: its kernel name (comm) or the file name of argv[0] (repeatable).
+    /// Watch every process with this name: its kernel name (comm) or the file name its command line starts with (repeatable).
     #[arg(long, value_name = "NAME")]
     pub process: Vec<String>,
 
