@@ -42,9 +42,17 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         .iter()
         .map(|t| Threshold::parse(t).map_err(|e| bad_input(e.to_string())))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut selectors: Vec<Selector> = args.pid.iter().map(|&p| Selector::Pid(p)).collect();
-    selectors.extend(args.process.iter().map(|n| Selector::Name(n.clone())));
-    selectors.dedup();
+    let mut selectors: Vec<Selector> = Vec::new();
+    for s in args
+        .pid
+        .iter()
+        .map(|&p| Selector::Pid(p))
+        .chain(args.process.iter().map(|n| Selector::Name(n.clone())))
+    {
+        if !selectors.contains(&s) {
+            selectors.push(s);
+        }
+    }
     let labels: Vec<String> = selectors.iter().map(Selector::label).collect();
     for t in &thresholds {
         if let Some(name) = &t.process {
