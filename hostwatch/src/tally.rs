@@ -192,7 +192,9 @@ impl Tally {
             if mine.is_empty() {
                 continue;
             }
-            let sum = |f: &dyn Fn(&ProcessSample) -> u64| mine.iter().map(|p| f(p)).sum::<u64>();
+            let sum = |f: &dyn Fn(&ProcessSample) -> u64| {
+                mine.iter().fold(0u64, |acc, p| acc.saturating_add(f(p)))
+            };
             group.samples += 1;
             group
                 .cpu

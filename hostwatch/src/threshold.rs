@@ -428,4 +428,60 @@ mod tests {
             "{shown}"
         );
     }
+
+    /// Every one-character edit of the examples parses or is refused, and
+    /// what parses checks against extreme samples without a panic (the
+    /// cargo-fuzz target `host_threshold` does this at random).
+    #[test]
+    fn edits_of_the_examples_never_panic() {
+        let mut tally = Tally::new(vec!["a".into()], None);
+        for i in 0..4u64 {
+            let host = HostSample {
+                ts: u64::MAX - i,
+                interval_ns: u64::MAX,
+                cpu_permille: u32::MAX,
+                ..HostSample::default()
+            };
+            let p = ProcessSample {
+                ts: host.ts,
+                watch: "a".into(),
+                cpu_permille: u32::MAX,
+                rss_bytes: u64::MAX / (i + 1),
+                ..ProcessSample::default()
+            };
+            tally.add(&host, &[p.clone(), p]);
+        }
+        let chars = [
+            '<', '>', '=', ':', '%', '/', '-', '.', '0', '9', 'a', 'B', ' ', 'é',
+        ];
+        for example in [
+            "cpu<80%",
+            "process:a:cpu<80%",
+            "mem_available>500MB",
+            "swap_used==0",
+            "process:a:rss_growth<10MB/h",
+            "load1<=2.5",
+        ] {
+            let text: Vec<char> = example.chars().collect();
+            for at in 0..=text.len() {
+                let mut edits = Vec::new();
+                if at < text.len() {
+                    let mut cut = text.clone();
+                    cut.remove(at);
+                    edits.push(cut);
+                }
+                for c in chars {
+                    let mut put = text.clone();
+                    put.insert(at, c);
+                    edits.push(put);
+                }
+                for edit in edits {
+                    let edit: String = edit.into_iter().collect();
+                    if let Ok(t) = Threshold::parse(&edit) {
+                        let _ = t.check(&tally);
+                    }
+                }
+            }
+        }
+    }
 }
