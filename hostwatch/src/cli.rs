@@ -21,7 +21,8 @@ use clap::Parser;
 #[command(
     name = "hostwatch",
     version,
-    after_help = "\
+    after_help = concat!(
+        "\
 Examples:
   hostwatch --count 1 | jq .
   hostwatch --process tasktracker --interval 250ms > host.ndjson &
@@ -38,9 +39,13 @@ Thresholds: [process:NAME:]METRIC<OP>VALUE, OP one of < <= > >= ==.
         cpu (average, % of one core), cpu_peak, rss, threads, fds (every sample),
         rss_growth (Theil–Sen slope after --warmup, e.g. 10MB/h)
 
-Exit status: 0 done (also on SIGINT/SIGTERM, a closed stdout or stdin's end),
-1 a threshold broke, 2 bad usage, a --pid/--process that matches nothing
-(without --wait), or no /proc to read."
+Also 0 when a piped stdin ends; 1 when a --threshold broke; 2 also for a
+--pid/--process that matches nothing (without --wait), an unknown --iface, or
+no /proc to read.
+
+",
+        records::exit_status_help!()
+    )
 )]
 pub struct Args {
     /// Watch this process (repeatable).

@@ -1,5 +1,5 @@
 //! A closed stdout mid-run is a quiet normal end with the summary on stderr,
-//! and bad usage of every kind is exit 2 naming the problem, with nothing on
+//! a full disk is exit 4, and bad usage of every kind is exit 2 naming the problem, with nothing on
 //! stdout. (SIGINT, SIGTERM and stdin's end after whole lines are in
 //! `hostwatch.rs`.)
 
@@ -56,4 +56,21 @@ fn bad_usage_is_exit_2_naming_the_problem() {
         records::testkit::assert_bad_input("hostwatch", &out, &format!("{args:?}"), message);
         assert!(out.stdout.is_empty());
     }
+}
+
+#[test]
+fn a_failed_write_is_exit_4_and_says_so() {
+    // /dev/full: every write fails with "No space left on device".
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full, present on Linux");
+    let out = cmd("hostwatch")
+        .args(["--count", "1", "--interval", "10ms"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("No space left"), "{stderr}");
 }

@@ -6,7 +6,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use records::testkit::cmd;
+use records::testkit::{cmd, wait_bounded};
 use records::{HostSample, HostSummary, ProcessSample, Summary, ThresholdResult};
 
 /// Everything hostwatch wrote, by kind; panics on a torn or foreign line.
@@ -116,7 +116,7 @@ impl Running {
 
     /// Waits for the end (at most 20 s): exit status, all stdout, stderr.
     pub fn finish(mut self) -> (ExitStatus, String, String) {
-        let status = wait_with_limit(&mut self.child, Duration::from_secs(20));
+        let status = wait_bounded(&mut self.child, Duration::from_secs(20), "hostwatch");
         let mut text: String = self.seen.concat();
         while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
             text.push_str(&line);
@@ -132,20 +132,6 @@ pub fn send_signal(pid: u32, signal: &str) {
         .status()
         .expect("run sh -c kill");
     assert!(status.success());
-}
-
-pub fn wait_with_limit(child: &mut Child, limit: Duration) -> ExitStatus {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("process did not end within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// A child killed (and reaped) when the test ends, however it ends.
