@@ -38,7 +38,8 @@ fmt:
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-# Build, start tasktracker on a free port, run the pipeline, stop it.
+# Build, start tasktracker on a free port, run the pipeline with hostwatch
+# sampling tasktracker beside it, chart both, stop it.
 demo: release
 	scripts/demo.sh
 
@@ -70,8 +71,10 @@ bench: release
 	compare/bench.sh
 	seed/bench.sh
 	tasktracker/bench.sh
+	hostwatch/bench.sh
 
-# Ten minutes at a fixed 200 req/s, RSS of hammer and aggregate sampled every 10 s.
+# Ten minutes at a fixed 200 req/s, RSS of hammer and aggregate sampled every 10 s
+# by hostwatch, with its leak check on each.
 soak: release
 	scripts/soak.sh
 

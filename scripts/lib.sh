@@ -23,6 +23,7 @@ start_tasktracker() {
     "$BIN/tasktracker" --listen 127.0.0.1:0 --hash-cost 4 "$@" 2>"$log" &
     local pid=$!
     SERVERS+=("$pid")
+    TASKTRACKER_PID=$pid
     URL=""
     for _ in $(seq 1 100); do
         URL=$(grep -o 'listening on http://[^ ]*' "$log" | head -1 | cut -d' ' -f3 || true)
@@ -36,6 +37,25 @@ start_tasktracker() {
     echo "tasktracker did not start; its log:" >&2
     cat "$log" >&2
     exit 3
+}
+
+# start_hostwatch FILE [FLAGS...]: hostwatch in the background writing
+# samples to FILE (its stderr summary to FILE.err), sets $HOSTWATCH; the EXIT
+# trap stops it with the servers. stop_hostwatch ends it with SIGINT, waits,
+# shows its summary and returns its status (1: a --threshold broke).
+start_hostwatch() {
+    local file=$1
+    shift
+    "$BIN/hostwatch" "$@" </dev/null >"$file" 2>"$file.err" &
+    HOSTWATCH=$!
+    SERVERS+=("$HOSTWATCH")
+}
+stop_hostwatch() {
+    local status=0
+    kill -INT "$HOSTWATCH" 2>/dev/null || true
+    wait "$HOSTWATCH" || status=$?
+    cat "$1.err" >&2
+    return "$status"
 }
 
 # run_pipeline DIR LABEL [AGGREGATE FLAGS...]: seed | hammer | aggregate

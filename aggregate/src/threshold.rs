@@ -6,26 +6,14 @@
 use std::fmt;
 
 use records::metric::Unit;
+use records::threshold::split_comparison;
 use records::{parse_duration, Metric, Stats, ThresholdResult};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Op {
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
+/// The comparisons, shared with hostwatch's thresholds.
+pub use records::threshold::Op;
 
-impl Op {
-    fn holds(self, value: f64, limit: f64) -> bool {
-        match self {
-            Op::Lt => value < limit,
-            Op::Le => value <= limit,
-            Op::Gt => value > limit,
-            Op::Ge => value >= limit,
-        }
-    }
-}
+/// What aggregate's thresholds compare with (no `==` on measured latencies).
+const OPS: &[Op] = &[Op::Lt, Op::Le, Op::Gt, Op::Ge];
 
 /// One parsed `--threshold`.
 #[derive(Clone, Debug, PartialEq)]
@@ -146,24 +134,7 @@ fn parse_comparison(text: &str) -> Result<(&str, Metric, Op, f64), Option<String
         (!name.is_empty() && !name.contains([' ', '/', ':']))
             .then(|| format!("unknown metric `{name}`"))
     })?;
-    let rest = &text[op_at..];
-    let (op, value_text) = if let Some(v) = rest.strip_prefix("<=") {
-        (Op::Le, v)
-    } else if let Some(v) = rest.strip_prefix(">=") {
-        (Op::Ge, v)
-    } else if let Some(v) = rest.strip_prefix('<') {
-        (Op::Lt, v)
-    } else if let Some(v) = rest.strip_prefix('>') {
-        (Op::Gt, v)
-    } else {
-        return Err(Some(format!(
-            "unknown comparison in `{rest}` (use <, <=, > or >=)"
-        )));
-    };
-    let value_text = value_text.trim();
-    if value_text.is_empty() {
-        return Err(Some("no value after the comparison".into()));
-    }
+    let (_, op, value_text) = split_comparison(text, OPS)?;
     let limit = parse_limit(metric, value_text).map_err(Some)?;
     Ok((name, metric, op, limit))
 }

@@ -8,6 +8,7 @@
 pub mod bars;
 pub mod canvas;
 pub mod comparison;
+pub mod host;
 pub mod lttb;
 pub mod nines;
 pub mod pg;
@@ -40,7 +41,8 @@ use crate::run::Run;
         | aggregate --format ndjson > run.ndjson\n  \
         chart run.ndjson -o charts/\n  \
         chart mono.ndjson micro.ndjson --label monolith --label microservices -o compare/\n  \
-        chart run.ndjson --pg pg.ndjson -o charts/ --log-scale\n\n",
+        chart run.ndjson --pg pg.ndjson -o charts/ --log-scale\n  \
+        chart run.ndjson --host host.ndjson -o charts/\n\n",
         records::exit_status_help!()
     )
 )]
@@ -56,6 +58,10 @@ pub struct Args {
     /// PgSamples from `pgwatch`, drawn on the run's time axis below its latency.
     #[arg(long, value_name = "FILE")]
     pub pg: Option<String>,
+
+    /// Host and process samples from `hostwatch`: CPU and memory drawn on the run's time axis below its latency.
+    #[arg(long, value_name = "FILE")]
+    pub host: Option<String>,
 
     /// Directory the PNGs are written to (created if missing).
     #[arg(short = 'o', long = "out-dir", value_name = "DIR")]
@@ -115,14 +121,23 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         Some(path) => Some(pg::load(path)?),
         None => None,
     };
+    let hosts = match &args.host {
+        Some(path) => Some(host::load(path)?),
+        None => None,
+    };
     std::fs::create_dir_all(&args.out)
         .map_err(|e| records::bad_input(format!("cannot create {}: {e}", args.out.display())))?;
     let mut written = Vec::new();
     if runs.len() == 1 {
-        written.extend(run_charts(&runs[0], polls.as_deref(), &args.out, &opts)?);
+        let overlays = Overlays {
+            polls: polls.as_deref(),
+            hosts: hosts.as_ref(),
+        };
+        written.extend(run_charts(&runs[0], overlays, &args.out, &opts)?);
     } else {
         written.extend(comparison::render(&runs, &args.out, &opts)?);
         let mut any_pg = false;
+        let mut any_host = false;
         for r in &runs {
             let dir = args.out.join(slug(&r.label));
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -131,7 +146,18 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
                 .as_deref()
                 .filter(|p| pg::overlaps(p, r.start_ns(), r.end_ns()));
             any_pg |= own.is_some();
-            written.extend(run_charts(r, own, &dir, &opts)?);
+            let own_hosts = hosts
+                .as_ref()
+                .filter(|h| host::overlaps(h, r.start_ns(), r.end_ns()));
+            any_host |= own_hosts.is_some();
+            let overlays = Overlays {
+                polls: own,
+                hosts: own_hosts,
+            };
+            written.extend(run_charts(r, overlays, &dir, &opts)?);
+        }
+        if hosts.is_some() && !any_host {
+            eprintln!("chart: warning: the --host samples overlap none of the runs' time windows; no host chart drawn");
         }
         if polls.is_some() && !any_pg {
             eprintln!("chart: warning: the --pg samples overlap none of the runs' time windows; no pg chart drawn");
@@ -148,10 +174,19 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
-/// The four charts of one run, plus the pg overlay when samples are given.
+/// Samples drawn on a run's time axis, when given.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Overlays<'a> {
+    /// pgwatch's (`--pg`): pg_activity.png.
+    pub polls: Option<&'a [pg::Poll]>,
+    /// hostwatch's (`--host`): host_activity.png.
+    pub hosts: Option<&'a host::Samples>,
+}
+
+/// The four charts of one run, plus the pg and host overlays when samples are given.
 pub fn run_charts(
     run: &Run,
-    polls: Option<&[pg::Poll]>,
+    overlays: Overlays,
     dir: &Path,
     opts: &Options,
 ) -> anyhow::Result<Vec<PathBuf>> {
@@ -171,7 +206,7 @@ pub fn run_charts(
         draw(run, &path, opts).with_context(|| format!("writing {}", path.display()))?;
         out.push(path);
     }
-    if let Some(polls) = polls {
+    if let Some(polls) = overlays.polls {
         if !pg::overlaps(polls, run.start_ns(), run.end_ns()) {
             eprintln!(
                 "chart: warning: no --pg sample falls within run {:?}; pg_activity.png shows none",
@@ -180,6 +215,18 @@ pub fn run_charts(
         }
         let path = dir.join("pg_activity.png");
         single::pg_activity(run, polls, &path, opts)
+            .with_context(|| format!("writing {}", path.display()))?;
+        out.push(path);
+    }
+    if let Some(hosts) = overlays.hosts {
+        if !host::overlaps(hosts, run.start_ns(), run.end_ns()) {
+            eprintln!(
+                "chart: warning: no --host sample falls within run {:?}; host_activity.png shows none",
+                run.label
+            );
+        }
+        let path = dir.join("host_activity.png");
+        host::host_activity(run, hosts, &path, opts)
             .with_context(|| format!("writing {}", path.display()))?;
         out.push(path);
     }

@@ -37,7 +37,7 @@ pub fn latency_over_time(run: &Run, path: &Path, opts: &Options) -> anyhow::Resu
     Ok(())
 }
 
-fn latency_panel(
+pub(crate) fn latency_panel(
     area: &Area,
     run: &Run,
     title: &str,

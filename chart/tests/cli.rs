@@ -5,7 +5,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{pg_samples, summary, write, Spec};
+use common::{host_samples, pg_samples, summary, write, Spec};
 use records::Summary;
 
 /// Series colours (style::PALETTE) the charts must contain.
@@ -116,6 +116,52 @@ fn one_run_renders_each_chart_kind() {
         5,
         "every written path is listed: {stderr}"
     );
+}
+
+#[test]
+fn host_samples_draw_the_host_overlay() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = fixture(tmp.path(), "run.ndjson", &summary(&Spec::default()));
+    let host = fixture(tmp.path(), "host.ndjson", &host_samples(30));
+    let out_dir = tmp.path().join("charts");
+    let stderr = ok(&chart(&[
+        &run,
+        "--host",
+        &host,
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]));
+    assert!(
+        stderr.contains(&format!("chart: wrote 5 charts to {}", out_dir.display())),
+        "{stderr}"
+    );
+    let png = out_dir.join("host_activity.png");
+    // Latency p50/p95/p99 above; host CPU (blue), the two processes' CPU
+    // and RSS (orange, green) and the legend's text below.
+    assert_png(&png, (1280, 720), &[BLUE, ORANGE, GREEN, PURPLE, TEXT]);
+    // Without watched processes the right axis is the host's memory.
+    let only_host: Vec<Summary> = host_samples(30)
+        .into_iter()
+        .filter(|r| matches!(r, Summary::Host(_)))
+        .collect();
+    let host = fixture(tmp.path(), "only-host.ndjson", &only_host);
+    let out_dir = tmp.path().join("charts2");
+    ok(&chart(&[
+        &run,
+        "--host",
+        &host,
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]));
+    assert_png(
+        &out_dir.join("host_activity.png"),
+        (1280, 720),
+        &[BLUE, TEXT],
+    );
+    // Not hostwatch's output: exit 2, naming the file.
+    let out = chart(&[&run, "--host", &run, "-o", out_dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no host samples"));
 }
 
 #[test]

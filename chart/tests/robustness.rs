@@ -1,5 +1,5 @@
-//! Bad input, run against the real binary: every malformed summary or pg
-//! sample is exit 2 with the file and line named and no panic, a 100 MB line
+//! Bad input, run against the real binary: every malformed summary, pg or
+//! host sample is exit 2 with the file and line named and no panic, a 100 MB line
 //! is refused quickly (bounded memory), and absurd but well-typed numbers
 //! (counts and timestamps at u64::MAX) draw charts instead of overflowing.
 
@@ -15,6 +15,9 @@ use records::testkit::{
 const TOOL: &str = "chart";
 
 const PG: &str = r#"{"kind":"pg","ts":2,"datname":"t","total":1,"active":0,"idle":1,"idle_in_transaction":0,"waiting":0,"blocked":0,"max_connections":100,"utilization":0.01,"longest_query_ns":0,"longest_xact_ns":0}"#;
+
+const HOST: &str = r#"{"kind":"host","ts":2,"interval_ns":1000000000,"cpus":1,"cpu_permille":500,"cpu_user_permille":400,"cpu_system_permille":100,"cpu_iowait_permille":0,"cpu_steal_permille":0,"cores":[],"load1_milli":0,"load5_milli":0,"load15_milli":0,"mem_total_bytes":100,"mem_used_bytes":50,"mem_available_bytes":50,"mem_cached_bytes":0,"swap_total_bytes":0,"swap_used_bytes":0,"net":[],"disks":[]}"#;
+const PROCESS: &str = r#"{"kind":"process","ts":2,"interval_ns":1000000000,"watch":"app","pid":7,"ppid":1,"name":"app","cpu_permille":10,"rss_bytes":4096,"threads":1}"#;
 
 fn chart(dir: &Path, args: &[&Path]) -> Output {
     run_bounded(
@@ -189,4 +192,87 @@ fn numbers_at_the_ends_of_u64_draw_instead_of_panicking() {
             );
         }
     }
+}
+
+#[test]
+fn bad_host_samples_exit_2_naming_file_and_line_and_extreme_ones_draw() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write_file(dir.path(), "good.ndjson", SUMMARY.as_bytes());
+    let cases = [
+        (
+            "cpu -1",
+            HOST.replacen("\"cpu_permille\":500", "\"cpu_permille\":-1", 1),
+        ),
+        (
+            "ts as a string",
+            HOST.replacen("\"ts\":2", "\"ts\":\"2\"", 1),
+        ),
+        ("missing fields", r#"{"kind":"host","ts":1}"#.to_string()),
+        (
+            "rss 2^64",
+            PROCESS.replacen(
+                "\"rss_bytes\":4096",
+                "\"rss_bytes\":18446744073709551616",
+                1,
+            ),
+        ),
+        ("process without pid", PROCESS.replacen("\"pid\":7,", "", 1)),
+        ("garbage", "\u{0}\u{1}\u{2}".repeat(300)),
+    ];
+    let host = |path: &Path| {
+        run_bounded(
+            cmd("chart")
+                .arg(&good)
+                .arg("--host")
+                .arg(path)
+                .arg("-o")
+                .arg(dir.path().join("c")),
+            Duration::from_secs(60),
+        )
+    };
+    for (i, (case, line)) in cases.into_iter().enumerate() {
+        let path = write_file(
+            dir.path(),
+            &format!("host{i}.ndjson"),
+            format!("{HOST}\n{line}\n").as_bytes(),
+        );
+        assert_bad_input(TOOL, &host(&path), case, &format!("{}:2", path.display()));
+    }
+    let only_processes = write_file(
+        dir.path(),
+        "procs.ndjson",
+        format!("{PROCESS}\n").as_bytes(),
+    );
+    assert_bad_input(
+        TOOL,
+        &host(&only_processes),
+        "no host samples",
+        "no host samples",
+    );
+    // Absurd but well-typed: every figure at its type's maximum.
+    let max = u64::MAX.to_string();
+    let extreme = format!(
+        "{}\n{}\n{}\n",
+        HOST.replace(
+            "\"cpu_permille\":500",
+            &format!("\"cpu_permille\":{}", u32::MAX)
+        )
+        .replace(
+            "\"mem_used_bytes\":50",
+            &format!("\"mem_used_bytes\":{max}")
+        ),
+        PROCESS.replace("\"rss_bytes\":4096", &format!("\"rss_bytes\":{max}")),
+        PROCESS
+            .replace("\"pid\":7", "\"pid\":8")
+            .replace("\"rss_bytes\":4096", &format!("\"rss_bytes\":{max}"))
+            .replace(
+                "\"cpu_permille\":10",
+                &format!("\"cpu_permille\":{}", u32::MAX)
+            ),
+    );
+    let path = write_file(dir.path(), "extreme.ndjson", extreme.as_bytes());
+    let out = host(&path);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }

@@ -39,7 +39,7 @@ pub struct Args {
     pub url: Option<String>,
 
     /// Time between polls.
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_interval)]
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = records::units::parse_interval)]
     pub interval: Duration,
 
     /// Stop after this long (default: run until stopped).
@@ -69,16 +69,6 @@ pub struct Args {
     /// Warn on stderr when all client connections reach this share of max_connections.
     #[arg(long, value_name = "PERCENT", value_parser = parse_share)]
     pub warn_utilization: Option<f64>,
-}
-
-fn parse_interval(text: &str) -> Result<Duration, String> {
-    let d = records::parse_duration(text)?;
-    if d < Duration::from_millis(10) {
-        return Err(format!(
-            "`{text}` is too short; the interval must be at least 10ms"
-        ));
-    }
-    Ok(d)
 }
 
 /// `75%`, `0.75` or `75` (a bare number above 1 is a percentage) as a fraction.

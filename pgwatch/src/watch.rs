@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use records::exit::{unreachable, Exit};
 use records::ndjson::Writer;
-use records::units::{format_duration, now_ns};
+use records::units::{following_tick, format_duration, now_ns};
 use records::Summary;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::time::{sleep_until, timeout, Instant};
@@ -105,7 +105,11 @@ pub async fn watch<W: Write>(
         if polls > 0 && deadline.is_some_and(|d| Instant::now() >= d) {
             return Ok(Exit::Ok);
         }
-        next = following_tick(start, settings.interval, Instant::now());
+        next = Instant::from_std(following_tick(
+            start.into_std(),
+            settings.interval,
+            std::time::Instant::now(),
+        ));
 
         let current = match session.take() {
             Some(s) => s,
@@ -157,15 +161,6 @@ pub async fn watch<W: Write>(
             }
         }
     }
-}
-
-/// The first tick after `now` on the grid `start + k * interval`; ticks
-/// missed while a poll or an outage ran long are skipped, not bunched.
-fn following_tick(start: Instant, interval: Duration, now: Instant) -> Instant {
-    let elapsed = now.saturating_duration_since(start).as_nanos();
-    let step = interval.as_nanos().max(1);
-    let k = elapsed / step + 1;
-    start + Duration::from_nanos((k * step).min(u64::MAX as u128) as u64)
 }
 
 /// An error the statement hit with the connection still fine (say, a cancelled query).
@@ -267,25 +262,5 @@ async fn check_databases(session: &Session, target: &Target, names: &[String]) {
             "pgwatch: warning: could not list databases: {}",
             target.scrub(&describe(&err))
         ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ticks_stay_on_the_grid_and_skip_missed_ones() {
-        let start = Instant::now();
-        let s = Duration::from_secs(1);
-        assert_eq!(following_tick(start, s, start), start + s);
-        assert_eq!(
-            following_tick(start, s, start + Duration::from_millis(300)),
-            start + s
-        );
-        assert_eq!(
-            following_tick(start, s, start + Duration::from_millis(3500)),
-            start + 4 * s
-        );
     }
 }

@@ -17,9 +17,20 @@
 //!   `error` is `null` or one of [`ErrorKind`]'s names, with an optional `detail`.
 //! * [`Summary`] (`aggregate` → `compare`, `chart`): records told apart by
 //!   `kind`: `run`, `endpoint`, `total`, `interval`, `threshold`, plus
-//!   `comparison` (from `compare`) and `pg` ([`PgSample`], from `pgwatch`).
+//!   `comparison` (from `compare`), `pg` ([`PgSample`], from `pgwatch`) and
+//!   `host`, `process`, `host_summary` (from `hostwatch`, below).
 //!   Endpoint and total records carry their latency histogram in `hist`
 //!   (HdrHistogram V2 + deflate, base64; see [`hist`]), so summaries merge.
+//! * [`HostSample`] (`hostwatch`), one per interval: CPU shares in permille
+//!   (total and per core), load average × 1000, memory in bytes, and what each
+//!   network interface and disk moved during the interval.
+//!   `{"kind":"host","ts":1764000001000000000,"interval_ns":1000000000,"cpus":2,"cpu_permille":415,"cpu_user_permille":300,"cpu_system_permille":110,"cpu_iowait_permille":5,"cpu_steal_permille":0,"cores":[{"core":0,"cpu_permille":830,"cpu_user_permille":600,"cpu_system_permille":220,"cpu_iowait_permille":10,"cpu_steal_permille":0}],"load1_milli":520,"load5_milli":410,"load15_milli":300,"mem_total_bytes":8331034624,"mem_used_bytes":1503238553,"mem_available_bytes":6442450944,"mem_cached_bytes":2147483648,"swap_total_bytes":0,"swap_used_bytes":0,"net":[{"iface":"lo","rx_bytes":52428800,"tx_bytes":52428800,"rx_packets":812,"tx_packets":812}],"disks":[{"device":"vda","read_bytes":0,"write_bytes":40960,"reads":0,"writes":3}]}`
+//! * [`ProcessSample`] (`hostwatch --pid/--process`), one per watched process
+//!   per interval; `cpu_permille` is a share of one core, as `top` shows it.
+//!   `{"kind":"process","ts":1764000001000000000,"interval_ns":1000000000,"watch":"tasktracker","pid":4242,"ppid":1,"name":"tasktracker","cpu_permille":1830,"rss_bytes":31457280,"threads":5,"fds":42}`
+//! * [`HostSummary`] (`kind: host_summary`), hostwatch's last line: average
+//!   and peak CPU (host, cores, each watched process), peak RSS and its
+//!   growth (a Theil–Sen slope after the warm-up, bytes per hour).
 //!
 //! # One decision in one place
 //!
@@ -43,6 +54,7 @@ pub mod event_codec;
 pub mod exchange;
 pub mod exit;
 pub mod hist;
+pub mod host;
 pub mod metric;
 pub mod ndjson;
 pub mod pg;
@@ -54,6 +66,7 @@ pub mod summary;
 pub mod template;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod threshold;
 pub mod units;
 pub mod user;
 #[cfg(feature = "scenario")]
@@ -61,11 +74,15 @@ pub mod workload;
 
 pub use event::{ErrorKind, Event, Load};
 pub use exit::{bad_input, fault, finish, unreachable, Exit, Failure};
+pub use host::{
+    CoreSample, CoreSummary, DiskSample, HostSample, HostSummary, NetSample, ProcessExit,
+    ProcessSample, ProcessSummary,
+};
 pub use metric::Metric;
 pub use ndjson::{InputError, LineReader};
 pub use pg::{PgQuery, PgSample};
 #[cfg(feature = "scenario")]
 pub use scenario::Scenario;
 pub use summary::{Comparison, Interval, Latency, RunInfo, Stats, Summary, ThresholdResult};
-pub use units::{format_ns, parse_duration};
+pub use units::{format_bytes, format_ns, parse_bytes, parse_duration};
 pub use user::{User, Var};

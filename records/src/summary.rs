@@ -16,6 +16,9 @@ pub enum Summary {
     Threshold(ThresholdResult),
     Comparison(Comparison),
     Pg(crate::PgSample),
+    Host(crate::HostSample),
+    Process(crate::ProcessSample),
+    HostSummary(crate::HostSummary),
     #[serde(other)]
     Unknown,
 }

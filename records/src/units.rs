@@ -53,6 +53,32 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_nanos(total_ns.round() as u64))
 }
 
+/// A sampling interval (`--interval` of the watch tools): a duration of at
+/// least 10 ms, below which /proc's and the database's own clocks blur it.
+pub fn parse_interval(text: &str) -> Result<Duration, String> {
+    let d = parse_duration(text)?;
+    if d < Duration::from_millis(10) {
+        return Err(format!(
+            "`{text}` is too short; the interval must be at least 10ms"
+        ));
+    }
+    Ok(d)
+}
+
+/// The first tick after `now` on the grid `start + k * interval` (k ≥ 1):
+/// a sampling loop's next wake-up. Ticks missed while a sample ran long are
+/// skipped, not bunched, and the grid does not drift.
+pub fn following_tick(
+    start: std::time::Instant,
+    interval: Duration,
+    now: std::time::Instant,
+) -> std::time::Instant {
+    let elapsed = now.saturating_duration_since(start).as_nanos();
+    let step = interval.as_nanos().max(1);
+    let k = elapsed / step + 1;
+    start + Duration::from_nanos((k * step).min(u64::MAX as u128) as u64)
+}
+
 /// A latency in nanoseconds, short and readable: `812µs`, `1.84ms`, `2.50s`.
 pub fn format_ns(ns: f64) -> String {
     let (value, unit) = if ns < 1e3 {
@@ -183,6 +209,63 @@ pub fn columns(rows: &[Vec<String>], align: &[Align], indent: &str) -> String {
     out
 }
 
+/// Parses a size as people type it: `0`, `512`, `500KB`, `500MB`, `1.5GB`
+/// (powers of 1000), `512KiB`, `500MiB`, `2GiB` (powers of 1024), `B` for
+/// bytes; case of the unit does not matter. Returns bytes.
+pub fn parse_bytes(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = (&t[..split], t[split..].trim());
+    let value: f64 = number
+        .parse()
+        .ok()
+        .filter(|v: &f64| v.is_finite())
+        .ok_or_else(|| format!("`{text}` is not a size; expected e.g. 500MB, 2GiB or 0"))?;
+    let scale = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1e3,
+        "mb" | "m" => 1e6,
+        "gb" | "g" => 1e9,
+        "tb" | "t" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => {
+            return Err(format!(
+                "`{text}`: unknown size unit `{unit}`; use B, KB, MB, GB, TB (×1000) or KiB, MiB, GiB, TiB (×1024)"
+            ))
+        }
+    };
+    Ok(value * scale)
+}
+
+/// A size as people read it, in powers of 1000: `812B`, `31.5MB`, `6.44GB`.
+pub fn format_bytes(bytes: f64) -> String {
+    let sign = if bytes < 0.0 { "-" } else { "" };
+    let b = bytes.abs();
+    let (value, unit) = if b < 1e3 {
+        return format!("{sign}{b:.0}B");
+    } else if b < 1e6 {
+        (b / 1e3, "KB")
+    } else if b < 1e9 {
+        (b / 1e6, "MB")
+    } else if b < 1e12 {
+        (b / 1e9, "GB")
+    } else {
+        (b / 1e12, "TB")
+    };
+    if value >= 100.0 {
+        format!("{sign}{value:.0}{unit}")
+    } else if value >= 10.0 {
+        format!("{sign}{value:.1}{unit}")
+    } else {
+        format!("{sign}{value:.2}{unit}")
+    }
+}
+
 /// Unix epoch nanoseconds now.
 pub fn now_ns() -> u64 {
     std::time::SystemTime::now()
@@ -206,6 +289,23 @@ mod tests {
         assert_eq!(parse_duration("250us").unwrap(), Duration::from_micros(250));
         assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
         assert_eq!(parse_duration("0s").unwrap(), Duration::ZERO);
+        assert_eq!(parse_interval("100ms"), Ok(Duration::from_millis(100)));
+        assert!(parse_interval("1ms").is_err());
+    }
+
+    #[test]
+    fn ticks_stay_on_the_grid_and_skip_missed_ones() {
+        let start = std::time::Instant::now();
+        let s = Duration::from_secs(1);
+        assert_eq!(following_tick(start, s, start), start + s);
+        assert_eq!(
+            following_tick(start, s, start + Duration::from_millis(300)),
+            start + s
+        );
+        assert_eq!(
+            following_tick(start, s, start + Duration::from_millis(3500)),
+            start + 4 * s
+        );
     }
 
     #[test]
@@ -248,5 +348,21 @@ mod tests {
             columns(&rows, &[Align::Left, Align::Right], "  "),
             "  a           812µs\n  long name  1.84ms\n"
         );
+    }
+
+    #[test]
+    fn sizes_read_and_print() {
+        assert_eq!(parse_bytes("0"), Ok(0.0));
+        assert_eq!(parse_bytes("500MB"), Ok(500e6));
+        assert_eq!(parse_bytes("1.5 GB"), Ok(1.5e9));
+        assert_eq!(parse_bytes("2MiB"), Ok(2.0 * 1024.0 * 1024.0));
+        assert_eq!(parse_bytes("10mb"), Ok(10e6));
+        assert_eq!(parse_bytes("512"), Ok(512.0));
+        for bad in ["", "MB", "5XB", "-1MB", "1e3MB"] {
+            assert!(parse_bytes(bad).is_err(), "{bad}");
+        }
+        assert_eq!(format_bytes(812.0), "812B");
+        assert_eq!(format_bytes(31_457_280.0), "31.5MB");
+        assert_eq!(format_bytes(-2_500_000.0), "-2.50MB");
     }
 }

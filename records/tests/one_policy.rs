@@ -106,6 +106,7 @@ fn every_tool_ends_its_help_with_the_same_exit_status_section() {
         "compare",
         "chart",
         "pgwatch",
+        "hostwatch",
         "tasktracker",
     ] {
         let out = run_bounded(cmd(tool).arg("--help"), Duration::from_secs(10));

@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 
 use records::ndjson::{read_from, LineReader, Writer};
 use records::testkit::WireEvent;
-use records::{Event, PgSample, Stats, Summary, User, Var};
+use records::{
+    CoreSample, CoreSummary, DiskSample, Event, HostSample, HostSummary, NetSample, PgSample,
+    ProcessExit, ProcessSample, ProcessSummary, Stats, Summary, User, Var,
+};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -78,6 +81,9 @@ fn summary_records_round_trip_by_kind() {
         Summary::Threshold(Default::default()),
         Summary::Comparison(Default::default()),
         Summary::Pg(pg),
+        Summary::Host(host_sample()),
+        Summary::Process(process_sample()),
+        Summary::HostSummary(host_summary()),
     ];
     let mut out = Writer::new(Vec::new());
     for record in &all {
@@ -94,6 +100,9 @@ fn summary_records_round_trip_by_kind() {
         "threshold",
         "comparison",
         "pg",
+        "host",
+        "process",
+        "host_summary",
     ]) {
         assert!(
             line.starts_with(&format!("{{\"kind\":\"{kind}\"")),
@@ -137,4 +146,231 @@ fn an_overlong_line_is_refused_and_reading_goes_on() {
         .to_string();
     assert!(err.contains("big:1: line is longer"), "{err}");
     assert_eq!(reader.next_record::<Event>().unwrap().unwrap().vu, 17);
+}
+
+fn host_sample() -> HostSample {
+    HostSample {
+        ts: 1_764_000_001_000_000_000,
+        interval_ns: 1_000_000_000,
+        cpus: 2,
+        cpu_permille: 415,
+        cpu_user_permille: 300,
+        cpu_system_permille: 110,
+        cpu_iowait_permille: 5,
+        cpu_steal_permille: 0,
+        cores: vec![CoreSample {
+            core: 0,
+            cpu_permille: 830,
+            ..CoreSample::default()
+        }],
+        load1_milli: 520,
+        mem_total_bytes: 8 << 30,
+        mem_available_bytes: 6 << 30,
+        net: vec![NetSample {
+            iface: "lo".into(),
+            rx_bytes: 100,
+            tx_bytes: 100,
+            rx_packets: 1,
+            tx_packets: 1,
+        }],
+        disks: vec![DiskSample {
+            device: "vda".into(),
+            write_bytes: 4096,
+            writes: 1,
+            ..DiskSample::default()
+        }],
+        ..HostSample::default()
+    }
+}
+
+fn process_sample() -> ProcessSample {
+    ProcessSample {
+        ts: 1_764_000_001_000_000_000,
+        interval_ns: 1_000_000_000,
+        watch: "tasktracker".into(),
+        pid: 4242,
+        ppid: 1,
+        name: "tasktracker".into(),
+        cpu_permille: 1830,
+        rss_bytes: 31_457_280,
+        threads: 5,
+        fds: Some(42),
+    }
+}
+
+fn host_summary() -> HostSummary {
+    HostSummary {
+        start: 1,
+        end: 2,
+        samples: 1,
+        cores: vec![CoreSummary::default()],
+        processes: vec![ProcessSummary {
+            watch: "tasktracker".into(),
+            pids: vec![4242],
+            rss_growth_bytes_per_h: Some(-3),
+            exited: vec![ProcessExit::default()],
+            ..ProcessSummary::default()
+        }],
+        ..HostSummary::default()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct WireHost {
+    kind: String,
+    ts: u64,
+    interval_ns: u64,
+    cpus: u32,
+    cpu_permille: u32,
+    cpu_user_permille: u32,
+    cpu_system_permille: u32,
+    cpu_iowait_permille: u32,
+    cpu_steal_permille: u32,
+    cores: Vec<WireCore>,
+    load1_milli: u64,
+    load5_milli: u64,
+    load15_milli: u64,
+    mem_total_bytes: u64,
+    mem_used_bytes: u64,
+    mem_available_bytes: u64,
+    mem_cached_bytes: u64,
+    swap_total_bytes: u64,
+    swap_used_bytes: u64,
+    net: Vec<WireNet>,
+    disks: Vec<WireDisk>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct WireCore {
+    core: u32,
+    cpu_permille: u32,
+    cpu_user_permille: u32,
+    cpu_system_permille: u32,
+    cpu_iowait_permille: u32,
+    cpu_steal_permille: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct WireNet {
+    iface: String,
+    rx_bytes: u64,
+    tx_bytes: u64,
+    rx_packets: u64,
+    tx_packets: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct WireDisk {
+    device: String,
+    read_bytes: u64,
+    write_bytes: u64,
+    reads: u64,
+    writes: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct WireProcess {
+    kind: String,
+    ts: u64,
+    interval_ns: u64,
+    watch: String,
+    pid: u32,
+    ppid: u32,
+    name: String,
+    cpu_permille: u32,
+    rss_bytes: u64,
+    threads: u32,
+    fds: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct WireHostSummary {
+    kind: String,
+    start: u64,
+    end: u64,
+    samples: u64,
+    cpu_avg_permille: u32,
+    cpu_peak_permille: u32,
+    cores: Vec<WireCoreSummary>,
+    mem_used_peak_bytes: u64,
+    mem_available_min_bytes: u64,
+    swap_used_peak_bytes: u64,
+    processes: Vec<WireProcessSummary>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct WireCoreSummary {
+    core: u32,
+    cpu_avg_permille: u32,
+    cpu_peak_permille: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct WireProcessSummary {
+    watch: String,
+    pids: Vec<u32>,
+    samples: u64,
+    cpu_avg_permille: u32,
+    cpu_peak_permille: u32,
+    rss_peak_bytes: u64,
+    rss_growth_bytes_per_h: Option<i64>,
+    exited: Option<Vec<WireProcessExit>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct WireProcessExit {
+    pid: u32,
+    name: String,
+    ts: u64,
+}
+
+/// The lib.rs examples of hostwatch's records, as they are documented.
+const DOC_HOST: &str = r#"{"kind":"host","ts":1764000001000000000,"interval_ns":1000000000,"cpus":2,"cpu_permille":415,"cpu_user_permille":300,"cpu_system_permille":110,"cpu_iowait_permille":5,"cpu_steal_permille":0,"cores":[{"core":0,"cpu_permille":830,"cpu_user_permille":600,"cpu_system_permille":220,"cpu_iowait_permille":10,"cpu_steal_permille":0}],"load1_milli":520,"load5_milli":410,"load15_milli":300,"mem_total_bytes":8331034624,"mem_used_bytes":1503238553,"mem_available_bytes":6442450944,"mem_cached_bytes":2147483648,"swap_total_bytes":0,"swap_used_bytes":0,"net":[{"iface":"lo","rx_bytes":52428800,"tx_bytes":52428800,"rx_packets":812,"tx_packets":812}],"disks":[{"device":"vda","read_bytes":0,"write_bytes":40960,"reads":0,"writes":3}]}"#;
+const DOC_PROCESS: &str = r#"{"kind":"process","ts":1764000001000000000,"interval_ns":1000000000,"watch":"tasktracker","pid":4242,"ppid":1,"name":"tasktracker","cpu_permille":1830,"rss_bytes":31457280,"threads":5,"fds":42}"#;
+
+#[test]
+fn hostwatch_records_have_exactly_the_documented_fields() {
+    for (doc, record) in [
+        (DOC_HOST, Summary::Host(host_sample())),
+        (DOC_PROCESS, Summary::Process(process_sample())),
+    ] {
+        let parsed: Summary = serde_json::from_str(doc).unwrap();
+        let kind = |s: &Summary| std::mem::discriminant(s);
+        assert_eq!(kind(&parsed), kind(&record), "{doc}");
+        let text = serde_json::to_string(&parsed).unwrap();
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            serde_json::from_str::<serde_json::Value>(doc).unwrap()
+        );
+    }
+    let host = serde_json::to_string(&Summary::Host(host_sample())).unwrap();
+    serde_json::from_str::<WireHost>(&host).unwrap();
+    let process = serde_json::to_string(&Summary::Process(process_sample())).unwrap();
+    serde_json::from_str::<WireProcess>(&process).unwrap();
+    let summary = serde_json::to_string(&Summary::HostSummary(host_summary())).unwrap();
+    serde_json::from_str::<WireHostSummary>(&summary).unwrap();
+    // Without fds (another user's process), the field is left out.
+    let mut hidden = process_sample();
+    hidden.fds = None;
+    let text = serde_json::to_string(&Summary::Process(hidden)).unwrap();
+    assert!(!text.contains("fds"), "{text}");
+    serde_json::from_str::<WireProcess>(&text).unwrap();
 }

@@ -232,3 +232,41 @@ pub fn pg_samples(seconds: usize) -> Vec<Summary> {
         })
         .collect()
 }
+
+/// hostwatch samples every second over the run: host CPU rising in the
+/// middle, and two watched processes (one leaking).
+pub fn host_samples(seconds: usize) -> Vec<Summary> {
+    let mut out = Vec::new();
+    for i in 0..seconds {
+        let ts = START + i as u64 * 1_000_000_000;
+        let hot = (seconds / 3..seconds / 2).contains(&i);
+        out.push(Summary::Host(records::HostSample {
+            ts,
+            interval_ns: 1_000_000_000,
+            cpus: 4,
+            cpu_permille: if hot { 850 } else { 300 },
+            mem_total_bytes: 8_000_000_000,
+            mem_used_bytes: 2_000_000_000,
+            mem_available_bytes: 6_000_000_000,
+            ..records::HostSample::default()
+        }));
+        for (pid, watch, rss) in [
+            (10, "tasktracker", 30_000_000 + i as u64 * 1_000_000),
+            (20, "postgres", 80_000_000),
+        ] {
+            out.push(Summary::Process(records::ProcessSample {
+                ts,
+                interval_ns: 1_000_000_000,
+                watch: watch.into(),
+                pid,
+                ppid: 1,
+                name: watch.into(),
+                cpu_permille: if hot { 1500 } else { 400 },
+                rss_bytes: rss,
+                threads: 4,
+                fds: Some(20),
+            }));
+        }
+    }
+    out
+}

@@ -1,0 +1,352 @@
+//! Host and process samples from hostwatch (`chart --host`): CPU and memory
+//! drawn under a run's latency on one time axis, so a latency spike lines up
+//! with the CPU or the memory behind it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use plotters::prelude::*;
+use records::Summary;
+
+use crate::canvas::{self, draw_err, tick, TimeAxis};
+use crate::lttb::lttb;
+use crate::run::Run;
+use crate::single::latency_panel;
+use crate::style::{self, Fonts};
+use crate::Options;
+
+/// Processes drawn one by one; more would not tell apart in the legend.
+const MAX_PROCESSES: usize = 4;
+
+type Points = Vec<(f64, f64)>;
+
+/// One watched group's lines: CPU on the left axis, RSS (dashed) on the right.
+struct Line {
+    name: String,
+    color: RGBColor,
+    cpu: Points,
+    mem: Points,
+}
+
+/// One host sample, what the chart needs of it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tick {
+    pub ts: u64,
+    pub cpu_pct: f64,
+    pub mem_used_bytes: u64,
+}
+
+/// One watched group (`--pid`/`--process`) at one sample, its processes summed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProcessTick {
+    pub ts: u64,
+    /// Of one core, as top shows it.
+    pub cpu_pct: f64,
+    pub rss_bytes: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Samples {
+    pub cpus: u32,
+    pub host: Vec<Tick>,
+    /// By the `watch` label, in the order first seen.
+    pub processes: Vec<(String, Vec<ProcessTick>)>,
+}
+
+/// Reads `kind: host` and `kind: process` records from `path`; other kinds
+/// are skipped. Bad lines name file and line (exit 2).
+pub fn load(path: &str) -> anyhow::Result<Samples> {
+    let mut out = Samples::default();
+    let mut groups: BTreeMap<String, BTreeMap<u64, ProcessTick>> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for record in records::ndjson::open(path)?.records::<Summary>() {
+        match record? {
+            Summary::Host(h) => {
+                out.cpus = out.cpus.max(h.cpus);
+                out.host.push(Tick {
+                    ts: h.ts,
+                    cpu_pct: h.cpu_permille as f64 / 10.0,
+                    mem_used_bytes: h.mem_used_bytes,
+                });
+            }
+            Summary::Process(p) => {
+                if !groups.contains_key(&p.watch) {
+                    order.push(p.watch.clone());
+                }
+                let t = groups
+                    .entry(p.watch)
+                    .or_default()
+                    .entry(p.ts)
+                    .or_insert(ProcessTick {
+                        ts: p.ts,
+                        ..ProcessTick::default()
+                    });
+                t.cpu_pct += p.cpu_permille as f64 / 10.0;
+                t.rss_bytes = t.rss_bytes.saturating_add(p.rss_bytes);
+            }
+            _ => {}
+        }
+    }
+    if out.host.is_empty() {
+        return Err(records::bad_input(format!(
+            "{path}: no host samples (expected `hostwatch` output, records with \"kind\":\"host\")"
+        )));
+    }
+    out.host.sort_by_key(|t| t.ts);
+    out.processes = order
+        .into_iter()
+        .map(|w| {
+            let ticks = groups
+                .remove(&w)
+                .unwrap_or_default()
+                .into_values()
+                .collect();
+            (w, ticks)
+        })
+        .collect();
+    Ok(out)
+}
+
+/// Whether any host sample falls within `[start, end]` (epoch ns).
+pub fn overlaps(samples: &Samples, start: u64, end: u64) -> bool {
+    samples.host.iter().any(|t| t.ts >= start && t.ts <= end)
+}
+
+/// Draws latency over time above host CPU, each watched process's CPU and
+/// (right axis) its RSS, on one time axis. Without watched processes the
+/// right axis shows the host's used memory.
+pub fn host_activity(
+    run: &Run,
+    samples: &Samples,
+    path: &Path,
+    opts: &Options,
+) -> anyhow::Result<()> {
+    let fonts = Fonts::for_size(opts.width, opts.height);
+    let root = canvas::canvas(path, (opts.width, opts.height))?;
+    let (top, bottom) = root.split_vertically(opts.height * 45 / 100);
+    latency_panel(
+        &top,
+        run,
+        &format!("Latency, CPU and memory — {}", run.label),
+        true,
+        opts,
+        &fonts,
+    )?;
+    let start = run.start_ns() as f64;
+    let axis = TimeAxis::for_duration(crate::run::axis_secs(run));
+    let x_of = |ts: u64| axis.x((ts as f64 - start) / 1e9);
+    let x_range = 0.0..axis.x(crate::run::axis_secs(run));
+    let inside = |ts: u64| {
+        let x = x_of(ts);
+        x_range.contains(&x) || x == x_range.end
+    };
+    let thin = |all: Vec<(f64, f64)>| lttb(&all, opts.max_points());
+    let host_cpu = thin(
+        samples
+            .host
+            .iter()
+            .filter(|t| inside(t.ts))
+            .map(|t| (x_of(t.ts), t.cpu_pct))
+            .collect(),
+    );
+    if host_cpu.is_empty() {
+        canvas::no_data(
+            &bottom,
+            "no host samples fall within this run's time window",
+            &fonts,
+        )?;
+        return root.present().map_err(draw_err(path));
+    }
+    let mb = |bytes: u64| bytes as f64 / 1e6;
+    let mut lines: Vec<Line> = Vec::new();
+    for (i, (watch, ticks)) in samples.processes.iter().take(MAX_PROCESSES).enumerate() {
+        let mine: Vec<&ProcessTick> = ticks.iter().filter(|t| inside(t.ts)).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        // A --pid's samples are labelled with the bare number.
+        let name = if watch.bytes().all(|b| b.is_ascii_digit()) {
+            format!("pid {watch}")
+        } else {
+            style::truncate(watch, 24)
+        };
+        lines.push(Line {
+            name,
+            color: style::PALETTE[1 + i],
+            cpu: thin(mine.iter().map(|t| (x_of(t.ts), t.cpu_pct)).collect()),
+            mem: thin(mine.iter().map(|t| (x_of(t.ts), mb(t.rss_bytes))).collect()),
+        });
+    }
+    let host_mem: Points = if lines.is_empty() {
+        thin(
+            samples
+                .host
+                .iter()
+                .filter(|t| inside(t.ts))
+                .map(|t| (x_of(t.ts), mb(t.mem_used_bytes)))
+                .collect(),
+        )
+    } else {
+        Vec::new()
+    };
+    // Headroom above the highest line keeps the legend (upper left) off a
+    // machine that sat at 100%.
+    const HEADROOM: f64 = 1.4;
+    let cpu_hi = canvas::upper(
+        HEADROOM
+            * host_cpu
+                .iter()
+                .chain(lines.iter().flat_map(|l| l.cpu.iter()))
+                .map(|p| p.1)
+                .fold(100.0, f64::max),
+    );
+    let mem_hi = canvas::upper(
+        HEADROOM
+            * lines
+                .iter()
+                .flat_map(|l| l.mem.iter())
+                .chain(host_mem.iter())
+                .map(|p| p.1)
+                .fold(0.0, f64::max),
+    )
+    .max(1.0);
+    let err = |e| anyhow::anyhow!("drawing host activity: {e:?}");
+    let mut chart = ChartBuilder::on(&bottom)
+        .margin(fonts.px(12.0))
+        .x_label_area_size(fonts.px(52.0))
+        .y_label_area_size(fonts.px(84.0))
+        .right_y_label_area_size(fonts.px(84.0))
+        .build_cartesian_2d(x_range.clone(), 0.0..cpu_hi)
+        .map_err(err)?
+        .set_secondary_coord(x_range, 0.0..mem_hi);
+    chart
+        .configure_mesh()
+        .x_desc(axis.desc)
+        .y_desc("CPU %")
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .axis_desc_style(canvas::text_style(fonts.axis))
+        .label_style(canvas::text_style(fonts.label))
+        .light_line_style(style::GRID.mix(0.25))
+        .max_light_lines(4)
+        .draw()
+        .map_err(err)?;
+    chart
+        .configure_secondary_axes()
+        .y_desc(if lines.is_empty() {
+            "host memory used (MB)"
+        } else {
+            "RSS (MB)"
+        })
+        .y_label_formatter(&tick)
+        .axis_desc_style(canvas::text_style(fonts.axis))
+        .label_style(canvas::text_style(fonts.label))
+        .draw()
+        .map_err(err)?;
+    let solid =
+        |chart: &mut ChartContext<_, _>, points: &[(f64, f64)], color: RGBColor, name: String| {
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    color.stroke_width(fonts.line(points.len())),
+                ))
+                .map_err(err)
+                .map(|s| {
+                    s.label(name).legend(move |(x, y)| {
+                        PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3))
+                    });
+                })
+        };
+    let hc = style::PALETTE[0];
+    solid(
+        &mut chart,
+        &host_cpu,
+        hc,
+        format!("host CPU % (of all {} cores)", samples.cpus.max(1)),
+    )?;
+    for l in &lines {
+        solid(
+            &mut chart,
+            &l.cpu,
+            l.color,
+            format!("{} CPU % (of one core)", l.name),
+        )?;
+    }
+    let dashed: Vec<(String, RGBColor, &Points)> = if lines.is_empty() {
+        vec![(
+            "host memory used MB (right axis)".into(),
+            style::VUS,
+            &host_mem,
+        )]
+    } else {
+        lines
+            .iter()
+            .map(|l| (format!("{} RSS MB (right axis)", l.name), l.color, &l.mem))
+            .collect()
+    };
+    for (name, color, points) in dashed {
+        chart
+            .draw_secondary_series(DashedLineSeries::new(
+                points.iter().copied(),
+                fonts.px(8.0),
+                fonts.px(5.0),
+                color.stroke_width(fonts.line(points.len())),
+            ))
+            .map_err(err)?
+            .label(name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 8, y)], color.stroke_width(3)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .margin(fonts.px(10.0))
+        .label_font(canvas::text_style(fonts.legend))
+        .background_style(WHITE.mix(0.85))
+        .border_style(style::GRID)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(draw_err(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use records::{HostSample, ProcessSample};
+
+    #[test]
+    fn processes_of_one_watch_add_up_per_sample() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("host.ndjson");
+        let mut w = records::ndjson::Writer::new(std::fs::File::create(&path).unwrap());
+        for ts in [2, 1] {
+            w.write(&Summary::Host(HostSample {
+                ts,
+                cpus: 2,
+                cpu_permille: 500,
+                ..HostSample::default()
+            }))
+            .unwrap();
+            for pid in [10, 11] {
+                w.write(&Summary::Process(ProcessSample {
+                    ts,
+                    watch: "app".into(),
+                    pid,
+                    cpu_permille: 250,
+                    rss_bytes: 1000,
+                    ..ProcessSample::default()
+                }))
+                .unwrap();
+            }
+        }
+        w.flush().unwrap();
+        drop(w);
+        let s = load(path.to_str().unwrap()).unwrap();
+        assert_eq!(s.cpus, 2);
+        assert_eq!(s.host.iter().map(|t| t.ts).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(s.processes.len(), 1);
+        let ticks = &s.processes[0].1;
+        assert_eq!(ticks.len(), 2);
+        assert_eq!((ticks[0].cpu_pct, ticks[0].rss_bytes), (50.0, 2000));
+        assert!(overlaps(&s, 2, 5) && !overlaps(&s, 3, 5));
+    }
+}
