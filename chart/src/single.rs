@@ -327,12 +327,15 @@ pub struct Curve {
     pub points: Vec<(f64, f64)>,
 }
 
-/// The percentile curve of an endpoint, from its histogram.
+/// The percentile curve of an endpoint, from its histogram, up to `x_max`
+/// or as far as its count resolves, whichever is nearer: 65 requests say
+/// nothing about p99.
 pub fn curve_of(e: &Entry, x_max: f64) -> Vec<(f64, f64)> {
     if e.hist.is_empty() {
         Vec::new()
     } else {
-        nines::curve(&e.hist, x_max)
+        let resolved = records::metric::resolved_nines(e.hist.len()).max(1.0);
+        nines::curve(&e.hist, x_max.min(resolved))
     }
 }
 

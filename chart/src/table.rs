@@ -49,25 +49,30 @@ impl Row {
         }
     }
 
-    fn value(self, run: &Run) -> f64 {
+    /// The row's figure for a run; `None` for a percentile its request
+    /// count cannot resolve (shown as `-`, never compared).
+    fn value(self, run: &Run) -> Option<f64> {
         match self {
-            Row::Total(m) => m.value(&run.total.stats),
-            Row::Duration => run.duration_ns() as f64 / 1e9,
+            Row::Total(m) => m
+                .resolved_by(run.total.stats.count)
+                .then(|| m.value(&run.total.stats)),
+            Row::Duration => Some(run.duration_ns() as f64 / 1e9),
         }
     }
 
-    fn show(self, v: f64) -> String {
-        match self {
-            Row::Total(m) => m.show(v),
-            Row::Duration => format_duration(Duration::from_secs_f64(v.max(0.0))),
+    fn show(self, v: Option<f64>) -> String {
+        match (self, v) {
+            (_, None) => "-".into(),
+            (Row::Total(m), Some(v)) => m.show(v),
+            (Row::Duration, Some(v)) => format_duration(Duration::from_secs_f64(v.max(0.0))),
         }
     }
 
     /// The change from the baseline's `base` as text, and whether it is
     /// better (`Some(true)`), worse (`Some(false)`) or neither (`None`).
     /// Rows without a direction (request count, duration) show none.
-    fn change(self, base: f64, v: f64) -> Option<(String, Option<bool>)> {
-        let Row::Total(metric) = self else {
+    fn change(self, base: Option<f64>, v: Option<f64>) -> Option<(String, Option<bool>)> {
+        let (Row::Total(metric), Some(base), Some(v)) = (self, base, v) else {
             return None;
         };
         let higher_is_worse = metric.higher_is_worse()?;
@@ -212,7 +217,7 @@ pub fn summary_text(runs: &[Run]) -> String {
             r.label,
             r.path,
             thousands(r.total.stats.count as f64),
-            Row::Duration.show(r.duration_ns() as f64 / 1e9)
+            Row::Duration.show(Row::Duration.value(r))
         );
     }
     let _ = writeln!(out);
@@ -304,18 +309,24 @@ mod tests {
     #[test]
     fn changes_know_which_way_is_better() {
         let p95 = Row::Total(Metric::P95);
-        assert_eq!(p95.change(10.0, 12.0), Some(("+20.0%".into(), Some(false))));
         assert_eq!(
-            Row::Total(Metric::Rps).change(10.0, 12.0),
+            p95.change(Some(10.0), Some(12.0)),
+            Some(("+20.0%".into(), Some(false)))
+        );
+        assert_eq!(
+            Row::Total(Metric::Rps).change(Some(10.0), Some(12.0)),
             Some(("+20.0%".into(), Some(true)))
         );
-        assert_eq!(Row::Total(Metric::Rps).change(0.0, 12.0), None);
+        assert_eq!(Row::Total(Metric::Rps).change(Some(0.0), Some(12.0)), None);
         assert_eq!(
-            Row::Total(Metric::ErrorRate).change(0.01, 0.005),
+            Row::Total(Metric::ErrorRate).change(Some(0.01), Some(0.005)),
             Some(("-0.50pp".into(), Some(true)))
         );
-        assert_eq!(p95.change(10.0, 10.0), Some(("+0.0%".into(), None)));
-        assert_eq!(Row::Total(Metric::Count).change(1.0, 2.0), None);
-        assert_eq!(Row::Duration.change(1.0, 2.0), None);
+        assert_eq!(
+            p95.change(Some(10.0), Some(10.0)),
+            Some(("+0.0%".into(), None))
+        );
+        assert_eq!(Row::Total(Metric::Count).change(Some(1.0), Some(2.0)), None);
+        assert_eq!(Row::Duration.change(Some(1.0), Some(2.0)), None);
     }
 }

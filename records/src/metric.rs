@@ -214,6 +214,15 @@ impl Metric {
             .map(|(_, q)| *q)
     }
 
+    /// Whether `count` samples resolve this metric: a quantile q needs at
+    /// least 1 / (1 - q) of them (p99 100, p99.9 1,000, p99.99 10,000), or
+    /// its value is just the largest sample, whatever q says. Tables show
+    /// such a value as `-` and charts stop the curve there.
+    pub fn resolved_by(self, count: u64) -> bool {
+        self.quantile()
+            .is_none_or(|q| count as f64 >= resolvable_nines_needed(q))
+    }
+
     /// Whether an increase is for the worse (`Some(true)`: latency, errors),
     /// for the better (`Some(false)`: throughput) or neither (request count).
     pub fn higher_is_worse(self) -> Option<bool> {
@@ -287,6 +296,17 @@ impl Metric {
             (Some(c), ChangeKind::Relative) => format!("{:+.1}%", c * 100.0),
         }
     }
+}
+
+/// The samples quantile `q` needs: 1 / (1 - q), rounded to a whole count.
+fn resolvable_nines_needed(q: f64) -> f64 {
+    (1.0 / (1.0 - q)).round()
+}
+
+/// How far along a nines axis (x = -log10(1 - q): 1 is p90, 2 is p99) a
+/// percentile curve of `count` samples means anything: log10(count).
+pub fn resolved_nines(count: u64) -> f64 {
+    (count.max(1) as f64).log10()
 }
 
 impl fmt::Display for Metric {
@@ -379,6 +399,18 @@ mod tests {
         assert_eq!(Metric::P95.show_change(Some(0.23)), "+23.0%");
         assert_eq!(Metric::ErrorRate.show_change(Some(4.9)), "+4.90pp");
         assert_eq!(Metric::Rps.show_change(None), "n/a");
+    }
+
+    #[test]
+    fn percentiles_need_enough_samples() {
+        assert!(Metric::P99.resolved_by(100));
+        assert!(!Metric::P99.resolved_by(99));
+        assert!(!Metric::P9999.resolved_by(9_999));
+        assert!(Metric::P9999.resolved_by(10_000));
+        assert!(!Metric::P999.resolved_by(65));
+        assert!(Metric::P50.resolved_by(2));
+        assert!(Metric::Max.resolved_by(1));
+        assert!((resolved_nines(1_000) - 3.0).abs() < 1e-12);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 use std::io::{self, Write};
 
+use records::metric::QUANTILE_METRICS;
 use records::Stats;
 
 use super::{ms, Render};
@@ -48,7 +49,15 @@ fn row(kind: &str, s: &Stats) -> Vec<String> {
         ms(l.min_ns as f64),
         ms(l.mean_ns),
     ];
-    row.extend(l.quantiles().iter().map(|&v| ms(v as f64)));
+    // A percentile the count cannot resolve is left empty (Locust's own
+    // columns, in the locust renderer, stay filled as Locust fills them).
+    row.extend(QUANTILE_METRICS.iter().map(|&(m, _)| {
+        if m.resolved_by(s.count) {
+            ms(l.quantile(m).unwrap_or(0) as f64)
+        } else {
+            String::new()
+        }
+    }));
     row.push(ms(l.max_ns as f64));
     row
 }

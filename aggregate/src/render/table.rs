@@ -51,10 +51,27 @@ fn latency_section(
             format!("{:.1}", s.rps),
         ];
         let latency = pick(s);
-        row.extend(LATENCY_COLUMNS.map(|m| format_ns(m.of_latency(&latency).unwrap_or_default())));
+        row.extend(LATENCY_COLUMNS.map(|m| {
+            if m.resolved_by(s.count) {
+                format_ns(m.of_latency(&latency).unwrap_or_default())
+            } else {
+                "-".to_string()
+            }
+        }));
         rows.push(row);
     }
-    write_rows(out, &rows, 1)
+    write_rows(out, &rows, 1)?;
+    if report
+        .endpoints
+        .iter()
+        .any(|s| LATENCY_COLUMNS.iter().any(|m| !m.resolved_by(s.count)))
+    {
+        writeln!(
+            out,
+            "  -: too few requests for that percentile (p99 needs 100, p99.9 1,000)"
+        )?;
+    }
+    Ok(())
 }
 
 impl Render for Table {
