@@ -90,6 +90,9 @@ fn record(tally: &mut Tally, event: &EventRef) -> Result<(), String> {
     endpoint.service_min_ns = endpoint.service_min_ns.min(event.latency_ns);
     endpoint.service_max_ns = endpoint.service_max_ns.max(event.latency_ns);
     endpoint.record_latency(event.latency_ns, event.lag_ns);
+    if event.connect_ns.is_some() || event.ttfb_ns.is_some() {
+        endpoint.record_phases(event.connect_ns, event.ttfb_ns);
+    }
     Ok(())
 }
 
@@ -137,6 +140,27 @@ mod tests {
         assert_eq!(e.max_ns, 12);
         assert_eq!(e.service_max_ns, 5);
         assert!(tally.any_lag);
+    }
+
+    #[test]
+    fn phases_are_tallied_where_events_carry_them() {
+        let mut tally = tally_of(concat!(
+            r#"{"ts":1,"name":"a","latency_ns":900,"connect_ns":300,"ttfb_ns":800}"#,
+            "\n",
+            r#"{"ts":2,"name":"a","latency_ns":500,"ttfb_ns":400}"#,
+            "\n",
+            r#"{"ts":3,"name":"a","latency_ns":500,"error":"reset"}"#,
+            "\n",
+            r#"{"kind":"load","start":1,"end":4,"scheduled":5,"sent":3,"dropped":2,"cancelled":0}"#,
+        ))
+        .unwrap();
+        let e = &mut tally.endpoints[0];
+        e.fold();
+        let phases = e.phases.as_ref().unwrap();
+        assert_eq!((phases.connect.len(), phases.ttfb.len()), (1, 2));
+        assert_eq!(phases.ttfb.max(), 800);
+        assert_eq!(tally.window, Some((1, 4)));
+        assert_eq!(tally.arrivals.dropped, 2);
     }
 
     #[test]

@@ -129,6 +129,12 @@ fn add_endpoint(tally: &mut Tally, entry: &Entry) {
             part.add_status(code, *n);
         }
     }
+    // The reader checked these decode.
+    let decode = |p: &Option<records::Phase>| p.as_ref().and_then(|p| hist::decode(&p.hist).ok());
+    part.add_phases(
+        decode(&stats.connect).as_ref(),
+        decode(&stats.ttfb).as_ref(),
+    );
     part.bytes_in = stats.bytes_in;
     part.bytes_out = stats.bytes_out;
     if stats.count > 0 {

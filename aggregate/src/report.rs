@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
-use records::{hist, Interval, RunInfo, Stats, Summary, ThresholdResult};
+use records::{hist, Interval, Phase, RunInfo, Stats, Summary, ThresholdResult};
 use serde::Serialize;
 
 use crate::tally::{new_interval_histogram, widen, EndpointTally, Tally};
@@ -219,7 +219,18 @@ fn stats_of(e: &EndpointTally, secs: f64, with_service: bool) -> Stats {
             .then(|| hist::latency_within(e.service(), e.service_min_ns, e.service_max_ns)),
         hist: hist::encode(e.response()),
         service_hist: with_service.then(|| hist::encode(e.service())),
+        connect: e.phases.as_ref().and_then(|p| phase(&p.connect)),
+        ttfb: e.phases.as_ref().and_then(|p| phase(&p.ttfb)),
     }
+}
+
+/// A phase's record, when any request had it.
+fn phase(h: &Histogram<u64>) -> Option<Phase> {
+    (!h.is_empty()).then(|| Phase {
+        count: h.len(),
+        latency: hist::latency(h),
+        hist: hist::encode(h),
+    })
 }
 
 fn slow_endpoints(endpoints: &[Stats], slow_limit_ns: u64) -> Vec<SlowEndpoint> {

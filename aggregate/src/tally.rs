@@ -71,6 +71,29 @@ pub struct EndpointTally {
     service: Option<Histogram<u64>>,
     /// Where the hot loop records; folded into the histograms above.
     recent: Option<Box<Recent>>,
+    /// Connection set-up and time to first byte, once an event carried them.
+    pub phases: Option<Box<Phases>>,
+}
+
+/// The request phases events may carry (`connect_ns`, `ttfb_ns`).
+#[derive(Clone, Debug)]
+pub struct Phases {
+    pub connect: Histogram<u64>,
+    pub ttfb: Histogram<u64>,
+}
+
+impl Phases {
+    fn new() -> Phases {
+        Phases {
+            connect: hist::new_histogram(),
+            ttfb: hist::new_histogram(),
+        }
+    }
+
+    fn absorb(&mut self, other: &Phases) {
+        hist::merge(&mut self.connect, &other.connect);
+        hist::merge(&mut self.ttfb, &other.ttfb);
+    }
 }
 
 /// Histograms the per-event path records into. u32 counts halve the cache
@@ -123,6 +146,33 @@ impl EndpointTally {
             response: hist::new_histogram(),
             service: None,
             recent: None,
+            phases: None,
+        }
+    }
+
+    /// Records a request's phases, when its event carried any.
+    #[inline]
+    pub fn record_phases(&mut self, connect_ns: Option<u64>, ttfb_ns: Option<u64>) {
+        let phases = self.phases.get_or_insert_with(|| Box::new(Phases::new()));
+        if let Some(ns) = connect_ns {
+            hist::record(&mut phases.connect, ns);
+        }
+        if let Some(ns) = ttfb_ns {
+            hist::record(&mut phases.ttfb, ns);
+        }
+    }
+
+    /// Adds a merged summary's phase histograms.
+    pub fn add_phases(&mut self, connect: Option<&Histogram<u64>>, ttfb: Option<&Histogram<u64>>) {
+        if connect.is_none() && ttfb.is_none() {
+            return;
+        }
+        let phases = self.phases.get_or_insert_with(|| Box::new(Phases::new()));
+        if let Some(h) = connect {
+            hist::merge(&mut phases.connect, h);
+        }
+        if let Some(h) = ttfb {
+            hist::merge(&mut phases.ttfb, h);
         }
     }
 
@@ -250,6 +300,11 @@ impl EndpointTally {
             hist::merge(service, other.service());
         }
         hist::merge(&mut self.response, &other.response);
+        if let Some(theirs) = &other.phases {
+            self.phases
+                .get_or_insert_with(|| Box::new(Phases::new()))
+                .absorb(theirs);
+        }
     }
 }
 

@@ -44,6 +44,8 @@ fuzz_target!(|data: &[u8]| {
         vu: u32::from(data[37]),
         error: error.map(|k| k.as_str().to_string()),
         detail: detail.filter(|_| error.is_some()),
+        connect_ns: (data[38] & 1 == 1).then(|| u64::from(data[38]) * 1000),
+        ttfb_ns: (data[39] & 1 == 1).then(|| u64_at(8) / 2),
     };
     let name_json = serde_json::to_vec(&event.name).unwrap();
     let method_json = serde_json::to_vec(&event.method).unwrap();
@@ -62,6 +64,8 @@ fuzz_target!(|data: &[u8]| {
             vu: event.vu,
             error,
             detail: event.detail.as_deref(),
+            connect_ns: event.connect_ns,
+            ttfb_ns: event.ttfb_ns,
         },
     );
     let mut serde_line = serde_json::to_vec(&event).unwrap();

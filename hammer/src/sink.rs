@@ -136,6 +136,8 @@ mod tests {
                 vu: 1,
                 error: None,
                 detail: None,
+                connect_ns: None,
+                ttfb_ns: None,
             });
         }
         flush();

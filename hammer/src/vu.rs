@@ -333,6 +333,8 @@ impl Vu {
             vu: self.id,
             error: kind,
             detail,
+            connect_ns: None,
+            ttfb_ns: None,
         });
     }
 

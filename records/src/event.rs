@@ -30,6 +30,15 @@ pub struct Event {
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Connection set-up: TCP connect, and the TLS handshake when there is
+    /// one; present only on requests that opened their connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_ns: Option<u64>,
+    /// Time to first byte: from the send (after any connection set-up) to the
+    /// first byte of the response; absent when no response came. Never more
+    /// than `latency_ns`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttfb_ns: Option<u64>,
 }
 
 impl Event {

@@ -38,6 +38,8 @@ pub struct EventParts<'a> {
     pub vu: u32,
     pub error: Option<ErrorKind>,
     pub detail: Option<&'a str>,
+    pub connect_ns: Option<u64>,
+    pub ttfb_ns: Option<u64>,
 }
 
 /// Appends one event line (with its newline) to `out`: the bytes
@@ -74,6 +76,14 @@ pub fn write_event(out: &mut Vec<u8>, e: &EventParts<'_>) {
         out.extend_from_slice(b",\"detail\":");
         serde_json::to_writer(&mut *out, detail).expect("strings serialize");
     }
+    if let Some(connect) = e.connect_ns {
+        out.extend_from_slice(b",\"connect_ns\":");
+        out.extend_from_slice(n.format(connect).as_bytes());
+    }
+    if let Some(ttfb) = e.ttfb_ns {
+        out.extend_from_slice(b",\"ttfb_ns\":");
+        out.extend_from_slice(n.format(ttfb).as_bytes());
+    }
     out.extend_from_slice(b"}\n");
 }
 
@@ -98,6 +108,10 @@ pub struct EventRef<'a> {
     pub vu: u32,
     #[serde(default, borrow)]
     pub error: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub connect_ns: Option<u64>,
+    #[serde(default)]
+    pub ttfb_ns: Option<u64>,
 }
 
 /// One line of an event stream.
@@ -159,6 +173,8 @@ pub fn scan(line: &[u8]) -> Option<EventRef<'_>> {
         bytes_out: 0,
         vu: 0,
         error: None,
+        connect_ns: None,
+        ttfb_ns: None,
     };
     let mut seen = 0u16;
     // Unknown keys seen, to refuse a repeated one as serde does (it reports
@@ -212,6 +228,14 @@ pub fn scan(line: &[u8]) -> Option<EventRef<'_>> {
                         Some(Cow::Borrowed(p.string()?))
                     };
                     256
+                }
+                b"connect_ns" => {
+                    event.connect_ns = if p.null() { None } else { Some(p.uint()?) };
+                    512
+                }
+                b"ttfb_ns" => {
+                    event.ttfb_ns = if p.null() { None } else { Some(p.uint()?) };
+                    1024
                 }
                 _ => {
                     if unknown.contains(&key) {
@@ -362,6 +386,8 @@ mod tests {
             vu: event.vu,
             error: event.error.as_deref().and_then(ErrorKind::parse),
             detail: event.detail.as_deref(),
+            connect_ns: event.connect_ns,
+            ttfb_ns: event.ttfb_ns,
         }
     }
 
@@ -394,6 +420,8 @@ mod tests {
             vu: 17,
             error: None,
             detail: None,
+            connect_ns: None,
+            ttfb_ns: None,
         }
     }
 
@@ -407,6 +435,9 @@ mod tests {
         e.vu = u32::MAX;
         e.error = Some("timeout".into());
         e.detail = Some("timed out after 10s \"quoted\"\t".into());
+        same_as_serde(&e);
+        e.connect_ns = Some(41_000);
+        e.ttfb_ns = Some(u64::MAX);
         same_as_serde(&e);
         for kind in ErrorKind::ALL {
             e.error = Some(kind.as_str().into());
@@ -435,7 +466,7 @@ mod tests {
     #[test]
     fn new_fields_keep_the_fast_path() {
         let line =
-            br#"{"ts":1,"name":"x","latency_ns":2,"connect_ns":5,"tag":"a","ok":true,"z":null}"#;
+            br#"{"ts":1,"name":"x","latency_ns":2,"connect_ns":5,"ttfb_ns":1,"tag":"a","ok":true,"z":null}"#;
         let fast = scan(line).expect("unknown scalar fields are skipped");
         assert_eq!(fast, serde_json::from_slice::<EventRef>(line).unwrap());
     }

@@ -83,6 +83,6 @@ pub use ndjson::{InputError, LineReader};
 pub use pg::{PgQuery, PgSample};
 #[cfg(feature = "scenario")]
 pub use scenario::Scenario;
-pub use summary::{Comparison, Interval, Latency, RunInfo, Stats, Summary, ThresholdResult};
+pub use summary::{Comparison, Interval, Latency, Phase, RunInfo, Stats, Summary, ThresholdResult};
 pub use units::{format_bytes, format_ns, parse_bytes, parse_duration};
 pub use user::{User, Var};

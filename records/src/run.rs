@@ -268,6 +268,17 @@ fn entry(stats: Stats) -> Result<Entry, String> {
             stats.latency.min_ns, stats.latency.max_ns
         ));
     }
+    for (field, phase) in [("connect", &stats.connect), ("ttfb", &stats.ttfb)] {
+        if let Some(phase) = phase {
+            if phase.count > stats.count {
+                return Err(format!(
+                    "field `{field}` of `{name}` counts {} requests but `count` is {}",
+                    phase.count, stats.count
+                ));
+            }
+            decode(&format!("{field}.hist"), name, &phase.hist, phase.count)?;
+        }
+    }
     let service_hist = match (&stats.service, &stats.service_hist) {
         (Some(_), Some(text)) => Some(decode("service_hist", name, text, stats.count)?),
         (None, None) => None,

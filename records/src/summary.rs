@@ -121,6 +121,25 @@ pub struct Stats {
     /// The service-time histogram, when `service` is present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_hist: Option<String>,
+    /// Connection set-up times, over the requests that opened a connection
+    /// (events' `connect_ns`), when any did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect: Option<Phase>,
+    /// Times to first byte (events' `ttfb_ns`), when any event had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttfb: Option<Phase>,
+}
+
+/// One phase of a request (connection set-up, time to first byte) over the
+/// requests that had it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Phase {
+    /// Requests that had this phase.
+    pub count: u64,
+    #[serde(flatten)]
+    pub latency: Latency,
+    /// Its histogram (HdrHistogram V2 + deflate, base64), so summaries merge.
+    pub hist: String,
 }
 
 impl Stats {

@@ -336,6 +336,8 @@ pub struct WireEvent {
     pub vu: u32,
     pub error: Option<String>,
     pub detail: Option<String>,
+    pub connect_ns: Option<u64>,
+    pub ttfb_ns: Option<u64>,
 }
 
 /// Compares `actual` with the pinned text in `path`; with `UPDATE_SNAPSHOTS`

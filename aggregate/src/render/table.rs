@@ -74,6 +74,41 @@ fn latency_section(
     Ok(())
 }
 
+/// Where the time of a request went: connection set-up (on the requests that
+/// opened a connection) and time to first byte, as k6 and oha show them.
+fn phases_section(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    writeln!(
+        out,
+        "timing breakdown (connect: TCP and TLS set-up, on new connections; ttfb: send to first byte)"
+    )?;
+    let quantiles = [Metric::P50, Metric::P95, Metric::P99];
+    let mut head = vec!["endpoint".to_string(), "connects".to_string()];
+    head.extend(quantiles.iter().map(|m| format!("connect {}", m.label())));
+    head.extend(quantiles.iter().map(|m| format!("ttfb {}", m.label())));
+    let mut rows = vec![head];
+    let cells = |phase: &Option<records::Phase>| -> Vec<String> {
+        quantiles
+            .iter()
+            .map(|m| match phase {
+                Some(p) if m.resolved_by(p.count) => {
+                    format_ns(m.of_latency(&p.latency).unwrap_or_default())
+                }
+                _ => "-".to_string(),
+            })
+            .collect()
+    };
+    for s in report.endpoints.iter().chain([&report.total]) {
+        let mut row = vec![
+            s.name.clone(),
+            s.connect.as_ref().map_or(0, |p| p.count).to_string(),
+        ];
+        row.extend(cells(&s.connect));
+        row.extend(cells(&s.ttfb));
+        rows.push(row);
+    }
+    write_rows(out, &rows, 1)
+}
+
 impl Render for Table {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let mut out = io::BufWriter::new(out);
@@ -141,6 +176,15 @@ impl Render for Table {
                 report,
                 &|s| s.service.clone().unwrap_or_default(),
             )?;
+        }
+
+        if report
+            .endpoints
+            .iter()
+            .any(|s| s.connect.is_some() || s.ttfb.is_some())
+        {
+            writeln!(out)?;
+            phases_section(out, report)?;
         }
 
         writeln!(out)?;

@@ -23,6 +23,8 @@ pub fn event(ts: u64, name: &str, latency_ns: u64) -> Event {
         vu: 1,
         error: None,
         detail: None,
+        connect_ns: None,
+        ttfb_ns: None,
     }
 }
 

@@ -192,6 +192,8 @@ fn stats(
         service: None,
         hist: records::hist::encode(h),
         service_hist: None,
+        connect: None,
+        ttfb: None,
     }
 }
 
