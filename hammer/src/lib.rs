@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod cli;
 pub mod client;
+pub mod cpuwatch;
 pub mod h1;
 pub mod mix;
 pub mod open;
@@ -19,12 +20,13 @@ pub mod progress;
 pub mod signals;
 pub mod sink;
 pub mod stages;
+pub mod timer;
 pub mod vu;
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use records::{bad_input, unreachable, Exit, User};
@@ -94,7 +96,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let stats = Arc::new(Stats::new(config.live));
     let (events, writer) = {
         let control = control.clone();
-        sink::start(out, move || control.advance(Phase::Stopping))
+        sink::start(out, move || control.interrupt())
     };
     let plan = Arc::new(Plan {
         mix: Mix::new(
@@ -136,6 +138,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     };
 
     let threads = config.threads as u64;
+    let timer = timer::TimerKind::from_env();
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
     let mut workers = Vec::new();
     for w in 0..threads {
@@ -200,7 +203,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
                                 requests,
                             };
                             let control = plan.control.clone();
-                            open::run(plan.clone(), pacer, share, |k| {
+                            open::run(plan.clone(), pacer, share, timer, |k| {
                                 let index = k * threads + w;
                                 let (user, n) = user_of(index);
                                 Vu::new(index as u32 + 1, user, n, seed, &control)
@@ -226,7 +229,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         .context("cannot start the control runtime")?;
     let started = plan.clock.start;
     let end = config.workload.end();
-    control_rt.block_on(async {
+    let (load_end, drained) = control_rt.block_on(async {
         let signals = tokio::spawn(signals::listen(control.clone(), config.grace, config.quiet));
         let live = config.live.then(|| {
             tokio::spawn({
@@ -234,6 +237,11 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
                 let terminal = config.terminal;
                 async move { progress::live(&stats, started, terminal).await }
             })
+        });
+        let cpu = tokio::spawn({
+            let stats = stats.clone();
+            let (workers, quiet, terminal) = (config.threads, config.quiet, config.terminal);
+            async move { cpuwatch::watch(&stats, workers, quiet, terminal).await }
         });
         let mut phase = control.subscribe();
         let mut remaining = threads;
@@ -254,6 +262,9 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             _ = deadline => false,
             _ = signals::reached(&mut phase, Phase::Stopping) => false,
         };
+        // The load ran to here; what follows is the drain.
+        let now = Instant::now();
+        let load_end = started.checked_add(end).map_or(now, |e| now.min(e));
         if !finished {
             control.advance(Phase::Stopping);
             let done = tokio::select! {
@@ -267,6 +278,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
                 let _ = tokio::time::timeout(Duration::from_secs(10), &mut all_done).await;
             }
         }
+        let drained = Instant::now();
+        cpu.abort();
         signals.abort();
         if let Some(live) = live {
             live.abort();
@@ -274,17 +287,22 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
                 eprintln!();
             }
         }
+        (load_end, drained)
     });
     for worker in workers {
         let _ = worker.join();
     }
-    let elapsed = started.elapsed();
+    let window = progress::Window {
+        load: load_end.saturating_duration_since(started),
+        drain: drained.saturating_duration_since(load_end),
+    };
     let written = writer
         .join()
         .map_err(|_| anyhow::anyhow!("the event writer panicked"))?
         .context("writing events")?;
     if !config.quiet && !written.closed {
-        eprintln!("{}", progress::summary(&stats, elapsed));
+        let open = matches!(config.workload, Workload::Open { .. });
+        eprintln!("{}", progress::summary(&stats, window, open));
     }
     Ok(Exit::Ok)
 }

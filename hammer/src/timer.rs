@@ -1,0 +1,161 @@
+//! Waking the open model's pacer on time.
+//!
+//! tokio's timer wheel has a 1 ms resolution and rounds every deadline up to
+//! the next tick, so an arrival due at 2.0001 s is sent at ~2.001 s: 0.5–1.5 ms
+//! of lag that is the generator's own, not the target's. The pacer therefore
+//! waits on a Linux `timerfd` registered in the worker's own reactor: the
+//! kernel's high-resolution timer (a timerfd has no timer slack) wakes the
+//! epoll the runtime already parks in, so a due arrival is handed to a VU a
+//! few microseconds after its time, with no spinning and no extra thread.
+//!
+//! The other mechanisms stay selectable (`HAMMER_PACER_TIMER=tokio|spin`, a
+//! measurement knob, not a flag) so the choice can be re-measured; see
+//! hammer/README.md, "Send precision".
+
+use std::io;
+use std::os::fd::OwnedFd;
+use std::time::{Duration, Instant};
+
+use rustix::time::{
+    timerfd_create, timerfd_settime, Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags,
+    Timespec,
+};
+use tokio::io::unix::AsyncFd;
+
+/// How the pacer waits for the next arrival.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TimerKind {
+    /// A timerfd in the worker's reactor (the default): precise, no spinning.
+    #[default]
+    Timerfd,
+    /// tokio's timer (1 ms ticks): the old behaviour, lag ≈ 1 ms.
+    Tokio,
+    /// tokio's timer to 2 ms before the due time, then `yield_now` until it:
+    /// precise, but the worker spins through the last 2 ms of every gap.
+    Spin,
+}
+
+impl TimerKind {
+    /// From `HAMMER_PACER_TIMER` (`timerfd`, `tokio` or `spin`); the default otherwise.
+    pub fn from_env() -> TimerKind {
+        match std::env::var("HAMMER_PACER_TIMER").as_deref() {
+            Ok("tokio") => TimerKind::Tokio,
+            Ok("spin") => TimerKind::Spin,
+            _ => TimerKind::Timerfd,
+        }
+    }
+}
+
+/// How long before the due time `Spin` stops sleeping: more than tokio's
+/// timer can be late by.
+const SPIN_WINDOW: Duration = Duration::from_millis(2);
+
+/// One worker's pacing timer.
+pub enum Timer {
+    Fd(AsyncFd<OwnedFd>),
+    Tokio,
+    Spin,
+}
+
+impl Timer {
+    /// Must be called inside the worker's runtime (a timerfd registers with it).
+    pub fn new(kind: TimerKind) -> io::Result<Timer> {
+        Ok(match kind {
+            TimerKind::Tokio => Timer::Tokio,
+            TimerKind::Spin => Timer::Spin,
+            TimerKind::Timerfd => {
+                let fd = timerfd_create(
+                    TimerfdClockId::Monotonic,
+                    TimerfdFlags::NONBLOCK | TimerfdFlags::CLOEXEC,
+                )?;
+                // `AsyncFd::new` is deprecated because a `T` that only
+                // borrows its descriptor could close it under the reactor;
+                // here the AsyncFd owns the descriptor (`OwnedFd`), so it is
+                // deregistered before it is closed (`register`, the
+                // replacement, is `unsafe`, which this crate forbids).
+                #[allow(deprecated)]
+                let fd = AsyncFd::new(fd)?;
+                Timer::Fd(fd)
+            }
+        })
+    }
+
+    /// Resolves at `at` (at once if it has passed). Cancel-safe: dropping the
+    /// future leaves the timer to be re-armed by the next call.
+    pub async fn sleep_until(&mut self, at: Instant) {
+        match self {
+            Timer::Tokio => tokio::time::sleep_until(at.into()).await,
+            Timer::Spin => {
+                if let Some(early) = at.checked_sub(SPIN_WINDOW) {
+                    if early > Instant::now() {
+                        tokio::time::sleep_until(early.into()).await;
+                    }
+                }
+                while Instant::now() < at {
+                    tokio::task::yield_now().await;
+                }
+            }
+            Timer::Fd(fd) => {
+                let now = Instant::now();
+                if at <= now {
+                    return;
+                }
+                let wait = at - now;
+                let spec = Itimerspec {
+                    it_interval: Timespec {
+                        tv_sec: 0,
+                        tv_nsec: 0,
+                    },
+                    it_value: Timespec {
+                        tv_sec: wait.as_secs() as _,
+                        tv_nsec: wait.subsec_nanos() as _,
+                    },
+                };
+                // Re-arming also clears an expiry a cancelled wait left behind.
+                if timerfd_settime(fd.get_ref(), TimerfdTimerFlags::empty(), &spec).is_err() {
+                    return tokio::time::sleep_until(at.into()).await;
+                }
+                loop {
+                    let Ok(mut guard) = fd.readable().await else {
+                        return tokio::time::sleep_until(at.into()).await;
+                    };
+                    let mut ticks = [0u8; 8];
+                    match guard.try_io(|fd| {
+                        rustix::io::read(fd.get_ref(), &mut ticks).map_err(io::Error::from)
+                    }) {
+                        Ok(Ok(_)) => return,
+                        Ok(Err(_)) => return tokio::time::sleep_until(at.into()).await,
+                        // A stale readiness (EAGAIN): wait for the expiry.
+                        Err(_) => continue,
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_timerfd_wakes_within_a_fraction_of_a_millisecond() {
+        let mut timer = Timer::new(TimerKind::Timerfd).unwrap();
+        let mut late = Vec::new();
+        for _ in 0..50 {
+            let at = Instant::now() + Duration::from_micros(700);
+            timer.sleep_until(at).await;
+            late.push(Instant::now() - at);
+        }
+        late.sort();
+        // tokio's timer would be ~0.3–1.3 ms late; even a loaded box wakes a
+        // timerfd well within that.
+        assert!(late[25] < Duration::from_micros(300), "{late:?}");
+        // Cancelled waits leave nothing behind that wakes the next one early.
+        let at = Instant::now() + Duration::from_millis(1);
+        let _ = tokio::time::timeout(Duration::from_micros(100), timer.sleep_until(at)).await;
+        let next = Instant::now() + Duration::from_millis(3);
+        timer.sleep_until(next).await;
+        assert!(Instant::now() >= next);
+    }
+}
