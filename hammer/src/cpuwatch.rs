@@ -78,9 +78,11 @@ impl Verdict {
 
 /// Samples every second until the task is dropped.
 pub async fn watch(stats: &Stats, workers: usize, quiet: bool, terminal: bool) {
-    let Some(mut last) = worker_demand_ns() else {
-        return; // no /proc schedstat here: nothing to watch
-    };
+    if !std::path::Path::new("/proc/self/task").exists() {
+        return; // no /proc here: nothing to watch
+    }
+    // A worker not named yet (it names itself once it first runs) counts as 0.
+    let mut last = worker_demand_ns().unwrap_or(0);
     let mut last_at = Instant::now();
     let mut verdict = Verdict::default();
     let mut tick = tokio::time::interval_at(
@@ -89,9 +91,7 @@ pub async fn watch(stats: &Stats, workers: usize, quiet: bool, terminal: bool) {
     );
     loop {
         tick.tick().await;
-        let Some(now) = worker_demand_ns() else {
-            return;
-        };
+        let now = worker_demand_ns().unwrap_or(0);
         let at = Instant::now();
         let wall = at.duration_since(last_at).as_nanos() as f64 * workers.max(1) as f64;
         let share = now.saturating_sub(last) as f64 / wall.max(1.0);

@@ -98,6 +98,8 @@ pub async fn run(
         }
         while tasks.try_join_next().is_some() {}
         hit += share.workers;
+        // Let the VU send before the pacer's own work for the next arrival.
+        tokio::task::yield_now().await;
     }
     // Stopped early: the arrivals that came due and were not sent are cancelled.
     let now = Instant::now().saturating_duration_since(start);
