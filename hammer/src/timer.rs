@@ -33,6 +33,10 @@ pub enum TimerKind {
     /// tokio's timer to 2 ms before the due time, then `yield_now` until it:
     /// precise, but the worker spins through the last 2 ms of every gap.
     Spin,
+    /// A timer thread per worker: `std::thread::sleep` (nanosleep, 50 µs of
+    /// timer slack) to 100 µs before the due time, a spin to it, then a
+    /// cross-thread wake of the worker.
+    Thread,
 }
 
 impl TimerKind {
@@ -41,6 +45,7 @@ impl TimerKind {
         match std::env::var("HAMMER_PACER_TIMER").as_deref() {
             Ok("tokio") => TimerKind::Tokio,
             Ok("spin") => TimerKind::Spin,
+            Ok("thread") => TimerKind::Thread,
             _ => TimerKind::Timerfd,
         }
     }
@@ -50,11 +55,19 @@ impl TimerKind {
 /// timer can be late by.
 const SPIN_WINDOW: Duration = Duration::from_millis(2);
 
+/// How long before the due time `Thread` stops sleeping: more than
+/// nanosleep's default timer slack (50 µs).
+const THREAD_SPIN_WINDOW: Duration = Duration::from_micros(100);
+
+type Wake = (Instant, tokio::sync::oneshot::Sender<()>);
+
 /// One worker's pacing timer.
 pub enum Timer {
     Fd(AsyncFd<OwnedFd>),
     Tokio,
     Spin,
+    /// Due times to the timer thread, which ends when this is dropped.
+    Thread(std::sync::mpsc::Sender<Wake>),
 }
 
 impl Timer {
@@ -63,6 +76,26 @@ impl Timer {
         Ok(match kind {
             TimerKind::Tokio => Timer::Tokio,
             TimerKind::Spin => Timer::Spin,
+            TimerKind::Thread => {
+                let (tx, rx) = std::sync::mpsc::channel::<Wake>();
+                std::thread::Builder::new()
+                    .name("hammer-timer".into())
+                    .spawn(move || {
+                        for (at, wake) in rx {
+                            if let Some(early) = at.checked_sub(THREAD_SPIN_WINDOW) {
+                                let now = Instant::now();
+                                if early > now {
+                                    std::thread::sleep(early - now);
+                                }
+                            }
+                            while Instant::now() < at {
+                                std::hint::spin_loop();
+                            }
+                            let _ = wake.send(());
+                        }
+                    })?;
+                Timer::Thread(tx)
+            }
             TimerKind::Timerfd => {
                 let fd = timerfd_create(
                     TimerfdClockId::Monotonic,
@@ -95,6 +128,16 @@ impl Timer {
                     tokio::task::yield_now().await;
                 }
             }
+            Timer::Thread(tx) => {
+                if at <= Instant::now() {
+                    return;
+                }
+                let (wake, woken) = tokio::sync::oneshot::channel();
+                if tx.send((at, wake)).is_err() {
+                    return tokio::time::sleep_until(at.into()).await;
+                }
+                let _ = woken.await;
+            }
             Timer::Fd(fd) => {
                 let now = Instant::now();
                 if at <= now {
@@ -123,7 +166,12 @@ impl Timer {
                     match guard.try_io(|fd| {
                         rustix::io::read(fd.get_ref(), &mut ticks).map_err(io::Error::from)
                     }) {
-                        Ok(Ok(_)) => return,
+                        Ok(Ok(_)) => {
+                            // The read took every expiry: the next wait is
+                            // for the next edge, not a read that finds none.
+                            guard.clear_ready();
+                            return;
+                        }
                         Ok(Err(_)) => return tokio::time::sleep_until(at.into()).await,
                         // A stale readiness (EAGAIN): wait for the expiry.
                         Err(_) => continue,
