@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Open-model send precision: hammer's lag_ns p50/p99 and its CPU time per
 # request at 500, 2,000 and 10,000 req/s against nginx (1 worker on core 1,
-# hammer on core 0, one worker thread), for each pacer timer (the timerfd
-# default; tokio's 1 ms timer, as before; tokio then a yield_now spin; a
+# hammer on core 0, one worker thread), for each pacer timer (the default:
+# a timerfd woken early by its measured lateness, then a short spin; a plain
+# timerfd; tokio's 1 ms timer, as before; tokio then a yield_now spin; a
 # timer thread with nanosleep then a spin), and oha --latency-correction at
 # the same rates when oha is installed.
 #
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/../.."
 PORT=${PORT:-18992}
 DURATION=${DURATION:-10}
 RATES=${RATES:-500 2000 10000}
-TIMERS=${TIMERS:-timerfd tokio spin thread}
+TIMERS=${TIMERS:-timerfd timerfd-plain tokio spin thread}
 THREADS=${THREADS:-1}
 WORK=$(mktemp -d /tmp/hammer-precision.XXXXXX)
 NGINX_PID=

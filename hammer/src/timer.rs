@@ -6,11 +6,18 @@
 //! waits on a Linux `timerfd` registered in the worker's own reactor: the
 //! kernel's high-resolution timer (a timerfd has no timer slack) wakes the
 //! epoll the runtime already parks in, so a due arrival is handed to a VU a
-//! few microseconds after its time, with no spinning and no extra thread.
+//! few microseconds after its time, with no extra thread.
 //!
-//! The other mechanisms stay selectable (`HAMMER_PACER_TIMER=tokio|spin`, a
-//! measurement knob, not a flag) so the choice can be re-measured; see
-//! hammer/README.md, "Send precision".
+//! When other processes compete for the core, the kernel may leave a woken
+//! thread waiting for tens of microseconds before it runs. The timer learns
+//! how late its wake-ups are (a moving average) and wakes that much earlier,
+//! twice over, then spins the rest of the way: at most 100 µs and a quarter
+//! of the wait. On a quiet core the wake-ups are a few µs late, so the spin is
+//! too; on a contended one it buys back the scheduler's delay.
+//!
+//! The other mechanisms stay selectable (`HAMMER_PACER_TIMER=tokio|spin|
+//! thread|timerfd-plain`, a measurement knob, not a flag) so the choice can be
+//! re-measured; see hammer/README.md, "Send precision".
 
 use std::io;
 use std::os::fd::OwnedFd;
@@ -25,9 +32,12 @@ use tokio::io::unix::AsyncFd;
 /// How the pacer waits for the next arrival.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum TimerKind {
-    /// A timerfd in the worker's reactor (the default): precise, no spinning.
+    /// A timerfd in the worker's reactor, woken early by its own measured
+    /// lateness, then a short spin (the default).
     #[default]
     Timerfd,
+    /// A timerfd, no early wake-up and no spin.
+    TimerfdPlain,
     /// tokio's timer (1 ms ticks): the old behaviour, lag ≈ 1 ms.
     Tokio,
     /// tokio's timer to 2 ms before the due time, then `yield_now` until it:
@@ -40,12 +50,14 @@ pub enum TimerKind {
 }
 
 impl TimerKind {
-    /// From `HAMMER_PACER_TIMER` (`timerfd`, `tokio` or `spin`); the default otherwise.
+    /// From `HAMMER_PACER_TIMER` (`timerfd`, `timerfd-plain`, `tokio`, `spin`
+    /// or `thread`); the default otherwise.
     pub fn from_env() -> TimerKind {
         match std::env::var("HAMMER_PACER_TIMER").as_deref() {
             Ok("tokio") => TimerKind::Tokio,
             Ok("spin") => TimerKind::Spin,
             Ok("thread") => TimerKind::Thread,
+            Ok("timerfd-plain") => TimerKind::TimerfdPlain,
             _ => TimerKind::Timerfd,
         }
     }
@@ -61,9 +73,23 @@ const THREAD_SPIN_WINDOW: Duration = Duration::from_micros(100);
 
 type Wake = (Instant, tokio::sync::oneshot::Sender<()>);
 
+/// The timerfd's early wake-up is at most this long before the due time...
+const MAX_LEAD: Duration = Duration::from_micros(100);
+/// ...and at most this share of the wait.
+const MAX_LEAD_SHARE: u32 = 4;
+
+/// A timerfd registered in the worker's reactor.
+pub struct FdTimer {
+    fd: AsyncFd<OwnedFd>,
+    /// Wake early and spin (see the module's documentation).
+    adaptive: bool,
+    /// Moving average of how late wake-ups were, in ns.
+    late_ns: u64,
+}
+
 /// One worker's pacing timer.
 pub enum Timer {
-    Fd(AsyncFd<OwnedFd>),
+    Fd(FdTimer),
     Tokio,
     Spin,
     /// Due times to the timer thread, which ends when this is dropped.
@@ -96,7 +122,7 @@ impl Timer {
                     })?;
                 Timer::Thread(tx)
             }
-            TimerKind::Timerfd => {
+            TimerKind::Timerfd | TimerKind::TimerfdPlain => {
                 let fd = timerfd_create(
                     TimerfdClockId::Monotonic,
                     TimerfdFlags::NONBLOCK | TimerfdFlags::CLOEXEC,
@@ -108,7 +134,11 @@ impl Timer {
                 // replacement, is `unsafe`, which this crate forbids).
                 #[allow(deprecated)]
                 let fd = AsyncFd::new(fd)?;
-                Timer::Fd(fd)
+                Timer::Fd(FdTimer {
+                    fd,
+                    adaptive: kind == TimerKind::Timerfd,
+                    late_ns: 0,
+                })
             }
         })
     }
@@ -138,45 +168,73 @@ impl Timer {
                 }
                 let _ = woken.await;
             }
-            Timer::Fd(fd) => {
-                let now = Instant::now();
-                if at <= now {
+            Timer::Fd(timer) => timer.sleep_until(at).await,
+        }
+    }
+}
+
+impl FdTimer {
+    async fn sleep_until(&mut self, at: Instant) {
+        let now = Instant::now();
+        if at <= now {
+            return;
+        }
+        let lead = if self.adaptive {
+            Duration::from_nanos(self.late_ns.saturating_mul(2))
+                .min(MAX_LEAD)
+                .min((at - now) / MAX_LEAD_SHARE)
+        } else {
+            Duration::ZERO
+        };
+        let wake_at = at - lead;
+        if wake_at > now {
+            self.wait(wake_at).await;
+            if self.adaptive {
+                let late = Instant::now().saturating_duration_since(wake_at).as_nanos() as u64;
+                self.late_ns = (self.late_ns * 7 + late) / 8;
+            }
+        }
+        while Instant::now() < at {
+            std::hint::spin_loop();
+        }
+    }
+
+    /// Waits on the timerfd until `at` (which is in the future).
+    async fn wait(&mut self, at: Instant) {
+        let fd = &self.fd;
+        let wait = at.saturating_duration_since(Instant::now());
+        let spec = Itimerspec {
+            it_interval: Timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
+            it_value: Timespec {
+                tv_sec: wait.as_secs() as _,
+                // A zero it_value disarms the timer: wait at least 1 ns.
+                tv_nsec: wait.subsec_nanos().max(u32::from(wait.as_secs() == 0)) as _,
+            },
+        };
+        // Re-arming also clears an expiry a cancelled wait left behind.
+        if timerfd_settime(fd.get_ref(), TimerfdTimerFlags::empty(), &spec).is_err() {
+            return tokio::time::sleep_until(at.into()).await;
+        }
+        loop {
+            let Ok(mut guard) = fd.readable().await else {
+                return tokio::time::sleep_until(at.into()).await;
+            };
+            let mut ticks = [0u8; 8];
+            match guard
+                .try_io(|fd| rustix::io::read(fd.get_ref(), &mut ticks).map_err(io::Error::from))
+            {
+                Ok(Ok(_)) => {
+                    // The read took every expiry: the next wait is for the
+                    // next edge, not a read that finds none.
+                    guard.clear_ready();
                     return;
                 }
-                let wait = at - now;
-                let spec = Itimerspec {
-                    it_interval: Timespec {
-                        tv_sec: 0,
-                        tv_nsec: 0,
-                    },
-                    it_value: Timespec {
-                        tv_sec: wait.as_secs() as _,
-                        tv_nsec: wait.subsec_nanos() as _,
-                    },
-                };
-                // Re-arming also clears an expiry a cancelled wait left behind.
-                if timerfd_settime(fd.get_ref(), TimerfdTimerFlags::empty(), &spec).is_err() {
-                    return tokio::time::sleep_until(at.into()).await;
-                }
-                loop {
-                    let Ok(mut guard) = fd.readable().await else {
-                        return tokio::time::sleep_until(at.into()).await;
-                    };
-                    let mut ticks = [0u8; 8];
-                    match guard.try_io(|fd| {
-                        rustix::io::read(fd.get_ref(), &mut ticks).map_err(io::Error::from)
-                    }) {
-                        Ok(Ok(_)) => {
-                            // The read took every expiry: the next wait is
-                            // for the next edge, not a read that finds none.
-                            guard.clear_ready();
-                            return;
-                        }
-                        Ok(Err(_)) => return tokio::time::sleep_until(at.into()).await,
-                        // A stale readiness (EAGAIN): wait for the expiry.
-                        Err(_) => continue,
-                    }
-                }
+                Ok(Err(_)) => return tokio::time::sleep_until(at.into()).await,
+                // A stale readiness (EAGAIN): wait for the expiry.
+                Err(_) => continue,
             }
         }
     }
