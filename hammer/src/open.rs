@@ -47,7 +47,12 @@ pub async fn run(
     timer: TimerKind,
     mut make_vu: impl FnMut(u64) -> Vu,
 ) {
-    let mut timer = Timer::new(timer).unwrap_or(Timer::Tokio);
+    let mut timer = Timer::new(timer).unwrap_or_else(|e| {
+        if share.worker == 0 {
+            eprintln!("hammer: no timerfd ({e}); open-model sends use tokio's 1 ms timer");
+        }
+        Timer::Tokio
+    });
     let (free_tx, mut free_rx) = mpsc::unbounded_channel::<Vu>();
     let mut phase = plan.control.subscribe();
     let start = plan.clock.start;
