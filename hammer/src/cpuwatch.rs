@@ -1,8 +1,9 @@
 //! The generator watches itself: once a second it reads how much CPU its
 //! worker threads wanted, and when they wanted more than ~90% of their cores
-//! for 3 s running, it warns once on stderr (and sets `Stats::cpu_bound`, for
-//! the run's record): from then on a request's lag and latency include time
-//! hammer spent waiting for a CPU, not only the target's.
+//! for 3 s running, it warns once on stderr and sets `Stats::cpu_bound` and
+//! `Stats::cpu_bound_at_ns` (for the run's record): from then on a request's
+//! lag and latency include time hammer spent waiting for a CPU, not only the
+//! target's.
 //!
 //! "Wanted" is the time a worker thread ran plus the time it waited runnable
 //! for a core (`/proc/self/task/TID/schedstat`), so a hammer starved by
@@ -77,7 +78,7 @@ impl Verdict {
 }
 
 /// Samples every second until the task is dropped.
-pub async fn watch(stats: &Stats, workers: usize, quiet: bool, terminal: bool) {
+pub async fn watch(stats: &Stats, started: Instant, workers: usize, quiet: bool, terminal: bool) {
     if !std::path::Path::new("/proc/self/task").exists() {
         return; // no /proc here: nothing to watch
     }
@@ -98,6 +99,8 @@ pub async fn watch(stats: &Stats, workers: usize, quiet: bool, terminal: bool) {
         (last, last_at) = (now, at);
         if verdict.sample(share) {
             stats.cpu_bound.store(true, Ordering::Relaxed);
+            let since = at.saturating_duration_since(started).as_nanos() as u64;
+            stats.cpu_bound_at_ns.store(since.max(1), Ordering::Relaxed);
             if !quiet {
                 // After the live line, when it is on the same terminal line.
                 eprintln!("{}hammer: {WARNING}", if terminal { "\n" } else { "" });

@@ -241,7 +241,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         let cpu = tokio::spawn({
             let stats = stats.clone();
             let (workers, quiet, terminal) = (config.threads, config.quiet, config.terminal);
-            async move { cpuwatch::watch(&stats, workers, quiet, terminal).await }
+            async move { cpuwatch::watch(&stats, started, workers, quiet, terminal).await }
         });
         let mut phase = control.subscribe();
         let mut remaining = threads;

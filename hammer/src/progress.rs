@@ -26,6 +26,8 @@ pub struct Stats {
     pub aborted: AtomicU64,
     /// Set once the generator was found CPU-bound ([`crate::cpuwatch`]).
     pub cpu_bound: std::sync::atomic::AtomicBool,
+    /// When it was first found so, in ns from the start of the run (0: never).
+    pub cpu_bound_at_ns: AtomicU64,
     pub active_vus: AtomicU64,
     /// Latencies of the current second, kept only when the live line shows.
     window: Option<Mutex<Histogram<u64>>>,
@@ -42,6 +44,7 @@ impl Stats {
             cancelled: AtomicU64::new(0),
             aborted: AtomicU64::new(0),
             cpu_bound: std::sync::atomic::AtomicBool::new(false),
+            cpu_bound_at_ns: AtomicU64::new(0),
             active_vus: AtomicU64::new(0),
             window: live.then(|| {
                 Mutex::new(Histogram::new_with_bounds(1_000, 3_600_000_000_000, 2).expect("bounds"))
