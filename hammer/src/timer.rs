@@ -11,8 +11,8 @@
 //! When other processes compete for the core, the kernel may leave a woken
 //! thread waiting for tens of microseconds before it runs. The timer learns
 //! how late its wake-ups are (a moving average) and wakes that much earlier,
-//! twice over, then spins the rest of the way: at most 100 µs and a quarter
-//! of the wait. On a quiet core the wake-ups are a few µs late, so the spin is
+//! twice over, then spins the rest of the way (yielding to the worker's other
+//! tasks): at most 100 µs and a quarter of the wait. On a quiet core the wake-ups are a few µs late, so the spin is
 //! too; on a contended one it buys back the scheduler's delay.
 //!
 //! The other mechanisms stay selectable (`HAMMER_PACER_TIMER=tokio|spin|
@@ -194,8 +194,10 @@ impl FdTimer {
                 self.late_ns = (self.late_ns * 7 + late) / 8;
             }
         }
+        // Yielding, not a bare spin: responses that arrive meanwhile are
+        // still read at once, so the spin never adds to a measured latency.
         while Instant::now() < at {
-            std::hint::spin_loop();
+            tokio::task::yield_now().await;
         }
     }
 
