@@ -103,7 +103,7 @@ pub async fn watch(stats: &Stats, started: Instant, workers: usize, quiet: bool,
             stats.cpu_bound_at_ns.store(since.max(1), Ordering::Relaxed);
             if !quiet {
                 // After the live line, when it is on the same terminal line.
-                eprintln!("{}hammer: {WARNING}", if terminal { "\n" } else { "" });
+                eprintln!("{}{WARNING}", if terminal { "\n" } else { "" });
             }
         }
     }
