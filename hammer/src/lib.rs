@@ -229,6 +229,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         .context("cannot start the control runtime")?;
     let started = plan.clock.start;
     let end = config.workload.end();
+    let whole_schedule = matches!(config.workload, Workload::Open { requests: None, .. });
     let (load_end, drained) = control_rt.block_on(async {
         let signals = tokio::spawn(signals::listen(control.clone(), config.grace, config.quiet));
         let live = config.live.then(|| {
@@ -262,9 +263,15 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             _ = deadline => false,
             _ = signals::reached(&mut phase, Phase::Stopping) => false,
         };
-        // The load ran to here; what follows is the drain.
+        // The load ran to here; what follows is the drain. An open-model
+        // schedule that ran out is as long as it is, even when its last
+        // responses came back before its end.
         let now = Instant::now();
-        let load_end = started.checked_add(end).map_or(now, |e| now.min(e));
+        let load_end = match started.checked_add(end) {
+            Some(e) if finished && whole_schedule && !control.interrupted() => e,
+            Some(e) => now.min(e),
+            None => now,
+        };
         if !finished {
             control.advance(Phase::Stopping);
             let done = tokio::select! {
