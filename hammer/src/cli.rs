@@ -27,7 +27,14 @@ Examples:
   hammer --url http://127.0.0.1:8080/health --vus 50 --duration 10s > events.ndjson
 
 stdout carries one Event (NDJSON) per request; stderr a live line when it is
-a terminal and a closing summary. Exit 3 means the target was unreachable at start.
+a terminal and a closing summary: requests and rate over the load window (the
+duration or stages), the drain of requests still in flight after it, errors,
+and in the open model what became of every arrival:
+  hammer: 2500 requests in 5.00s (500.0 req/s), drain 1.20s, 0 errors (0.00%),
+    2500 scheduled = 2500 sent + 0 dropped + 0 cancelled
+(dropped: every VU busy; cancelled: due after a signal stopped the run). When
+hammer's worker threads need more than ~90% of their cores for 3 s it warns
+that it is CPU-bound. Exit 3 means the target was unreachable at start.
 
 ",
     records::exit_status_help!()
@@ -162,7 +169,7 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 
-    /// On SIGINT/SIGTERM or at the end, wait this long for requests in flight.
+    /// On SIGINT/SIGTERM or at the end, wait this long for requests in flight (the drain).
     #[arg(long, value_name = "DURATION", default_value = "5s")]
     pub grace: String,
 

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod cli;
 pub mod client;
 pub mod conn;
+pub mod cpuwatch;
 pub mod h1;
 pub mod mix;
 pub mod open;
@@ -20,12 +21,13 @@ pub mod progress;
 pub mod signals;
 pub mod sink;
 pub mod stages;
+pub mod timer;
 pub mod vu;
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use records::{bad_input, unreachable, Exit, User};
@@ -95,7 +97,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let stats = Arc::new(Stats::new(config.live));
     let (events, writer) = {
         let control = control.clone();
-        sink::start(out, move || control.advance(Phase::Stopping))
+        sink::start(out, move || control.interrupt())
     };
     let plan = Arc::new(Plan {
         mix: Mix::new(
@@ -137,6 +139,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     };
 
     let threads = config.threads as u64;
+    let timer = timer::TimerKind::from_env();
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
     let mut workers = Vec::new();
     for w in 0..threads {
@@ -201,7 +204,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
                                 requests,
                             };
                             let control = plan.control.clone();
-                            open::run(plan.clone(), pacer, share, |k| {
+                            open::run(plan.clone(), pacer, share, timer, |k| {
                                 let index = k * threads + w;
                                 let (user, n) = user_of(index);
                                 Vu::new(index as u32 + 1, user, n, seed, &control)
@@ -227,7 +230,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         .context("cannot start the control runtime")?;
     let started = plan.clock.start;
     let end = config.workload.end();
-    control_rt.block_on(async {
+    let whole_schedule = matches!(config.workload, Workload::Open { requests: None, .. });
+    let (load_end, drained) = control_rt.block_on(async {
         let signals = tokio::spawn(signals::listen(control.clone(), config.grace, config.quiet));
         let live = config.live.then(|| {
             tokio::spawn({
@@ -235,6 +239,11 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
                 let terminal = config.terminal;
                 async move { progress::live(&stats, started, terminal).await }
             })
+        });
+        let cpu = tokio::spawn({
+            let stats = stats.clone();
+            let (workers, quiet, terminal) = (config.threads, config.quiet, config.terminal);
+            async move { cpuwatch::watch(&stats, started, workers, quiet, terminal).await }
         });
         let mut phase = control.subscribe();
         let mut remaining = threads;
@@ -255,6 +264,15 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             _ = deadline => false,
             _ = signals::reached(&mut phase, Phase::Stopping) => false,
         };
+        // The load ran to here; what follows is the drain. An open-model
+        // schedule that ran out is as long as it is, even when its last
+        // responses came back before its end.
+        let now = Instant::now();
+        let load_end = match started.checked_add(end) {
+            Some(e) if finished && whole_schedule && !control.interrupted() => e,
+            Some(e) => now.min(e),
+            None => now,
+        };
         if !finished {
             control.advance(Phase::Stopping);
             let done = tokio::select! {
@@ -268,6 +286,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
                 let _ = tokio::time::timeout(Duration::from_secs(10), &mut all_done).await;
             }
         }
+        let drained = Instant::now();
+        cpu.abort();
         signals.abort();
         if let Some(live) = live {
             live.abort();
@@ -275,17 +295,22 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
                 eprintln!();
             }
         }
+        (load_end, drained)
     });
     for worker in workers {
         let _ = worker.join();
     }
-    let elapsed = started.elapsed();
+    let window = progress::Window {
+        load: load_end.saturating_duration_since(started),
+        drain: drained.saturating_duration_since(load_end),
+    };
     let written = writer
         .join()
         .map_err(|_| records::fault("the event writer panicked"))?
         .context("writing events")?;
     if !config.quiet && !written.closed {
-        eprintln!("{}", progress::summary(&stats, elapsed));
+        let open = matches!(config.workload, Workload::Open { .. });
+        eprintln!("{}", progress::summary(&stats, window, open));
     }
     Ok(Exit::Ok)
 }

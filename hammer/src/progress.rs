@@ -14,10 +14,20 @@ use records::units::format_ns;
 pub struct Stats {
     pub requests: AtomicU64,
     pub errors: AtomicU64,
+    /// Open model: arrivals that came due (see [`Accounting`]).
+    pub scheduled: AtomicU64,
+    /// Open model: arrivals handed to a VU.
+    pub sent: AtomicU64,
     /// Open model: arrivals not sent because every VU was busy.
     pub dropped: AtomicU64,
-    /// Requests given up on at abort (each still written as an event).
+    /// Open model: arrivals not sent because the run was stopped early.
     pub cancelled: AtomicU64,
+    /// Requests in flight given up on at abort (each still written as an event).
+    pub aborted: AtomicU64,
+    /// Set once the generator was found CPU-bound ([`crate::cpuwatch`]).
+    pub cpu_bound: std::sync::atomic::AtomicBool,
+    /// When it was first found so, in ns from the start of the run (0: never).
+    pub cpu_bound_at_ns: AtomicU64,
     pub active_vus: AtomicU64,
     /// Latencies of the current second, kept only when the live line shows.
     window: Option<Mutex<Histogram<u64>>>,
@@ -28,12 +38,27 @@ impl Stats {
         Stats {
             requests: AtomicU64::new(0),
             errors: AtomicU64::new(0),
+            scheduled: AtomicU64::new(0),
+            sent: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             cancelled: AtomicU64::new(0),
+            aborted: AtomicU64::new(0),
+            cpu_bound: std::sync::atomic::AtomicBool::new(false),
+            cpu_bound_at_ns: AtomicU64::new(0),
             active_vus: AtomicU64::new(0),
             window: live.then(|| {
                 Mutex::new(Histogram::new_with_bounds(1_000, 3_600_000_000_000, 2).expect("bounds"))
             }),
+        }
+    }
+
+    /// The open model's arrival counts so far.
+    pub fn accounting(&self) -> Accounting {
+        Accounting {
+            scheduled: self.scheduled.load(Ordering::Relaxed),
+            sent: self.sent.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+            cancelled: self.cancelled.load(Ordering::Relaxed),
         }
     }
 
@@ -100,18 +125,69 @@ pub async fn live(stats: &Stats, started: Instant, terminal: bool) {
     }
 }
 
-/// The closing line: `hammer: 1000 requests in 5.00s (200.0 req/s), 0 errors (0.00%), 0 dropped, 0 cancelled`.
-pub fn summary(stats: &Stats, elapsed: Duration) -> String {
+/// What became of an open-model run's arrivals: every arrival that came due
+/// is exactly one of sent, dropped or cancelled, so
+/// `scheduled == sent + dropped + cancelled`. A sent arrival is one VU
+/// iteration: one event (plus any re-login or retry it needed).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Accounting {
+    /// Arrivals that came due: the whole schedule when the run reached its
+    /// end, those due before the stop when it was interrupted.
+    pub scheduled: u64,
+    /// Handed to a VU (each wrote its event).
+    pub sent: u64,
+    /// Not sent: every VU of the worker was busy (`--max-vus`).
+    pub dropped: u64,
+    /// Not sent: the run was stopped (signal, closed output) after it came due.
+    pub cancelled: u64,
+}
+
+impl Accounting {
+    /// Whether every arrival is accounted for.
+    pub fn balanced(&self) -> bool {
+        self.scheduled == self.sent + self.dropped + self.cancelled
+    }
+}
+
+/// When the run's load ran: rates are per second of `load` (first scheduled
+/// send to the end of the schedule or stages, or to the stop when stopped
+/// early); `drain` is the wait for the requests still in flight after it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Window {
+    pub load: Duration,
+    pub drain: Duration,
+}
+
+/// The closing line, e.g.
+/// `hammer: 2500 requests in 5.00s (500.0 req/s), drain 1.20s, 0 errors (0.00%), 2500 scheduled = 2500 sent + 0 dropped + 0 cancelled`
+/// (the arrival counts in the open model only; `, 3 aborted in flight` when
+/// requests were given up on at abort).
+pub fn summary(stats: &Stats, window: Window, open: bool) -> String {
     let requests = stats.requests.load(Ordering::Relaxed);
     let errors = stats.errors.load(Ordering::Relaxed);
-    format!(
-        "hammer: {requests} requests in {} ({:.1} req/s), {errors} errors ({:.2}%), {} dropped, {} cancelled",
-        format_ns(elapsed.as_nanos() as f64),
-        requests as f64 / elapsed.as_secs_f64().max(1e-9),
-        if requests == 0 { 0.0 } else { errors as f64 * 100.0 / requests as f64 },
-        stats.dropped.load(Ordering::Relaxed),
-        stats.cancelled.load(Ordering::Relaxed),
-    )
+    let mut line = format!(
+        "hammer: {requests} requests in {} ({:.1} req/s), drain {}, {errors} errors ({:.2}%)",
+        format_ns(window.load.as_nanos() as f64),
+        requests as f64 / window.load.as_secs_f64().max(1e-9),
+        format_ns(window.drain.as_nanos() as f64),
+        if requests == 0 {
+            0.0
+        } else {
+            errors as f64 * 100.0 / requests as f64
+        },
+    );
+    if open {
+        let a = stats.accounting();
+        line += &format!(
+            ", {} scheduled = {} sent + {} dropped + {} cancelled",
+            a.scheduled, a.sent, a.dropped, a.cancelled
+        );
+    }
+    let aborted = stats.aborted.load(Ordering::Relaxed);
+    if aborted > 0 {
+        line += &format!(", {aborted} aborted in flight");
+    }
+    line
 }
 
 #[cfg(test)]
@@ -119,16 +195,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn summary_counts_requests_errors_and_drops() {
+    fn summary_counts_requests_errors_and_arrivals() {
         let s = Stats::new(true);
         for i in 0..10 {
             s.record(1_000_000, i == 0);
         }
+        s.scheduled.fetch_add(14, Ordering::Relaxed);
+        s.sent.fetch_add(10, Ordering::Relaxed);
         s.dropped.fetch_add(3, Ordering::Relaxed);
-        let line = summary(&s, Duration::from_secs(2));
+        s.cancelled.fetch_add(1, Ordering::Relaxed);
+        assert!(s.accounting().balanced());
+        let window = Window {
+            load: Duration::from_secs(2),
+            drain: Duration::from_millis(1200),
+        };
         assert_eq!(
-            line,
-            "hammer: 10 requests in 2.00s (5.0 req/s), 1 errors (10.00%), 3 dropped, 0 cancelled"
+            summary(&s, window, true),
+            "hammer: 10 requests in 2.00s (5.0 req/s), drain 1.20s, 1 errors (10.00%), 14 scheduled = 10 sent + 3 dropped + 1 cancelled"
+        );
+        s.aborted.fetch_add(2, Ordering::Relaxed);
+        assert_eq!(
+            summary(&s, window, false),
+            "hammer: 10 requests in 2.00s (5.0 req/s), drain 1.20s, 1 errors (10.00%), 2 aborted in flight"
         );
     }
 }

@@ -3,7 +3,7 @@
 //! request"; abort means "give up on the requests still in flight" (each
 //! still becomes an event, marked as cancelled).
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::watch;
@@ -20,6 +20,9 @@ pub enum Phase {
 pub struct Control {
     /// Mirror of the watch value, for the cheap check before each request.
     now: AtomicU8,
+    /// The run was stopped before the end of its schedule (a signal, a
+    /// closed output), not by reaching it.
+    early: AtomicBool,
     tx: watch::Sender<Phase>,
 }
 
@@ -27,6 +30,7 @@ impl Control {
     pub fn new() -> Arc<Control> {
         Arc::new(Control {
             now: AtomicU8::new(Phase::Running as u8),
+            early: AtomicBool::new(false),
             tx: watch::channel(Phase::Running).0,
         })
     }
@@ -57,6 +61,19 @@ impl Control {
         }
     }
 
+    /// Stops the run before the end of its schedule (a signal, a closed
+    /// output): open-model arrivals that came due and were not sent are
+    /// cancelled, where at the end of the schedule they are still sent.
+    pub fn interrupt(&self) {
+        self.early.store(true, Ordering::SeqCst);
+        self.advance(Phase::Stopping);
+    }
+
+    /// Whether [`Control::interrupt`] stopped the run.
+    pub fn interrupted(&self) -> bool {
+        self.early.load(Ordering::SeqCst)
+    }
+
     pub fn subscribe(&self) -> watch::Receiver<Phase> {
         self.tx.subscribe()
     }
@@ -66,6 +83,16 @@ impl Control {
 pub async fn reached(rx: &mut watch::Receiver<Phase>, phase: Phase) {
     // The sender lives as long as the Control, which outlives every worker.
     if rx.wait_for(|p| *p >= phase).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Resolves once the run is interrupted (a signal, a closed output).
+pub async fn interrupted(control: &Control, rx: &mut watch::Receiver<Phase>) {
+    // `interrupt` sets the flag before it moves the phase on, and an
+    // interrupt after the end of the schedule no longer matters here.
+    reached(rx, Phase::Stopping).await;
+    if !control.interrupted() {
         std::future::pending::<()>().await;
     }
 }
@@ -89,7 +116,7 @@ pub async fn listen(control: Arc<Control>, grace: std::time::Duration, quiet: bo
             records::units::format_duration(grace)
         );
     }
-    control.advance(Phase::Stopping);
+    control.interrupt();
     int.recv().await;
     control.advance(Phase::Abort);
 }

@@ -296,7 +296,7 @@ impl Vu {
             );
         }
         if cancelled {
-            plan.stats.cancelled.fetch_add(1, Ordering::Relaxed);
+            plan.stats.aborted.fetch_add(1, Ordering::Relaxed);
         }
         let ok = error.is_none();
         self.record(

@@ -179,7 +179,11 @@ fn requests_still_in_flight_after_the_grace_are_written_as_cancelled() {
     assert_eq!(events.len(), 3, "{:?}", names(&events));
     assert!(events.iter().all(|e| e.error.as_deref() == Some("other")
         && e.detail.as_deref().unwrap_or("").contains("cancelled")));
-    assert!(stderr(&out).contains("3 cancelled"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("3 aborted in flight"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -140,14 +140,11 @@ fn arrivals_beyond_the_in_flight_cap_are_counted_as_dropped() {
     assert!(out.status.success(), "{}", stderr(&out));
     let sent = events(&out.stdout).len() as u64;
     let err = stderr(&out);
-    let dropped: u64 = err
-        .split(", ")
-        .find_map(|p| p.strip_suffix(" dropped"))
-        .unwrap_or_else(|| panic!("{err}"))
-        .parse()
-        .unwrap();
-    assert_eq!(sent + dropped, 100, "{err}");
-    assert!(dropped >= 50, "{err}");
+    let a = arrivals(&err);
+    assert_eq!(sent, a.sent, "{err}");
+    assert_eq!(a.scheduled, 100, "{err}");
+    assert_eq!(sent + a.dropped, 100, "{err}");
+    assert!(a.dropped >= 50, "{err}");
 }
 
 #[test]

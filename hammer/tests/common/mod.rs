@@ -89,6 +89,64 @@ pub fn summary_requests(stderr: &str) -> u64 {
         .unwrap()
 }
 
+/// hammer's closing summary line.
+pub fn summary_line(stderr: &str) -> &str {
+    stderr
+        .lines()
+        .find(|l| l.starts_with("hammer: ") && l.contains(" req/s), "))
+        .unwrap_or_else(|| panic!("no summary line in: {stderr}"))
+}
+
+/// The open model's arrival counts in the closing line:
+/// `N scheduled = S sent + D dropped + C cancelled`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Arrivals {
+    pub scheduled: u64,
+    pub sent: u64,
+    pub dropped: u64,
+    pub cancelled: u64,
+}
+
+pub fn arrivals(stderr: &str) -> Arrivals {
+    let line = summary_line(stderr);
+    let count = |word: &str| -> u64 {
+        let at = line
+            .find(&format!(" {word}"))
+            .unwrap_or_else(|| panic!("no `{word}` in: {line}"));
+        line[..at]
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap_or_else(|e| panic!("`{word}` in {line}: {e}"))
+    };
+    Arrivals {
+        scheduled: count("scheduled ="),
+        sent: count("sent +"),
+        dropped: count("dropped +"),
+        cancelled: count("cancelled"),
+    }
+}
+
+/// The load window, rate and drain of the closing line (`… in 5.00s (500.0 req/s), drain 1.20s, …`), in seconds and per second.
+pub fn window(stderr: &str) -> (f64, f64, f64) {
+    let line = summary_line(stderr);
+    let after = |word: &str| {
+        line.split(word)
+            .nth(1)
+            .unwrap_or_else(|| panic!("no `{word}` in: {line}"))
+    };
+    let secs = |text: &str| {
+        records::parse_duration(text)
+            .unwrap_or_else(|e| panic!("{text}: {e}"))
+            .as_secs_f64()
+    };
+    let load = secs(after(" in ").split(' ').next().unwrap());
+    let rate: f64 = after(" (").split(' ').next().unwrap().parse().unwrap();
+    let drain = secs(after(", drain ").split(',').next().unwrap());
+    (load, rate, drain)
+}
+
 /// The percentile `q` (0–1) of `values`.
 pub fn percentile(values: &mut [u64], q: f64) -> u64 {
     values.sort_unstable();

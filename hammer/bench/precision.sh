@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Open-model send precision: hammer's lag_ns p50/p99 and its CPU time per
+# request at 500, 2,000 and 10,000 req/s against nginx (1 worker on core 1,
+# hammer on core 0, one worker thread), for each pacer timer (the default:
+# a timerfd woken early by its measured lateness, then a short spin; a plain
+# timerfd; tokio's 1 ms timer, as before; tokio then a yield_now spin; a
+# timer thread with nanosleep then a spin), and oha --latency-correction at
+# the same rates when oha is installed.
+#
+#   hammer/bench/precision.sh                        # from the workspace root
+#   DURATION=5 RATES="500 10000" TIMERS=timerfd hammer/bench/precision.sh
+#
+# Needs nginx (apt-get install nginx-light) and python3.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+PORT=${PORT:-18992}
+DURATION=${DURATION:-10}
+RATES=${RATES:-500 2000 10000}
+TIMERS=${TIMERS:-timerfd timerfd-plain tokio spin thread}
+THREADS=${THREADS:-1}
+WORK=$(mktemp -d /tmp/hammer-precision.XXXXXX)
+NGINX_PID=
+cleanup() {
+    if [ -n "$NGINX_PID" ]; then kill "$NGINX_PID" 2>/dev/null || true; fi
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$NGINX" ] || { echo "precision.sh: nginx is needed (apt-get install nginx-light)" >&2; exit 2; }
+cargo build --release -q -p hammer
+HAMMER=target/release/hammer
+
+mkdir -p "$WORK/nginx"
+sed -e "s|@PREFIX@|$WORK/nginx|g" -e "s|@PORT@|$PORT|g" hammer/bench/nginx.conf.in > "$WORK/nginx/nginx.conf"
+taskset -c 1 "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
+NGINX_PID=$!
+for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
+    sleep 0.1
+done
+URL="http://127.0.0.1:$PORT/"
+
+# Runs a generator on core 0 and prints its CPU time in seconds: every
+# thread's time on a CPU from /proc/PID/task/*/schedstat (nanoseconds; the
+# tick sampling /usr/bin/time reports over-counts a process that wakes on
+# the tick), polled every 20 ms until it exits.
+cat > "$WORK/cpu_of.py" <<'PY'
+import os, subprocess, sys, time
+out = open(os.environ["CHILD_OUT"], "w") if "CHILD_OUT" in os.environ else None
+p = subprocess.Popen(["taskset", "-c", "0"] + sys.argv[1:], stdout=out)
+seen = {}
+while p.poll() is None:
+    try:
+        for tid in os.listdir(f"/proc/{p.pid}/task"):
+            try:
+                with open(f"/proc/{p.pid}/task/{tid}/schedstat") as f:
+                    seen[tid] = int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+    except OSError:
+        pass
+    time.sleep(0.02)
+print(sum(seen.values()) / 1e9)
+PY
+
+# lag p50/p99 (µs) of an events file and CPU-µs per request.
+cat > "$WORK/report.py" <<'PY'
+import json, sys
+label, events, cpu = sys.argv[1], sys.argv[2], float(sys.argv[3])
+lags = sorted(json.loads(l)["lag_ns"] for l in open(events))
+q = lambda p: lags[min(len(lags) - 1, int(len(lags) * p))] / 1e3
+print(f"{label:<22} {len(lags):>7} {q(0.5):>10.1f} {q(0.99):>10.1f} {cpu * 1e6 / max(1, len(lags)):>12.1f}")
+PY
+
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-22s %7s %10s %10s %12s\n' "run" "events" "lag p50 µs" "lag p99 µs" "CPU-µs/req"
+for rate in $RATES; do
+    for timer in $TIMERS; do
+        cpu=$(HAMMER_PACER_TIMER=$timer python3 "$WORK/cpu_of.py" "$HAMMER" --url "$URL" \
+            --rate "$rate" --duration "${DURATION}s" --threads "$THREADS" -q -o "$WORK/events.ndjson")
+        python3 "$WORK/report.py" "hammer $timer @$rate" "$WORK/events.ndjson" "$cpu"
+    done
+    if command -v oha >/dev/null; then
+        cpu=$(CHILD_OUT="$WORK/oha.txt" python3 "$WORK/cpu_of.py" oha -z "${DURATION}s" -q "$rate" \
+            --latency-correction --no-tui "$URL")
+        echo "oha @$rate (--latency-correction): $(grep -E '50.00%|99.00%' "$WORK/oha.txt" | tr -s ' ' | tr '\n' ' ') CPU ${cpu}s"
+    fi
+done
+command -v oha >/dev/null || echo "(oha is not installed: no oha figures)"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,269 @@
+//! Waking the open model's pacer on time.
+//!
+//! tokio's timer wheel has a 1 ms resolution and rounds every deadline up to
+//! the next tick, so an arrival due at 2.0001 s is sent at ~2.001 s: 0.5–1.5 ms
+//! of lag that is the generator's own, not the target's. The pacer therefore
+//! waits on a Linux `timerfd` registered in the worker's own reactor: the
+//! kernel's high-resolution timer (a timerfd has no timer slack) wakes the
+//! epoll the runtime already parks in, so a due arrival is handed to a VU a
+//! few microseconds after its time, with no extra thread.
+//!
+//! When other processes compete for the core, the kernel may leave a woken
+//! thread waiting for tens of microseconds before it runs. The timer learns
+//! how late its wake-ups are (a moving average) and wakes that much earlier,
+//! twice over, then spins the rest of the way (yielding to the worker's other
+//! tasks): at most 100 µs and a quarter of the wait. On a quiet core the wake-ups are a few µs late, so the spin is
+//! too; on a contended one it buys back the scheduler's delay.
+//!
+//! The other mechanisms stay selectable (`HAMMER_PACER_TIMER=tokio|spin|
+//! thread|timerfd-plain`, a measurement knob, not a flag) so the choice can be
+//! re-measured; see hammer/README.md, "Send precision".
+
+use std::io;
+use std::os::fd::OwnedFd;
+use std::time::{Duration, Instant};
+
+use rustix::time::{
+    timerfd_create, timerfd_settime, Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags,
+    Timespec,
+};
+use tokio::io::unix::AsyncFd;
+
+/// How the pacer waits for the next arrival.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TimerKind {
+    /// A timerfd in the worker's reactor, woken early by its own measured
+    /// lateness, then a short spin (the default).
+    #[default]
+    Timerfd,
+    /// A timerfd, no early wake-up and no spin.
+    TimerfdPlain,
+    /// tokio's timer (1 ms ticks): the old behaviour, lag ≈ 1 ms.
+    Tokio,
+    /// tokio's timer to 2 ms before the due time, then `yield_now` until it:
+    /// precise, but the worker spins through the last 2 ms of every gap.
+    Spin,
+    /// A timer thread per worker: `std::thread::sleep` (nanosleep, 50 µs of
+    /// timer slack) to 100 µs before the due time, a spin to it, then a
+    /// cross-thread wake of the worker.
+    Thread,
+}
+
+impl TimerKind {
+    /// From `HAMMER_PACER_TIMER` (`timerfd`, `timerfd-plain`, `tokio`, `spin`
+    /// or `thread`); the default otherwise.
+    pub fn from_env() -> TimerKind {
+        match std::env::var("HAMMER_PACER_TIMER").as_deref() {
+            Ok("tokio") => TimerKind::Tokio,
+            Ok("spin") => TimerKind::Spin,
+            Ok("thread") => TimerKind::Thread,
+            Ok("timerfd-plain") => TimerKind::TimerfdPlain,
+            _ => TimerKind::Timerfd,
+        }
+    }
+}
+
+/// How long before the due time `Spin` stops sleeping: more than tokio's
+/// timer can be late by.
+const SPIN_WINDOW: Duration = Duration::from_millis(2);
+
+/// How long before the due time `Thread` stops sleeping: more than
+/// nanosleep's default timer slack (50 µs).
+const THREAD_SPIN_WINDOW: Duration = Duration::from_micros(100);
+
+type Wake = (Instant, tokio::sync::oneshot::Sender<()>);
+
+/// The timerfd's early wake-up is at most this long before the due time...
+const MAX_LEAD: Duration = Duration::from_micros(100);
+/// ...and at most this share of the wait.
+const MAX_LEAD_SHARE: u32 = 4;
+
+/// A timerfd registered in the worker's reactor.
+pub struct FdTimer {
+    fd: AsyncFd<OwnedFd>,
+    /// Wake early and spin (see the module's documentation).
+    adaptive: bool,
+    /// Moving average of how late wake-ups were, in ns.
+    late_ns: u64,
+}
+
+/// One worker's pacing timer.
+pub enum Timer {
+    Fd(FdTimer),
+    Tokio,
+    Spin,
+    /// Due times to the timer thread, which ends when this is dropped.
+    Thread(std::sync::mpsc::Sender<Wake>),
+}
+
+impl Timer {
+    /// Must be called inside the worker's runtime (a timerfd registers with it).
+    pub fn new(kind: TimerKind) -> io::Result<Timer> {
+        Ok(match kind {
+            TimerKind::Tokio => Timer::Tokio,
+            TimerKind::Spin => Timer::Spin,
+            TimerKind::Thread => {
+                let (tx, rx) = std::sync::mpsc::channel::<Wake>();
+                std::thread::Builder::new()
+                    .name("hammer-timer".into())
+                    .spawn(move || {
+                        for (at, wake) in rx {
+                            if let Some(early) = at.checked_sub(THREAD_SPIN_WINDOW) {
+                                let now = Instant::now();
+                                if early > now {
+                                    std::thread::sleep(early - now);
+                                }
+                            }
+                            while Instant::now() < at {
+                                std::hint::spin_loop();
+                            }
+                            let _ = wake.send(());
+                        }
+                    })?;
+                Timer::Thread(tx)
+            }
+            TimerKind::Timerfd | TimerKind::TimerfdPlain => {
+                let fd = timerfd_create(
+                    TimerfdClockId::Monotonic,
+                    TimerfdFlags::NONBLOCK | TimerfdFlags::CLOEXEC,
+                )?;
+                // `AsyncFd::new` is deprecated because a `T` that only
+                // borrows its descriptor could close it under the reactor;
+                // here the AsyncFd owns the descriptor (`OwnedFd`), so it is
+                // deregistered before it is closed (`register`, the
+                // replacement, is `unsafe`, which this crate forbids).
+                #[allow(deprecated)]
+                let fd = AsyncFd::new(fd)?;
+                Timer::Fd(FdTimer {
+                    fd,
+                    adaptive: kind == TimerKind::Timerfd,
+                    late_ns: 0,
+                })
+            }
+        })
+    }
+
+    /// Resolves at `at` (at once if it has passed). Cancel-safe: dropping the
+    /// future leaves the timer to be re-armed by the next call.
+    pub async fn sleep_until(&mut self, at: Instant) {
+        match self {
+            Timer::Tokio => tokio::time::sleep_until(at.into()).await,
+            Timer::Spin => {
+                if let Some(early) = at.checked_sub(SPIN_WINDOW) {
+                    if early > Instant::now() {
+                        tokio::time::sleep_until(early.into()).await;
+                    }
+                }
+                while Instant::now() < at {
+                    tokio::task::yield_now().await;
+                }
+            }
+            Timer::Thread(tx) => {
+                if at <= Instant::now() {
+                    return;
+                }
+                let (wake, woken) = tokio::sync::oneshot::channel();
+                if tx.send((at, wake)).is_err() {
+                    return tokio::time::sleep_until(at.into()).await;
+                }
+                let _ = woken.await;
+            }
+            Timer::Fd(timer) => timer.sleep_until(at).await,
+        }
+    }
+}
+
+impl FdTimer {
+    async fn sleep_until(&mut self, at: Instant) {
+        let now = Instant::now();
+        if at <= now {
+            return;
+        }
+        let lead = if self.adaptive {
+            Duration::from_nanos(self.late_ns.saturating_mul(2))
+                .min(MAX_LEAD)
+                .min((at - now) / MAX_LEAD_SHARE)
+        } else {
+            Duration::ZERO
+        };
+        let wake_at = at - lead;
+        if wake_at > now {
+            self.wait(wake_at).await;
+            if self.adaptive {
+                let late = Instant::now().saturating_duration_since(wake_at).as_nanos() as u64;
+                self.late_ns = (self.late_ns * 7 + late) / 8;
+            }
+        }
+        // Yielding, not a bare spin: responses that arrive meanwhile are
+        // still read at once, so the spin never adds to a measured latency.
+        while Instant::now() < at {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// Waits on the timerfd until `at` (which is in the future).
+    async fn wait(&mut self, at: Instant) {
+        let fd = &self.fd;
+        let wait = at.saturating_duration_since(Instant::now());
+        let spec = Itimerspec {
+            it_interval: Timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
+            it_value: Timespec {
+                tv_sec: wait.as_secs() as _,
+                // A zero it_value disarms the timer: wait at least 1 ns.
+                tv_nsec: wait.subsec_nanos().max(u32::from(wait.as_secs() == 0)) as _,
+            },
+        };
+        // Re-arming also clears an expiry a cancelled wait left behind.
+        if timerfd_settime(fd.get_ref(), TimerfdTimerFlags::empty(), &spec).is_err() {
+            return tokio::time::sleep_until(at.into()).await;
+        }
+        loop {
+            let Ok(mut guard) = fd.readable().await else {
+                return tokio::time::sleep_until(at.into()).await;
+            };
+            let mut ticks = [0u8; 8];
+            match guard
+                .try_io(|fd| rustix::io::read(fd.get_ref(), &mut ticks).map_err(io::Error::from))
+            {
+                Ok(Ok(_)) => {
+                    // The read took every expiry: the next wait is for the
+                    // next edge, not a read that finds none.
+                    guard.clear_ready();
+                    return;
+                }
+                Ok(Err(_)) => return tokio::time::sleep_until(at.into()).await,
+                // A stale readiness (EAGAIN): wait for the expiry.
+                Err(_) => continue,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_timerfd_wakes_within_a_fraction_of_a_millisecond() {
+        let mut timer = Timer::new(TimerKind::Timerfd).unwrap();
+        let mut late = Vec::new();
+        for _ in 0..50 {
+            let at = Instant::now() + Duration::from_micros(700);
+            timer.sleep_until(at).await;
+            late.push(Instant::now() - at);
+        }
+        late.sort();
+        // tokio's timer would be ~0.3–1.3 ms late; even a loaded box wakes a
+        // timerfd well within that.
+        assert!(late[25] < Duration::from_micros(300), "{late:?}");
+        // Cancelled waits leave nothing behind that wakes the next one early.
+        let at = Instant::now() + Duration::from_millis(1);
+        let _ = tokio::time::timeout(Duration::from_micros(100), timer.sleep_until(at)).await;
+        let next = Instant::now() + Duration::from_millis(3);
+        timer.sleep_until(next).await;
+        assert!(Instant::now() >= next);
+    }
+}
