@@ -222,7 +222,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         workers.push(worker);
     }
     drop(done_tx);
-    drop(events);
+    // Kept to hand the writer the closing `load` record after every event.
+    let closing = events;
 
     let control_rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -304,6 +305,11 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         load: load_end.saturating_duration_since(started),
         drain: drained.saturating_duration_since(load_end),
     };
+    // The stream's last line: the load window and what became of every
+    // arrival, so aggregate divides by the same window and counts what was
+    // never sent. A closed output has already ended the writer.
+    let _ = closing.send(load_record(&plan.clock, &stats, window));
+    drop(closing);
     let written = writer
         .join()
         .map_err(|_| records::fault("the event writer panicked"))?
@@ -313,4 +319,22 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         eprintln!("{}", progress::summary(&stats, window, open));
     }
     Ok(Exit::Ok)
+}
+
+/// hammer's closing `{"kind":"load",…}` line.
+fn load_record(clock: &vu::Clock, stats: &progress::Stats, window: progress::Window) -> Vec<u8> {
+    let accounting = stats.accounting();
+    let start = clock.start_epoch_ns;
+    let record = records::event::StreamRecord::Load(records::Load {
+        start,
+        end: start.saturating_add(window.load.as_nanos() as u64),
+        scheduled: accounting.scheduled,
+        sent: accounting.sent,
+        dropped: accounting.dropped,
+        cancelled: accounting.cancelled,
+        cpu_bound: stats.cpu_bound.load(std::sync::atomic::Ordering::Relaxed),
+    });
+    let mut line = serde_json::to_vec(&record).expect("a load record serializes");
+    line.push(b'\n');
+    line
 }

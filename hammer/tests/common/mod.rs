@@ -12,13 +12,30 @@ use records::Event;
 
 pub const SCENARIO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/tasktracker.toml");
 
-/// Parses hammer's stdout: every line a complete event, ending in a newline.
+/// hammer's closing `load` record, when the stream has one: its last line.
+pub fn load(stdout: &[u8]) -> Option<records::Load> {
+    let text = std::str::from_utf8(stdout).expect("UTF-8 output");
+    let last = text.lines().last()?;
+    match serde_json::from_str::<records::event::StreamRecord>(last) {
+        Ok(records::event::StreamRecord::Load(load)) => Some(load),
+        Err(_) => None,
+    }
+}
+
+/// Parses hammer's stdout: every line a complete event, ending in a newline,
+/// but the closing `load` record, which may only be the last line.
 pub fn events(stdout: &[u8]) -> Vec<Event> {
     if !stdout.is_empty() {
         assert_eq!(stdout.last(), Some(&b'\n'), "output ends in half a line");
     }
     let text = std::str::from_utf8(stdout).expect("UTF-8 output");
-    text.lines()
+    let lines: Vec<&str> = text.lines().collect();
+    let events = match load(stdout) {
+        Some(_) => &lines[..lines.len() - 1],
+        None => &lines[..],
+    };
+    events
+        .iter()
         .enumerate()
         .map(|(i, line)| {
             serde_json::from_str::<WireEvent>(line)
