@@ -9,7 +9,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, SET_COOKIE};
@@ -219,9 +219,12 @@ impl Client {
         check_headers(req.headers)?;
         // A kept-alive connection the server closed meanwhile gets one more
         // try on a new connection.
+        let mut connect_ns = None;
         for _ in 0..2 {
             if slot.is_none() {
+                let opening = Instant::now();
                 *slot = Some(Box::pin(self.connect()).await?);
+                connect_ns = Some(opening.elapsed().as_nanos() as u64);
             }
             match slot.as_mut().expect("connected above") {
                 Conn::H1(conn) => {
@@ -237,7 +240,7 @@ impl Client {
                         )
                         .await
                     {
-                        Ok(resp) => return Ok(resp),
+                        Ok(resp) => return Ok(Response { connect_ns, ..resp }),
                         Err(Trouble::Stale(_)) => {
                             *slot = None;
                             continue;
@@ -251,8 +254,19 @@ impl Client {
                         continue;
                     }
                     let request = self.h2_request(&req)?;
+                    let sending = Instant::now();
                     return match sender.send_request(request).await {
-                        Ok(resp) => read(resp, keep_body, self.opts.max_body).await,
+                        Ok(resp) => {
+                            // The head has come: as near the first byte as hyper lets us see.
+                            let ttfb_ns = Some(sending.elapsed().as_nanos() as u64);
+                            read(resp, keep_body, self.opts.max_body)
+                                .await
+                                .map(|r| Response {
+                                    connect_ns,
+                                    ttfb_ns,
+                                    ..r
+                                })
+                        }
                         Err(e) => Err(classify(&e)),
                     };
                 }

@@ -88,4 +88,9 @@ pub struct Response {
     /// The status and headers came but the body failed (`body`, `reset`):
     /// the event keeps the status and this error.
     pub error: Option<Failure>,
+    /// Set-up of the connection this request opened (TCP, and TLS when
+    /// there is one); `None` on a kept-alive connection.
+    pub connect_ns: Option<u64>,
+    /// From the start of sending to the first byte of the response.
+    pub ttfb_ns: Option<u64>,
 }

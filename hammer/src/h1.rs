@@ -192,7 +192,8 @@ impl H1Conn {
             self.open = false;
             return Err(Trouble::Stale(closed("while idle")));
         }
-        self.last_used = Some(Instant::now());
+        let sending = Instant::now();
+        self.last_used = Some(sending);
         self.wbuf.clear();
         encode(&mut self.wbuf, req, host, prefix, keepalive);
         let written = match self.io.write_all(&self.wbuf).await {
@@ -208,7 +209,9 @@ impl H1Conn {
                 Trouble::Failed(failure)
             });
         }
-        let mut out = self.read_head(keepalive, req.method == "HEAD").await?;
+        let mut out = self
+            .read_head(keepalive, req.method == "HEAD", sending)
+            .await?;
         let kind = std::mem::replace(&mut out.1, BodyKind::None);
         let mut resp = out.0;
         if let Err(failure) = self.read_body(kind, &mut resp, keep_body, max_body).await {
@@ -226,7 +229,11 @@ impl H1Conn {
         &mut self,
         keepalive: bool,
         head_request: bool,
+        sending: Instant,
     ) -> Result<(Response, BodyKind), Trouble> {
+        // Bytes already buffered (none, unless the server answered early)
+        // count as arrived now.
+        let mut first_byte = (self.end > self.start).then(Instant::now);
         loop {
             if self.end > self.start {
                 let mut headers = [httparse::EMPTY_HEADER; 64];
@@ -241,6 +248,8 @@ impl H1Conn {
                         }
                         let mut resp = Response {
                             status,
+                            ttfb_ns: first_byte
+                                .map(|t| t.saturating_duration_since(sending).as_nanos() as u64),
                             ..Response::default()
                         };
                         let mut length = None;
@@ -320,7 +329,9 @@ impl H1Conn {
                     self.open = false;
                     return Err(Trouble::Failed(closed("before the response")));
                 }
-                Ok(_) => {}
+                Ok(_) => {
+                    first_byte.get_or_insert_with(Instant::now);
+                }
                 Err(e) => {
                     self.open = false;
                     return Err(Trouble::Failed(io_failure(&e, "reading the response")));

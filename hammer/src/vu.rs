@@ -176,6 +176,8 @@ impl Vu {
                     lag_ns: 0,
                     bytes_in: 0,
                     bytes_out: 0,
+                    connect_ns: None,
+                    ttfb_ns: None,
                 };
                 self.record(plan, p, m, Some((ErrorKind::Request, e.to_string())));
                 return;
@@ -257,6 +259,14 @@ impl Vu {
             }
         };
         let latency = sent.elapsed();
+        let (connect_ns, ttfb_ns) = match &outcome {
+            // Never more than the latency (both clocks are read apart).
+            Ok(resp) => (
+                resp.connect_ns,
+                resp.ttfb_ns.map(|t| t.min(latency.as_nanos() as u64)),
+            ),
+            Err(_) => (None, None),
+        };
         let (status, bytes_in, error) = match outcome {
             Err(failure) => (0, 0, Some(failure)),
             Ok(resp) if resp.error.is_some() => (resp.status, resp.bytes_in, resp.error),
@@ -309,6 +319,8 @@ impl Vu {
                 lag_ns: lag,
                 bytes_in,
                 bytes_out,
+                connect_ns,
+                ttfb_ns,
             },
             error,
         );
@@ -333,8 +345,8 @@ impl Vu {
             vu: self.id,
             error: kind,
             detail,
-            connect_ns: None,
-            ttfb_ns: None,
+            connect_ns: m.connect_ns,
+            ttfb_ns: m.ttfb_ns,
         });
     }
 
@@ -382,6 +394,8 @@ struct Measured {
     lag_ns: u64,
     bytes_in: u64,
     bytes_out: u64,
+    connect_ns: Option<u64>,
+    ttfb_ns: Option<u64>,
 }
 
 /// The closed model's limits on a VU.

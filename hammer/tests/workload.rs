@@ -298,3 +298,46 @@ fn rate_stages_ramp_the_arrivals() {
         "{first_half} in the first 0.5 s"
     );
 }
+
+#[test]
+fn connect_time_on_new_connections_and_first_byte_within_latency() {
+    let server = Server::start(&["--hash-cost", "4", "--delay", "2ms"]);
+    let url = format!("{}/health", server.url);
+    // Kept alive: each of the 2 VUs opens one connection, on its first request.
+    let out = hammer(&["--url", &url, "--vus", "2", "--requests", "40"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let kept = events(&out.stdout);
+    assert_eq!(kept.len(), 40);
+    let opened: Vec<u32> = kept
+        .iter()
+        .filter(|e| e.connect_ns.is_some())
+        .map(|e| e.vu)
+        .collect();
+    assert_eq!(opened.len(), 2, "connections opened: {opened:?}");
+    // --no-keepalive: every request opens its own.
+    let out = hammer(&[
+        "--url",
+        &url,
+        "--vus",
+        "2",
+        "--requests",
+        "20",
+        "--no-keepalive",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let fresh = events(&out.stdout);
+    assert!(fresh.iter().all(|e| e.connect_ns.is_some()), "{fresh:?}");
+    for e in kept.iter().chain(&fresh) {
+        let ttfb = e.ttfb_ns.expect("every answered request has a first byte");
+        assert!(
+            ttfb <= e.latency_ns,
+            "ttfb {ttfb} > latency {}",
+            e.latency_ns
+        );
+        // The 2 ms delay is spent before the first byte.
+        assert!(ttfb >= 2_000_000, "ttfb {ttfb} under the target's delay");
+        if let Some(connect) = e.connect_ns {
+            assert!(connect + ttfb <= e.latency_ns, "{e:?}");
+        }
+    }
+}

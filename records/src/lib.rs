@@ -15,12 +15,24 @@
 //! * [`Event`] (`hammer` → `aggregate`): one per request.
 //!   `{"ts":1764000000000000000,"name":"GET /api/v1/tasks/{id}","method":"GET","status":200,"latency_ns":1843000,"lag_ns":0,"bytes_in":512,"bytes_out":0,"vu":17,"error":null}`
 //!   `error` is `null` or one of [`ErrorKind`]'s names, with an optional `detail`.
+//!   Optional `connect_ns` (connection set-up: TCP, plus TLS; only on requests
+//!   that opened a connection) and `ttfb_ns` (send to first response byte,
+//!   never more than `latency_ns`); readers of older events do without them.
+//!   The stream ends with hammer's [`Load`] record,
+//!   `{"kind":"load","start":…,"end":…,"scheduled":2500,"sent":2500,"dropped":0,"cancelled":0,"cpu_bound":false}`:
+//!   the load window every rate is divided by, and what became of every
+//!   open-model arrival (arrivals never sent have no latency and no Event).
 //! * [`Summary`] (`aggregate` → `compare`, `chart`): records told apart by
 //!   `kind`: `run`, `endpoint`, `total`, `interval`, `threshold`, plus
 //!   `comparison` (from `compare`), `pg` ([`PgSample`], from `pgwatch`) and
 //!   `host`, `process`, `host_summary` (from `hostwatch`, below).
 //!   Endpoint and total records carry their latency histogram in `hist`
-//!   (HdrHistogram V2 + deflate, base64; see [`hist`]), so summaries merge.
+//!   (HdrHistogram V2 + deflate, base64; see [`hist`]), so summaries merge,
+//!   and `connect`/`ttfb` phases when the events had them. The `run` record's
+//!   `duration_ns` is the load window (hammer's schedule), `drain_ns` the time
+//!   in-flight requests took after it, and `scheduled`/`dropped`/`cancelled`/
+//!   `cpu_bound` come from hammer's `load` record. An `interval`'s `rps` is per
+//!   second of its `active_secs`, the part of it inside the load window.
 //! * [`HostSample`] (`hostwatch`), one per interval: CPU shares in permille
 //!   (total and per core), load average × 1000, memory in bytes, and what each
 //!   network interface and disk moved during the interval.
