@@ -129,6 +129,21 @@ pub struct Report {
     pub endpoints: Vec<EndpointComparison>,
     /// Endpoints (and total) whose latency was tested: Holm's family size.
     pub family: usize,
+    /// The runs (by label) whose generator was CPU-bound: their latencies
+    /// include generator delay, so a difference may be the generator's.
+    pub cpu_bound: Vec<String>,
+}
+
+impl Report {
+    /// The warning to show beside the verdict, when a run was CPU-bound.
+    pub fn cpu_warning(&self) -> Option<String> {
+        (!self.cpu_bound.is_empty()).then(|| {
+            format!(
+                "warning: hammer was CPU-bound in {}: latencies include generator delay",
+                self.cpu_bound.join(" and ")
+            )
+        })
+    }
 }
 
 impl Report {
@@ -258,12 +273,18 @@ pub fn compare(baseline: &Run, current: &Run, settings: &Settings) -> Report {
         })
         .collect();
 
+    let cpu_bound = [baseline, current]
+        .iter()
+        .filter(|r| r.info.as_ref().is_some_and(|i| i.cpu_bound))
+        .map(|r| r.label.clone())
+        .collect();
     Report {
         baseline: baseline.label.clone(),
         current: current.label.clone(),
         settings: settings.clone(),
         endpoints,
         family,
+        cpu_bound,
     }
 }
 

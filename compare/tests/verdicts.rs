@@ -447,3 +447,29 @@ fn labelled_runs_are_put_side_by_side() {
     let md = stdout(&compare(&[&mono, &micro, &other, "--format", "markdown"]));
     assert!(md.contains("| | m | u | vs m | third | vs m |"), "{md}");
 }
+
+#[test]
+fn a_cpu_bound_generator_is_named_beside_the_verdict() {
+    let dir = Dir::new();
+    let samples = lognormal(7, 500, 10.0, 0.3, 1.0);
+    let base = dir.summary("base.ndjson", &[stats("GET /x", &samples, 0, 60.0)]);
+    let current = dir.summary("current.ndjson", &[stats("GET /x", &samples, 0, 60.0)]);
+    let text = std::fs::read_to_string(&current).unwrap();
+    assert!(text.contains("\"cpu_bound\":false"), "{text}");
+    std::fs::write(
+        &current,
+        text.replace("\"cpu_bound\":false", "\"cpu_bound\":true"),
+    )
+    .unwrap();
+    for format in ["table", "markdown"] {
+        let out = compare(&[&base, &current, "--format", format]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let text = stdout(&out);
+        assert!(
+            text.contains("hammer was CPU-bound in current"),
+            "{format}: {text}"
+        );
+    }
+    let out = compare(&[&base, &base, "--format", "table"]);
+    assert!(!stdout(&out).contains("CPU-bound"));
+}

@@ -133,6 +133,16 @@ impl Render for LocustFailures {
                 w.write_record([method, path, kind.as_str(), &n.to_string()])?;
             }
         }
+        // Arrivals never sent have no endpoint yet; Locust has no word for
+        // them, so they are one row of their own on the total.
+        if report.run.dropped > 0 {
+            w.write_record([
+                "",
+                records::run::TOTAL,
+                "dropped: arrival not sent, every VU busy",
+                &report.run.dropped.to_string(),
+            ])?;
+        }
         w.flush()
     }
 }

@@ -21,6 +21,9 @@ pub fn report(r: &Report) -> String {
         if r.family == 1 { "" } else { "s" },
         super::limits(r)
     );
+    if let Some(warning) = r.cpu_warning() {
+        let _ = writeln!(out, "> ⚠️ {warning}\n");
+    }
     let gated: Vec<(&str, &Row)> = r
         .endpoints
         .iter()

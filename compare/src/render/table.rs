@@ -22,6 +22,9 @@ pub fn report(r: &Report) -> String {
         if r.family == 1 { "" } else { "s" },
         super::limits(r)
     );
+    if let Some(warning) = r.cpu_warning() {
+        let _ = writeln!(out, "{warning}");
+    }
     for e in r.endpoints.iter().filter(|e| !e.rows.is_empty()) {
         out.push('\n');
         endpoint(&mut out, e, r.settings.min_count);
