@@ -124,6 +124,7 @@ pub enum Line<'a> {
 
 /// Reads one event-stream line: the fast path when it can, serde otherwise;
 /// a line with a `kind` is one of the stream's other records.
+#[inline]
 pub fn read_line(line: &[u8]) -> Result<Line<'_>, serde_json::Error> {
     if let Some(event) = scan(line) {
         return Ok(Line::Event(event));
@@ -158,6 +159,7 @@ struct KindOnly {
 /// when their value is one of those. Anything else (escapes, repeated
 /// fields, nested values, other number forms, any syntax error) returns
 /// `None`, and the line goes through serde_json, which defines what is valid.
+#[inline]
 pub fn scan(line: &[u8]) -> Option<EventRef<'_>> {
     let mut p = Scanner { s: line, i: 0 };
     p.ws();
@@ -177,9 +179,6 @@ pub fn scan(line: &[u8]) -> Option<EventRef<'_>> {
         ttfb_ns: None,
     };
     let mut seen = 0u16;
-    // Unknown keys seen, to refuse a repeated one as serde does (it reports
-    // a duplicate only for known fields, but this keeps the fast path simple).
-    let mut unknown: Vec<&[u8]> = Vec::new();
     p.ws();
     if p.peek()? != b'}' {
         loop {
@@ -237,11 +236,9 @@ pub fn scan(line: &[u8]) -> Option<EventRef<'_>> {
                     event.ttfb_ns = if p.null() { None } else { Some(p.uint()?) };
                     1024
                 }
+                // Fields the reader does not need, `method` and `detail`
+                // among them: skipped, as serde ignores them (repeats too).
                 _ => {
-                    if unknown.contains(&key) {
-                        return None;
-                    }
-                    unknown.push(key);
                     p.scalar()?;
                     0
                 }
@@ -276,31 +273,31 @@ struct Scanner<'a> {
 }
 
 impl<'a> Scanner<'a> {
-    #[inline]
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.s.get(self.i).copied()
     }
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<u8> {
         let b = self.peek()?;
         self.i += 1;
         Some(b)
     }
 
-    #[inline]
+    #[inline(always)]
     fn eat(&mut self, want: u8) -> Option<()> {
         (self.next()? == want).then_some(())
     }
 
-    #[inline]
+    #[inline(always)]
     fn ws(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.i += 1;
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn word(&mut self, word: &[u8]) -> bool {
         if self.s[self.i..].starts_with(word) {
             self.i += word.len();
@@ -310,19 +307,19 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn null(&mut self) -> bool {
         self.word(b"null")
     }
 
     /// A string without escapes or control characters.
-    #[inline]
+    #[inline(always)]
     fn string(&mut self) -> Option<&'a str> {
         std::str::from_utf8(self.raw_string()?).ok()
     }
 
     /// A string's bytes, unchecked (keys are compared with known ASCII names).
-    #[inline]
+    #[inline(always)]
     fn raw_string(&mut self) -> Option<&'a [u8]> {
         self.eat(b'"')?;
         let rest = &self.s[self.i..];
@@ -338,7 +335,7 @@ impl<'a> Scanner<'a> {
 
     /// A non-negative integer in JSON's form (no leading zeros, no sign,
     /// fraction or exponent), without overflow.
-    #[inline]
+    #[inline(always)]
     fn uint(&mut self) -> Option<u64> {
         let start = self.i;
         let mut value: u64 = 0;
@@ -358,7 +355,7 @@ impl<'a> Scanner<'a> {
 
     /// Skips the value of a field the reader does not need: a plain
     /// integer, string, `null`, `true` or `false`.
-    #[inline]
+    #[inline(always)]
     fn scalar(&mut self) -> Option<()> {
         match self.peek()? {
             b'"' => self.string().map(drop),
