@@ -239,6 +239,8 @@ pub fn scan(line: &[u8]) -> Option<EventRef<'_>> {
                 // Fields the reader does not need, `method` and `detail`
                 // among them: skipped, as serde ignores them (repeats too).
                 _ => {
+                    // serde refuses a key that is not UTF-8 (found by fuzzing).
+                    std::str::from_utf8(key).ok()?;
                     p.scalar()?;
                     0
                 }
@@ -475,6 +477,7 @@ mod tests {
             br#"{"ts":1,"name":"x","latency_ns":2,"extra":{"a":1}}"#,
             br#"{"ts":1.0,"name":"x","latency_ns":2}"#,
             br#"{"ts":1,"ts":2,"name":"x","latency_ns":2}"#,
+            b"{\"ts\":1,\"name\":\"x\",\"latency_ns\":2,\"erro\xf9\":1}",
             br#"{"ts":-1,"name":"x","latency_ns":2}"#,
             br#"{"ts":1,"name":"x"}"#,
             br#"{"ts":1,"name":"x","latency_ns":2,"status":70000}"#,
