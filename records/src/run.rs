@@ -200,9 +200,13 @@ impl Run {
         from_info.max(from_intervals).max(self.start_ns())
     }
 
-    /// Seconds from the run's start to the middle of `interval`.
+    /// Seconds from the run's start to the middle of the part of `interval`
+    /// inside the load window: a partial first bucket is drawn at the middle
+    /// of the time it covers, not half a bucket before the run began.
     pub fn interval_x(&self, interval: &Interval) -> f64 {
-        interval.start.saturating_sub(self.start_ns()) as f64 / 1e9 + interval.secs / 2.0
+        let start = self.start_ns();
+        let from = interval.start.max(start);
+        (from - start) as f64 / 1e9 + interval.active() / 2.0
     }
 }
 
