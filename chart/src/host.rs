@@ -11,7 +11,7 @@ use records::Summary;
 use crate::canvas::{self, draw_err, TimeAxis};
 use crate::lttb::lttb;
 use crate::run::Run;
-use crate::single::latency_panel;
+use crate::single::under_latency;
 use crate::style::{self, Fonts};
 use crate::Options;
 
@@ -123,15 +123,8 @@ pub fn host_activity(
 ) -> anyhow::Result<()> {
     let fonts = Fonts::for_size(opts.width, opts.height);
     let root = canvas::canvas(path, (opts.width, opts.height))?;
-    let (top, bottom) = root.split_vertically(opts.height * 45 / 100);
-    latency_panel(
-        &top,
-        run,
-        &format!("Latency, CPU and memory — {}", run.label),
-        true,
-        opts,
-        &fonts,
-    )?;
+    let title = format!("Latency, CPU and memory — {}", run.label);
+    let bottom = under_latency(&root, run, &title, opts, &fonts)?;
     let start = run.start_ns() as f64;
     let axis = TimeAxis::for_duration(crate::run::axis_secs(run));
     let x_of = |ts: u64| axis.x((ts as f64 - start) / 1e9);

@@ -33,7 +33,7 @@ pub fn latency_over_time(run: &Run, path: &Path, opts: &Options) -> anyhow::Resu
     Ok(())
 }
 
-pub(crate) fn latency_panel(
+fn latency_panel(
     area: &Area,
     run: &Run,
     title: &str,
@@ -87,6 +87,21 @@ pub(crate) fn latency_panel(
             .map_err(|e| records::fault(format!("{e:?}")))?;
         draw_latency(chart, &lines, &errors, (0.0, hi), axis, fonts)
     }
+}
+
+/// Splits `root` for an activity chart: the run's latency over time on top,
+/// titled `title`, with room on the right for the second axis of the panel
+/// below, which is returned, so both share one time axis.
+pub(crate) fn under_latency<'a>(
+    root: &Area<'a>,
+    run: &Run,
+    title: &str,
+    opts: &Options,
+    fonts: &Fonts,
+) -> anyhow::Result<Area<'a>> {
+    let (top, bottom) = root.split_vertically(opts.height * 45 / 100);
+    latency_panel(&top, run, title, true, opts, fonts)?;
+    Ok(bottom)
 }
 
 type Line = (&'static str, RGBColor, Vec<(f64, f64)>);
@@ -423,15 +438,8 @@ pub fn endpoint_summary(run: &Run, path: &Path, opts: &Options) -> anyhow::Resul
 pub fn pg_activity(run: &Run, polls: &[Poll], path: &Path, opts: &Options) -> anyhow::Result<()> {
     let fonts = Fonts::for_size(opts.width, opts.height);
     let root = canvas::canvas(path, (opts.width, opts.height))?;
-    let (top, bottom) = root.split_vertically(opts.height * 45 / 100);
-    latency_panel(
-        &top,
-        run,
-        &format!("Latency and PostgreSQL activity — {}", run.label),
-        true,
-        opts,
-        &fonts,
-    )?;
+    let title = format!("Latency and PostgreSQL activity — {}", run.label);
+    let bottom = under_latency(&root, run, &title, opts, &fonts)?;
     let start = run.start_ns();
     // Samples outside the run still show, on the same axis, up to the run's length.
     let axis = TimeAxis::for_duration(run::axis_secs(run));
