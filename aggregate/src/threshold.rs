@@ -3,10 +3,9 @@
 //! Expressions are parsed before any input is read, so a typo fails fast
 //! (exit 2) instead of after a long run; a broken threshold exits 1.
 
-use std::fmt;
-
 use records::metric::Unit;
-use records::threshold::split_comparison;
+pub use records::threshold::ThresholdError;
+use records::threshold::{non_negative, split_comparison};
 use records::{parse_duration, Metric, Stats, ThresholdResult};
 
 /// The comparisons, shared with hostwatch's thresholds.
@@ -29,29 +28,19 @@ pub struct Threshold {
     pub limit: f64,
 }
 
-#[derive(Debug, PartialEq)]
-pub struct ThresholdError(String);
-
-impl fmt::Display for ThresholdError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ThresholdError {}
-
 impl Threshold {
     /// Parses `[NAME:]metric<op>value`. Endpoint names may hold `:` themselves,
     /// so the name ends at the last `:` that is followed by a known metric.
     pub fn parse(expr: &str) -> Result<Threshold, ThresholdError> {
         let text = expr.trim();
         let fail = |why: String| {
-            ThresholdError(format!(
-                "bad --threshold `{expr}`: {why}; expected [NAME:]METRIC<OP>VALUE such as \
+            let expected = format!(
+                "[NAME:]METRIC<OP>VALUE such as \
                  'p95<500ms', 'error_rate<1%', 'rps>100' or 'GET /api/v1/tasks:p99<200ms' \
                  (metrics: {}; ops: < <= > >=)",
                 Metric::names()
-            ))
+            );
+            ThresholdError::bad(expr, &why, &expected)
         };
         let mut candidates: Vec<(Option<&str>, &str)> = text
             .char_indices()
@@ -146,13 +135,7 @@ fn parse_limit(metric: Metric, text: &str) -> Result<f64, String> {
         }
         return parse_duration(text).map(|d| d.as_nanos() as f64);
     }
-    let number = |t: &str| {
-        t.trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite() && *v >= 0.0)
-            .ok_or_else(|| format!("`{text}` is not a number"))
-    };
+    let number = |t: &str| non_negative(t).ok_or_else(|| format!("`{text}` is not a number"));
     match metric.unit() {
         Unit::Ratio => match text.strip_suffix('%') {
             Some(percent) => Ok(number(percent)? / 100.0),

@@ -116,16 +116,11 @@ impl BarChart<'_> {
             .y_label_area_size(name_width)
             .build_cartesian_2d(0.0..x_hi, 0.0..rows)
             .map_err(err)?;
-        chart
-            .configure_mesh()
+        canvas::mesh(&mut chart, fonts)
             .disable_y_mesh()
             .y_labels(0)
             .x_desc(self.x_desc)
             .x_label_formatter(&tick)
-            .axis_desc_style(canvas::text_style(fonts.axis))
-            .label_style(canvas::text_style(fonts.label))
-            .light_line_style(style::GRID.mix(0.25))
-            .max_light_lines(4)
             .draw()
             .map_err(err)?;
         // Category i fills the band [rows - i - 1, rows - i], busiest on top.

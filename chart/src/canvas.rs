@@ -1,9 +1,15 @@
 //! Drawing plumbing shared by the charts: the PNG canvas, titles, the
-//! "no data" panel, the time axis and number formats.
+//! "no data" panel, the time axis and number formats, and the pieces every
+//! plot is built of (frame, mesh, right axis, lines, markers, legend).
 
+use std::ops::Range;
 use std::path::Path;
 
-use plotters::coord::Shift;
+use plotters::chart::{DualCoordChartContext, MeshStyle, SecondaryMeshStyle};
+use plotters::coord::ranged1d::{Ranged, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::{CoordTranslate, Shift};
+use plotters::drawing::DrawingAreaErrorKind;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -123,6 +129,203 @@ pub fn no_data(area: &Area, message: &str, fonts: &Fonts) -> anyhow::Result<()> 
     ))
     .map_err(|e| records::fault(format!("drawing: {e:?}")))?;
     Ok(())
+}
+
+/// What plotters fails with on `DB`.
+pub type DrawResult<T, DB> = Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// Plain x and y axes of numbers.
+pub type Xy = Cartesian2d<RangedCoordf64, RangedCoordf64>;
+
+/// Series with at most this many points also get a marker per point, so one
+/// or two intervals still show up.
+pub const MARK_BELOW: usize = 40;
+
+/// Frames a plot on a run's time axis: margins, label areas and, on the
+/// right, either room for a second axis's labels or a margin. Panels stacked
+/// on one time axis (latency above host or PostgreSQL activity) line up
+/// because both are framed here with `right_axis`.
+pub fn time_frame<'x, 'a, 'b, DB: DrawingBackend>(
+    builder: &'x mut ChartBuilder<'a, 'b, DB>,
+    right_axis: bool,
+    fonts: &Fonts,
+) -> &'x mut ChartBuilder<'a, 'b, DB> {
+    builder
+        .margin(fonts.px(12.0))
+        .x_label_area_size(fonts.px(52.0))
+        .y_label_area_size(fonts.px(84.0));
+    if right_axis {
+        builder.right_y_label_area_size(fonts.px(84.0));
+    } else {
+        builder.margin_right(fonts.px(30.0));
+    }
+    builder
+}
+
+/// A time plot over `x` with a second y axis on the right: `0..y_hi` on the
+/// left, `0..y2_hi` on the right.
+pub fn two_axes<'a, DB: DrawingBackend>(
+    builder: &mut ChartBuilder<'a, '_, DB>,
+    x: Range<f64>,
+    y_hi: f64,
+    y2_hi: f64,
+    fonts: &Fonts,
+) -> DrawResult<DualCoordChartContext<'a, DB, Xy, Xy>, DB> {
+    Ok(time_frame(builder, true, fonts)
+        .build_cartesian_2d(x.clone(), 0.0..y_hi)?
+        .set_secondary_coord(x, 0.0..y2_hi))
+}
+
+/// The mesh every plot draws: a light grid, axis descriptions at
+/// `fonts.axis` and tick labels at `fonts.label`. The caller adds what is
+/// its own and draws it.
+pub fn mesh<'a, 'b, DB, X, Y, XT, YT>(
+    chart: &'b mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    fonts: &Fonts,
+) -> MeshStyle<'a, 'b, X, Y, DB>
+where
+    DB: DrawingBackend,
+    X: Ranged<ValueType = XT> + ValueFormatter<XT>,
+    Y: Ranged<ValueType = YT> + ValueFormatter<YT>,
+{
+    let mut mesh = chart.configure_mesh();
+    mesh.axis_desc_style(text_style(fonts.axis))
+        .label_style(text_style(fonts.label))
+        .light_line_style(style::GRID.mix(0.25))
+        .max_light_lines(4);
+    mesh
+}
+
+/// [`mesh`] of a plot over a run's time: `axis` described under x, `y_desc`
+/// beside y, both ticks as [`tick`] writes them.
+pub fn time_mesh<'a, 'b, DB, Y>(
+    chart: &'b mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
+    axis: &TimeAxis,
+    y_desc: &str,
+    fonts: &Fonts,
+) -> MeshStyle<'a, 'b, RangedCoordf64, Y, DB>
+where
+    DB: DrawingBackend,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let mut mesh = mesh(chart, fonts);
+    mesh.x_desc(axis.desc)
+        .y_desc(y_desc)
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick);
+    mesh
+}
+
+/// The right axis of a [`two_axes`] plot, described `y_desc`.
+pub fn right_axis<'a, 'b, DB: DrawingBackend>(
+    chart: &'b mut DualCoordChartContext<'a, DB, Xy, Xy>,
+    y_desc: &str,
+    fonts: &Fonts,
+) -> SecondaryMeshStyle<'a, 'b, RangedCoordf64, RangedCoordf64, DB> {
+    let mut axis = chart.configure_secondary_axes();
+    axis.y_desc(y_desc)
+        .y_label_formatter(&tick)
+        .axis_desc_style(text_style(fonts.axis))
+        .label_style(text_style(fonts.label));
+    axis
+}
+
+/// A legend entry's swatch: a line `len` pixels long in `color`.
+fn swatch(color: RGBColor, len: i32) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new([(x, y), (x + len, y)], color.stroke_width(3))
+}
+
+/// Draws `points` as a solid line `width` wide, named `label` in the legend.
+pub fn line<DB, CT>(
+    chart: &mut ChartContext<'_, DB, CT>,
+    points: &[(f64, f64)],
+    color: RGBColor,
+    width: u32,
+    label: impl Into<String>,
+) -> DrawResult<(), DB>
+where
+    DB: DrawingBackend,
+    CT: CoordTranslate<From = (f64, f64)>,
+{
+    chart
+        .draw_series(LineSeries::new(
+            points.iter().copied(),
+            color.stroke_width(width),
+        ))?
+        .label(label)
+        .legend(swatch(color, 20));
+    Ok(())
+}
+
+/// Draws `points` dashed against the right axis of a [`two_axes`] plot,
+/// named `label` in the legend beside a swatch `swatch_len` pixels long.
+pub fn dashed_right<DB: DrawingBackend>(
+    chart: &mut DualCoordChartContext<'_, DB, Xy, Xy>,
+    points: &[(f64, f64)],
+    color: RGBColor,
+    label: impl Into<String>,
+    swatch_len: i32,
+    fonts: &Fonts,
+) -> DrawResult<(), DB> {
+    chart
+        .draw_secondary_series(DashedLineSeries::new(
+            points.iter().copied(),
+            fonts.px(8.0),
+            fonts.px(5.0),
+            color.stroke_width(fonts.line(points.len())),
+        ))?
+        .label(label)
+        .legend(swatch(color, swatch_len));
+    Ok(())
+}
+
+/// A dot of `radius` on every point of a short series (see [`MARK_BELOW`]);
+/// none on a longer one.
+pub fn marks(points: &[(f64, f64)], color: RGBColor, radius: u32) -> Vec<Circle<(f64, f64), u32>> {
+    if points.len() <= MARK_BELOW {
+        points
+            .iter()
+            .map(|&p| Circle::new(p, radius, color.filled()))
+            .collect()
+    } else {
+        Vec::new()
+    }
+}
+
+/// Draws the legend box inside the plot at `position`, `margin` pixels from
+/// its edges, labels at `size`.
+pub fn legend_at<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    margin: u32,
+    size: f64,
+) -> DrawResult<(), DB>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .margin(margin)
+        .label_font(text_style(size))
+        .background_style(WHITE.mix(0.85))
+        .border_style(style::GRID)
+        .draw()
+}
+
+/// The usual legend: upper left, in the legend's font.
+pub fn legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>, fonts: &Fonts) -> DrawResult<(), DB>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    legend_at(
+        chart,
+        SeriesLabelPosition::UpperLeft,
+        fonts.px(10.0),
+        fonts.legend,
+    )
 }
 
 /// How a run's time axis is labelled: seconds for short runs, minutes for long ones.

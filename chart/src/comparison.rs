@@ -258,49 +258,36 @@ fn over_time_and_bars(runs: &[Run], path: &Path, opts: &Options, m: Metric) -> a
             .y_label_area_size(fonts.px(84.0))
             .build_cartesian_2d(0.0..axis.x(longest), 0.0..hi)
             .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc(axis.desc)
-            .y_desc(m.y_desc)
-            .x_label_formatter(&tick)
-            .y_label_formatter(&tick)
-            .axis_desc_style(canvas::text_style(fonts.small))
-            .label_style(canvas::text_style(fonts.small))
-            .light_line_style(style::GRID.mix(0.25))
-            .max_light_lines(4)
+        // Two charts share the image: every text here is small.
+        let small = Fonts {
+            axis: fonts.small,
+            label: fonts.small,
+            ..fonts
+        };
+        canvas::time_mesh(&mut chart, &axis, m.y_desc, &small)
             .draw()
             .map_err(err)?;
         for (label, color, points) in &lines {
             let color = *color;
-            chart
-                .draw_series(LineSeries::new(
-                    points.iter().copied(),
-                    color.stroke_width(fonts.line(points.len())),
-                ))
-                .map_err(err)?
-                .label(label.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3))
-                });
-            if points.len() <= 40 {
-                chart
-                    .draw_series(
-                        points
-                            .iter()
-                            .map(|&p| Circle::new(p, fonts.px(3.0), color.filled())),
-                    )
-                    .map_err(err)?;
-            }
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .margin(fonts.px(8.0))
-            .label_font(canvas::text_style(fonts.small))
-            .background_style(WHITE.mix(0.85))
-            .border_style(style::GRID)
-            .draw()
+            canvas::line(
+                &mut chart,
+                points,
+                color,
+                fonts.line(points.len()),
+                label.as_str(),
+            )
             .map_err(err)?;
+            chart
+                .draw_series(canvas::marks(points, color, fonts.px(3.0)))
+                .map_err(err)?;
+        }
+        canvas::legend_at(
+            &mut chart,
+            SeriesLabelPosition::UpperRight,
+            fonts.px(8.0),
+            fonts.small,
+        )
+        .map_err(err)?;
     }
     let (categories, groups) = rows(runs, m.with_total);
     let series = series_per_run(runs, &groups, m.per_endpoint);

@@ -8,10 +8,10 @@ use std::path::Path;
 use plotters::prelude::*;
 use records::Summary;
 
-use crate::canvas::{self, draw_err, tick, TimeAxis};
+use crate::canvas::{self, draw_err, TimeAxis};
 use crate::lttb::lttb;
 use crate::run::Run;
-use crate::single::latency_panel;
+use crate::single::under_latency;
 use crate::style::{self, Fonts};
 use crate::Options;
 
@@ -123,15 +123,8 @@ pub fn host_activity(
 ) -> anyhow::Result<()> {
     let fonts = Fonts::for_size(opts.width, opts.height);
     let root = canvas::canvas(path, (opts.width, opts.height))?;
-    let (top, bottom) = root.split_vertically(opts.height * 45 / 100);
-    latency_panel(
-        &top,
-        run,
-        &format!("Latency, CPU and memory — {}", run.label),
-        true,
-        opts,
-        &fonts,
-    )?;
+    let title = format!("Latency, CPU and memory — {}", run.label);
+    let bottom = under_latency(&root, run, &title, opts, &fonts)?;
     let start = run.start_ns() as f64;
     let axis = TimeAxis::for_duration(crate::run::axis_secs(run));
     let x_of = |ts: u64| axis.x((ts as f64 - start) / 1e9);
@@ -211,57 +204,26 @@ pub fn host_activity(
     )
     .max(1.0);
     let err = |e| anyhow::anyhow!("drawing host activity: {e:?}");
-    let mut chart = ChartBuilder::on(&bottom)
-        .margin(fonts.px(12.0))
-        .x_label_area_size(fonts.px(52.0))
-        .y_label_area_size(fonts.px(84.0))
-        .right_y_label_area_size(fonts.px(84.0))
-        .build_cartesian_2d(x_range.clone(), 0.0..cpu_hi)
-        .map_err(err)?
-        .set_secondary_coord(x_range, 0.0..mem_hi);
-    chart
-        .configure_mesh()
-        .x_desc(axis.desc)
-        .y_desc("CPU %")
-        .x_label_formatter(&tick)
-        .y_label_formatter(&tick)
-        .axis_desc_style(canvas::text_style(fonts.axis))
-        .label_style(canvas::text_style(fonts.label))
-        .light_line_style(style::GRID.mix(0.25))
-        .max_light_lines(4)
+    let mut builder = ChartBuilder::on(&bottom);
+    let mut chart = canvas::two_axes(&mut builder, x_range, cpu_hi, mem_hi, &fonts).map_err(err)?;
+    canvas::time_mesh(&mut chart, &axis, "CPU %", &fonts)
         .draw()
         .map_err(err)?;
-    chart
-        .configure_secondary_axes()
-        .y_desc(if lines.is_empty() {
-            "host memory used (MB)"
-        } else {
-            "RSS (MB)"
-        })
-        .y_label_formatter(&tick)
-        .axis_desc_style(canvas::text_style(fonts.axis))
-        .label_style(canvas::text_style(fonts.label))
+    let right = if lines.is_empty() {
+        "host memory used (MB)"
+    } else {
+        "RSS (MB)"
+    };
+    canvas::right_axis(&mut chart, right, &fonts)
         .draw()
         .map_err(err)?;
-    let solid =
-        |chart: &mut ChartContext<_, _>, points: &[(f64, f64)], color: RGBColor, name: String| {
-            chart
-                .draw_series(LineSeries::new(
-                    points.iter().copied(),
-                    color.stroke_width(fonts.line(points.len())),
-                ))
-                .map_err(err)
-                .map(|s| {
-                    s.label(name).legend(move |(x, y)| {
-                        PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3))
-                    });
-                })
-        };
-    let hc = style::PALETTE[0];
+    let solid = |chart: &mut ChartContext<_, _>, points: &Points, color, name: String| {
+        canvas::line(chart, points, color, fonts.line(points.len()), name).map_err(err)
+    };
     solid(
         &mut chart,
         &host_cpu,
-        hc,
+        style::PALETTE[0],
         format!("host CPU % (of all {} cores)", samples.cpus.max(1)),
     )?;
     for l in &lines {
@@ -285,26 +247,10 @@ pub fn host_activity(
             .collect()
     };
     for (name, color, points) in dashed {
-        chart
-            .draw_secondary_series(DashedLineSeries::new(
-                points.iter().copied(),
-                fonts.px(8.0),
-                fonts.px(5.0),
-                color.stroke_width(fonts.line(points.len())),
-            ))
-            .map_err(err)?
-            .label(name)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 8, y)], color.stroke_width(3)));
+        // A short swatch: these are the dashed lines.
+        canvas::dashed_right(&mut chart, points, color, name, 8, &fonts).map_err(err)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .margin(fonts.px(10.0))
-        .label_font(canvas::text_style(fonts.legend))
-        .background_style(WHITE.mix(0.85))
-        .border_style(style::GRID)
-        .draw()
-        .map_err(err)?;
+    canvas::legend(&mut chart, &fonts).map_err(err)?;
     root.present().map_err(draw_err(path))
 }
 

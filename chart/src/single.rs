@@ -21,10 +21,6 @@ use records::units::percent;
 /// "others" that is ten lines, one per palette colour.
 pub const MAX_SERIES: usize = 9;
 
-/// Series with at most this many points also get a marker per point, so one
-/// or two intervals still show up.
-const MARK_BELOW: usize = 40;
-
 type Chart<'a, 'b, Y> = ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, Y>>;
 
 /// Draws latency p50/p95/p99 per interval, with intervals that had errors shaded.
@@ -37,7 +33,7 @@ pub fn latency_over_time(run: &Run, path: &Path, opts: &Options) -> anyhow::Resu
     Ok(())
 }
 
-pub(crate) fn latency_panel(
+fn latency_panel(
     area: &Area,
     run: &Run,
     title: &str,
@@ -70,20 +66,13 @@ pub(crate) fn latency_panel(
     let x_range = 0.0..axis.x(run::axis_secs(run));
     let ys = lines.iter().flat_map(|(_, _, p)| p.iter().map(|&(_, y)| y));
     let mut builder = ChartBuilder::on(area);
-    builder
-        .caption(
-            canvas::fit_title(title, opts.width, fonts),
-            canvas::bold_style(fonts.title),
-        )
-        .margin(fonts.px(12.0))
-        .x_label_area_size(fonts.px(52.0))
-        .y_label_area_size(fonts.px(84.0));
-    if right_axis {
-        // Leaves the room the panel below uses for its second axis, so both time axes align.
-        builder.right_y_label_area_size(fonts.px(84.0));
-    } else {
-        builder.margin_right(fonts.px(30.0));
-    }
+    builder.caption(
+        canvas::fit_title(title, opts.width, fonts),
+        canvas::bold_style(fonts.title),
+    );
+    // With `right_axis`, leaves the room the panel below uses for its second
+    // axis, so both time axes align.
+    canvas::time_frame(&mut builder, right_axis, fonts);
     let errors = error_buckets(run, &axis, opts.max_points());
     if opts.log_scale {
         let (lo, hi) = canvas::log_bounds(ys);
@@ -100,6 +89,21 @@ pub(crate) fn latency_panel(
     }
 }
 
+/// Splits `root` for an activity chart: the run's latency over time on top,
+/// titled `title`, with room on the right for the second axis of the panel
+/// below, which is returned, so both share one time axis.
+pub(crate) fn under_latency<'a>(
+    root: &Area<'a>,
+    run: &Run,
+    title: &str,
+    opts: &Options,
+    fonts: &Fonts,
+) -> anyhow::Result<Area<'a>> {
+    let (top, bottom) = root.split_vertically(opts.height * 45 / 100);
+    latency_panel(&top, run, title, true, opts, fonts)?;
+    Ok(bottom)
+}
+
 type Line = (&'static str, RGBColor, Vec<(f64, f64)>);
 
 fn draw_latency<'a, 'b: 'a, Y>(
@@ -114,16 +118,7 @@ where
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
     let err = |e| records::fault(format!("drawing latency: {e:?}"));
-    chart
-        .configure_mesh()
-        .x_desc(axis.desc)
-        .y_desc("latency (ms)")
-        .x_label_formatter(&tick)
-        .y_label_formatter(&tick)
-        .axis_desc_style(canvas::text_style(fonts.axis))
-        .label_style(canvas::text_style(fonts.label))
-        .light_line_style(style::GRID.mix(0.25))
-        .max_light_lines(4)
+    canvas::time_mesh(&mut chart, &axis, "latency (ms)", fonts)
         .draw()
         .map_err(err)?;
     if !errors.is_empty() {
@@ -142,24 +137,10 @@ where
             });
     }
     for (name, color, points) in lines {
-        let color = *color;
+        canvas::line(&mut chart, points, *color, fonts.line(points.len()), *name).map_err(err)?;
         chart
-            .draw_series(LineSeries::new(
-                points.iter().copied(),
-                color.stroke_width(fonts.line(points.len())),
-            ))
-            .map_err(err)?
-            .label(*name)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3)));
-        if points.len() <= MARK_BELOW {
-            chart
-                .draw_series(
-                    points
-                        .iter()
-                        .map(|&p| Circle::new(p, fonts.px(4.0), color.filled())),
-                )
-                .map_err(err)?;
-        }
+            .draw_series(canvas::marks(points, *color, fonts.px(4.0)))
+            .map_err(err)?;
     }
     legend(&mut chart, fonts)
 }
@@ -189,15 +170,7 @@ fn legend<'a, 'b: 'a, Y>(chart: &mut Chart<'a, 'b, Y>, fonts: &Fonts) -> anyhow:
 where
     Y: Ranged<ValueType = f64>,
 {
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .margin(fonts.px(10.0))
-        .label_font(canvas::text_style(fonts.legend))
-        .background_style(WHITE.mix(0.85))
-        .border_style(style::GRID)
-        .draw()
-        .map_err(|e| records::fault(format!("drawing legend: {e:?}")))
+    canvas::legend(chart, fonts).map_err(|e| records::fault(format!("drawing legend: {e:?}")))
 }
 
 /// Draws requests/s and failures/s per interval, active VUs on a second axis.
@@ -237,85 +210,42 @@ pub fn throughput_over_time(run: &Run, path: &Path, opts: &Options) -> anyhow::R
     let vu_hi = canvas::upper(vus.iter().map(|p| p.1).fold(0.0, f64::max));
     let x_range = 0.0..axis.x(run::axis_secs(run));
     let err = |e| records::fault(format!("drawing throughput: {e:?}"));
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            canvas::fit_title(&title, opts.width, &fonts),
-            canvas::bold_style(fonts.title),
-        )
-        .margin(fonts.px(12.0))
-        .x_label_area_size(fonts.px(52.0))
-        .y_label_area_size(fonts.px(84.0))
-        .right_y_label_area_size(fonts.px(84.0))
-        .build_cartesian_2d(x_range.clone(), 0.0..y_hi)
-        .map_err(err)?
-        .set_secondary_coord(x_range, 0.0..vu_hi);
-    chart
-        .configure_mesh()
-        .x_desc(axis.desc)
-        .y_desc("requests per second (req/s)")
-        .x_label_formatter(&tick)
-        .y_label_formatter(&tick)
-        .axis_desc_style(canvas::text_style(fonts.axis))
-        .label_style(canvas::text_style(fonts.label))
-        .light_line_style(style::GRID.mix(0.25))
-        .max_light_lines(4)
+    let mut builder = ChartBuilder::on(&root);
+    builder.caption(
+        canvas::fit_title(&title, opts.width, &fonts),
+        canvas::bold_style(fonts.title),
+    );
+    let mut chart = canvas::two_axes(&mut builder, x_range, y_hi, vu_hi, &fonts).map_err(err)?;
+    canvas::time_mesh(&mut chart, &axis, "requests per second (req/s)", &fonts)
         .draw()
         .map_err(err)?;
-    chart
-        .configure_secondary_axes()
-        .y_desc("active virtual users")
-        .y_label_formatter(&tick)
-        .axis_desc_style(canvas::text_style(fonts.axis))
-        .label_style(canvas::text_style(fonts.label))
+    canvas::right_axis(&mut chart, "active virtual users", &fonts)
         .draw()
         .map_err(err)?;
-    let mark = |points: &[(f64, f64)], color: RGBColor| -> Vec<Circle<(f64, f64), u32>> {
-        if points.len() <= MARK_BELOW {
-            points
-                .iter()
-                .map(|&p| Circle::new(p, fonts.px(4.0), color.filled()))
-                .collect()
-        } else {
-            Vec::new()
-        }
-    };
+    let dot = fonts.px(4.0);
     for (name, color, points) in [
         ("requests/s", style::OK, &rps),
         ("failures/s", style::ERROR, &fails),
     ] {
+        canvas::line(&mut chart, points, color, fonts.line(points.len()), name).map_err(err)?;
         chart
-            .draw_series(LineSeries::new(
-                points.iter().copied(),
-                color.stroke_width(fonts.line(points.len())),
-            ))
-            .map_err(err)?
-            .label(name)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3)));
-        chart.draw_series(mark(points, color)).map_err(err)?;
+            .draw_series(canvas::marks(points, color, dot))
+            .map_err(err)?;
     }
     let vu_color = style::VUS;
+    canvas::dashed_right(
+        &mut chart,
+        &vus,
+        vu_color,
+        "virtual users (right axis)",
+        20,
+        &fonts,
+    )
+    .map_err(err)?;
     chart
-        .draw_secondary_series(DashedLineSeries::new(
-            vus.iter().copied(),
-            fonts.px(8.0),
-            fonts.px(5.0),
-            vu_color.stroke_width(fonts.line(vus.len())),
-        ))
-        .map_err(err)?
-        .label("virtual users (right axis)")
-        .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], vu_color.stroke_width(3)));
-    chart
-        .draw_secondary_series(mark(&vus, vu_color))
+        .draw_secondary_series(canvas::marks(&vus, vu_color, dot))
         .map_err(err)?;
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .margin(fonts.px(10.0))
-        .label_font(canvas::text_style(fonts.legend))
-        .background_style(WHITE.mix(0.85))
-        .border_style(style::GRID)
-        .draw()
-        .map_err(err)?;
+    canvas::legend(&mut chart, &fonts).map_err(err)?;
     root.present().map_err(draw_err(path))
 }
 
@@ -430,29 +360,16 @@ where
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
     let err = |e| records::fault(format!("drawing percentiles: {e:?}"));
-    chart
-        .configure_mesh()
+    canvas::mesh(&mut chart, fonts)
         .x_desc("percentile (log scale of nines)")
         .y_desc("latency (ms)")
         .x_labels(x_max as usize + 1)
         .x_label_formatter(&nines::label)
         .y_label_formatter(&tick)
-        .axis_desc_style(canvas::text_style(fonts.axis))
-        .label_style(canvas::text_style(fonts.label))
-        .light_line_style(style::GRID.mix(0.25))
-        .max_light_lines(4)
         .draw()
         .map_err(err)?;
     for c in curves {
-        let color = c.color;
-        chart
-            .draw_series(LineSeries::new(
-                c.points.iter().copied(),
-                color.stroke_width(c.width),
-            ))
-            .map_err(err)?
-            .label(c.label.as_str())
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3)));
+        canvas::line(&mut chart, &c.points, c.color, c.width, c.label.as_str()).map_err(err)?;
     }
     // The first curve (the total, drawn thick) again on top, so it stays visible.
     if let Some(c) = curves.first().filter(|_| curves.len() > 1) {
@@ -521,15 +438,8 @@ pub fn endpoint_summary(run: &Run, path: &Path, opts: &Options) -> anyhow::Resul
 pub fn pg_activity(run: &Run, polls: &[Poll], path: &Path, opts: &Options) -> anyhow::Result<()> {
     let fonts = Fonts::for_size(opts.width, opts.height);
     let root = canvas::canvas(path, (opts.width, opts.height))?;
-    let (top, bottom) = root.split_vertically(opts.height * 45 / 100);
-    latency_panel(
-        &top,
-        run,
-        &format!("Latency and PostgreSQL activity — {}", run.label),
-        true,
-        opts,
-        &fonts,
-    )?;
+    let title = format!("Latency and PostgreSQL activity — {}", run.label);
+    let bottom = under_latency(&root, run, &title, opts, &fonts)?;
     let start = run.start_ns();
     // Samples outside the run still show, on the same axis, up to the run's length.
     let axis = TimeAxis::for_duration(run::axis_secs(run));
@@ -576,64 +486,27 @@ pub fn pg_activity(run: &Run, polls: &[Poll], path: &Path, opts: &Options) -> an
     );
     let util_hi = canvas::upper(util.iter().map(|p| p.1).fold(0.0, f64::max)).min(110.0);
     let err = |e| records::fault(format!("drawing pg activity: {e:?}"));
-    let mut chart = ChartBuilder::on(&bottom)
-        .margin(fonts.px(12.0))
-        .x_label_area_size(fonts.px(52.0))
-        .y_label_area_size(fonts.px(84.0))
-        .right_y_label_area_size(fonts.px(84.0))
-        .build_cartesian_2d(x_range.clone(), 0.0..y_hi)
-        .map_err(err)?
-        .set_secondary_coord(x_range, 0.0..util_hi.max(1.0));
-    chart
-        .configure_mesh()
-        .x_desc(axis.desc)
-        .y_desc("connections")
-        .x_label_formatter(&tick)
-        .y_label_formatter(&tick)
-        .axis_desc_style(canvas::text_style(fonts.axis))
-        .label_style(canvas::text_style(fonts.label))
-        .light_line_style(style::GRID.mix(0.25))
-        .max_light_lines(4)
+    let mut builder = ChartBuilder::on(&bottom);
+    let mut chart =
+        canvas::two_axes(&mut builder, x_range, y_hi, util_hi.max(1.0), &fonts).map_err(err)?;
+    canvas::time_mesh(&mut chart, &axis, "connections", &fonts)
         .draw()
         .map_err(err)?;
-    chart
-        .configure_secondary_axes()
-        .y_desc("utilization (% of max_connections)")
-        .y_label_formatter(&tick)
-        .axis_desc_style(canvas::text_style(fonts.axis))
-        .label_style(canvas::text_style(fonts.label))
+    canvas::right_axis(&mut chart, "utilization (% of max_connections)", &fonts)
         .draw()
         .map_err(err)?;
     for (name, color, points) in &states {
-        let color = *color;
-        chart
-            .draw_series(LineSeries::new(
-                points.iter().copied(),
-                color.stroke_width(fonts.line(points.len())),
-            ))
-            .map_err(err)?
-            .label(*name)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3)));
+        canvas::line(&mut chart, points, *color, fonts.line(points.len()), *name).map_err(err)?;
     }
-    let uc = style::VUS;
-    chart
-        .draw_secondary_series(DashedLineSeries::new(
-            util.iter().copied(),
-            fonts.px(8.0),
-            fonts.px(5.0),
-            uc.stroke_width(fonts.line(util.len())),
-        ))
-        .map_err(err)?
-        .label("utilization % (right axis)")
-        .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], uc.stroke_width(3)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .margin(fonts.px(10.0))
-        .label_font(canvas::text_style(fonts.legend))
-        .background_style(WHITE.mix(0.85))
-        .border_style(style::GRID)
-        .draw()
-        .map_err(err)?;
+    canvas::dashed_right(
+        &mut chart,
+        &util,
+        style::VUS,
+        "utilization % (right axis)",
+        20,
+        &fonts,
+    )
+    .map_err(err)?;
+    canvas::legend(&mut chart, &fonts).map_err(err)?;
     root.present().map_err(draw_err(path))
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
+use records::watch::Sampling;
 
 /// Sample the machine under test, and chosen processes on it, from /proc.
 ///
@@ -68,17 +69,9 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     pub iface: Vec<String>,
 
-    /// Time between samples.
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = records::units::parse_interval)]
-    pub interval: Duration,
-
-    /// Stop after this long (default: run until stopped).
-    #[arg(long, value_name = "DURATION", value_parser = records::parse_duration, conflicts_with = "count")]
-    pub duration: Option<Duration>,
-
-    /// Stop after this many samples.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub count: Option<u64>,
+    // --interval, --duration, --count.
+    #[command(flatten)]
+    pub sampling: Sampling,
 
     /// A check on the run; exit 1 when broken (repeatable), e.g. 'cpu<80%'.
     #[arg(long, value_name = "EXPR")]
@@ -109,12 +102,8 @@ mod tests {
     }
 
     #[test]
-    fn count_and_duration_exclude_each_other() {
-        let err =
-            Args::try_parse_from(["hostwatch", "--count", "2", "--duration", "1s"]).unwrap_err();
-        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
-        assert!(Args::try_parse_from(["hostwatch", "--interval", "1ms"]).is_err());
-        assert!(Args::try_parse_from(["hostwatch", "--count", "0"]).is_err());
+    fn pids_and_processes_repeat() {
+        // --interval/--duration/--count are records::watch's, tested there.
         let a = Args::try_parse_from(["hostwatch", "--pid", "1", "--pid", "2", "--process", "x"])
             .unwrap();
         assert_eq!((a.pid, a.process), (vec![1, 2], vec!["x".to_string()]));

@@ -80,12 +80,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let mut procs = procs::Watcher::new(selectors, args.children);
     let mut tally = tally::Tally::new(labels, args.warmup);
     let settings = watch::Settings {
-        interval: args.interval,
-        until: match (args.duration, args.count) {
-            (Some(d), _) => watch::Until::Elapsed(d),
-            (None, Some(n)) => watch::Until::Samples(n),
-            (None, None) => watch::Until::Stopped,
-        },
+        interval: args.sampling.interval,
+        until: args.sampling.until(),
         wait: args.wait,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -112,7 +108,10 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         notes.push((result.ok, t.expr.clone(), shown));
         results.push(result);
     }
-    eprint!("{}", report::render(&summary, args.interval, &notes));
+    eprint!(
+        "{}",
+        report::render(&summary, args.sampling.interval, &notes)
+    );
 
     if end != watch::End::StdoutClosed {
         let written = (|| -> std::io::Result<()> {

@@ -11,9 +11,8 @@
 //!   `>`, `>=`.
 //! * `process:NAME:rss_growth`: the Theil–Sen slope of RSS after the warm-up.
 
-use std::fmt;
-
-use records::threshold::{split_comparison, Op};
+pub use records::threshold::ThresholdError;
+use records::threshold::{non_negative, split_comparison, Op};
 use records::{format_bytes, parse_bytes, ThresholdResult};
 
 use crate::tally::{Range, Share, Tally};
@@ -92,32 +91,22 @@ pub struct Threshold {
     pub limit: f64,
 }
 
-#[derive(Debug, PartialEq)]
-pub struct ThresholdError(String);
-
-impl fmt::Display for ThresholdError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ThresholdError {}
-
 impl Threshold {
     pub fn parse(expr: &str) -> Result<Threshold, ThresholdError> {
         let text = expr.trim();
         let names =
             |list: &[(&str, Metric)]| list.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(" ");
         let fail = |why: String| {
-            ThresholdError(format!(
-                "bad --threshold `{expr}`: {why}; expected METRIC<OP>VALUE or \
+            let expected = format!(
+                "METRIC<OP>VALUE or \
                  process:NAME:METRIC<OP>VALUE such as 'cpu<80%', 'mem_available>500MB', \
                  'swap_used==0', 'process:tasktracker:cpu<80%' or \
                  'process:tasktracker:rss_growth<10MB/h' (host metrics: {}; process \
                  metrics: {}; ops: < <= > >= ==)",
                 names(HOST_METRICS),
                 names(PROCESS_METRICS)
-            ))
+            );
+            ThresholdError::bad(expr, &why, &expected)
         };
         let (lhs, op, value) = split_comparison(text, ALL_OPS)
             .map_err(|why| fail(why.unwrap_or_else(|| "no comparison".into())))?;
@@ -280,12 +269,8 @@ fn show(unit: Unit, value: f64) -> String {
 fn parse_limit(unit: Unit, text: &str) -> Result<f64, String> {
     match unit {
         Unit::Percent => {
-            let n = text.strip_suffix('%').unwrap_or(text).trim();
-            let v: f64 = n
-                .parse()
-                .ok()
-                .filter(|v: &f64| v.is_finite() && *v >= 0.0)
-                .ok_or_else(|| format!("`{text}` is not a percentage"))?;
+            let n = text.strip_suffix('%').unwrap_or(text);
+            let v = non_negative(n).ok_or_else(|| format!("`{text}` is not a percentage"))?;
             Ok(v * 10.0)
         }
         Unit::Bytes => parse_bytes(text),
@@ -311,14 +296,7 @@ fn parse_limit(unit: Unit, text: &str) -> Result<f64, String> {
             };
             Ok(sign * parse_bytes(size)? / hours)
         }
-        Unit::Number => {
-            let v: f64 = text
-                .parse()
-                .ok()
-                .filter(|v: &f64| v.is_finite() && *v >= 0.0)
-                .ok_or_else(|| format!("`{text}` is not a number"))?;
-            Ok(v)
-        }
+        Unit::Number => non_negative(text).ok_or_else(|| format!("`{text}` is not a number")),
     }
 }
 

@@ -8,8 +8,9 @@ use std::time::Duration;
 use records::exit::{bad_input, is_broken_pipe};
 use records::ndjson::Writer;
 use records::units::{following_tick, now_ns};
+use records::watch::Signals;
+pub use records::watch::Until;
 use records::Summary;
-use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::oneshot;
 use tokio::time::{sleep_until, Instant};
 
@@ -17,14 +18,6 @@ use crate::host::HostSampler;
 use crate::procfs::Proc;
 use crate::procs::Watcher;
 use crate::tally::Tally;
-
-/// When to stop sampling (besides signals, stdout and stdin).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Until {
-    Stopped,
-    Elapsed(Duration),
-    Samples(u64),
-}
 
 /// Why sampling ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,30 +33,9 @@ pub enum End {
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub interval: Duration,
+    /// When to stop sampling (besides signals, stdout and stdin).
     pub until: Until,
     pub wait: bool,
-}
-
-/// SIGINT and SIGTERM, caught so the tool ends between lines.
-struct Signals {
-    interrupt: Signal,
-    terminate: Signal,
-}
-
-impl Signals {
-    fn new() -> std::io::Result<Signals> {
-        Ok(Signals {
-            interrupt: signal(SignalKind::interrupt())?,
-            terminate: signal(SignalKind::terminate())?,
-        })
-    }
-
-    async fn recv(&mut self) {
-        tokio::select! {
-            _ = self.interrupt.recv() => {}
-            _ = self.terminate.recv() => {}
-        }
-    }
 }
 
 /// Resolves when stdin, if it is a pipe or a socket, reaches its end; never
@@ -156,7 +128,7 @@ pub async fn watch<W: Write>(
     let mut samples: u64 = 0;
     loop {
         match settings.until {
-            Until::Samples(n) if samples >= n => return Ok(End::Done),
+            Until::Count(n) if samples >= n => return Ok(End::Done),
             Until::Elapsed(d) if next.duration_since(start) > d => return Ok(End::Done),
             _ => {}
         }

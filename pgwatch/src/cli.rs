@@ -1,8 +1,7 @@
 //! The command line, and the settings resolved from it.
 
-use std::time::Duration;
-
 use clap::Parser;
+use records::watch::Sampling;
 
 /// Watch PostgreSQL's connections and queries during a load test.
 ///
@@ -31,24 +30,18 @@ Examples:
 
 ",
         records::exit_status_help!()
-    )
+    ),
+    mut_arg("interval", |a| a.help("Time between polls")),
+    mut_arg("count", |a| a.help("Stop after this many polls"))
 )]
 pub struct Args {
     /// PostgreSQL connection URL or key=value string (default: $DATABASE_URL, then PG* variables).
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
 
-    /// Time between polls.
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = records::units::parse_interval)]
-    pub interval: Duration,
-
-    /// Stop after this long (default: run until stopped).
-    #[arg(long, value_name = "DURATION", value_parser = records::parse_duration, conflicts_with = "count")]
-    pub duration: Option<Duration>,
-
-    /// Stop after this many polls.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub count: Option<u64>,
+    // --interval, --duration, --count.(their help reworded for polls above).
+    #[command(flatten)]
+    pub sampling: Sampling,
 
     /// Only these databases (repeatable); a sample is printed for each even when it has no sessions.
     #[arg(long, value_name = "NAME")]
@@ -110,14 +103,5 @@ mod tests {
         assert!(parse_share("0%").is_err());
         assert!(parse_share("120%").is_err());
         assert!(parse_share("lots").is_err());
-    }
-
-    #[test]
-    fn count_and_duration_exclude_each_other() {
-        let err =
-            Args::try_parse_from(["pgwatch", "--count", "2", "--duration", "1s"]).unwrap_err();
-        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
-        assert!(Args::try_parse_from(["pgwatch", "--interval", "1ms"]).is_err());
-        assert!(Args::try_parse_from(["pgwatch", "--count", "0"]).is_err());
     }
 }

@@ -21,14 +21,9 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let (target, _source) =
         target::Target::resolve(args.url.as_deref(), |name| std::env::var(name).ok())
             .map_err(bad_input)?;
-    let until = match (args.duration, args.count) {
-        (Some(d), _) => watch::Until::Elapsed(d),
-        (None, Some(n)) => watch::Until::Polls(n),
-        (None, None) => watch::Until::Stopped,
-    };
     let settings = watch::Settings {
-        interval: args.interval,
-        until,
+        interval: args.sampling.interval,
+        until: args.sampling.until(),
         shape: snapshot::Shape {
             datnames: args.datname,
             top: args.top,

@@ -7,8 +7,9 @@ use std::time::Duration;
 use records::exit::{unreachable, Exit};
 use records::ndjson::Writer;
 use records::units::{following_tick, format_duration, now_ns};
+use records::watch::Signals;
+pub use records::watch::Until;
 use records::Summary;
-use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::time::{sleep_until, timeout, Instant};
 
 use crate::alarm::Alarm;
@@ -16,18 +17,11 @@ use crate::session::Session;
 use crate::snapshot::Shape;
 use crate::target::{describe, Target};
 
-/// When to stop polling (besides SIGINT/SIGTERM and a closed stdout).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Until {
-    Stopped,
-    Elapsed(Duration),
-    Polls(u64),
-}
-
 /// Everything the loop needs, resolved from the command line.
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub interval: Duration,
+    /// When to stop polling (besides SIGINT/SIGTERM and a closed stdout).
     pub until: Until,
     pub shape: Shape,
     pub warn_utilization: Option<f64>,
@@ -39,28 +33,6 @@ const POLL_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How often to repeat, during an outage, that the server is still away.
 const STILL_DOWN_EVERY: Duration = Duration::from_secs(30);
-
-/// SIGINT and SIGTERM, caught so the tool ends between lines.
-struct Signals {
-    interrupt: Signal,
-    terminate: Signal,
-}
-
-impl Signals {
-    fn new() -> std::io::Result<Signals> {
-        Ok(Signals {
-            interrupt: signal(SignalKind::interrupt())?,
-            terminate: signal(SignalKind::terminate())?,
-        })
-    }
-
-    async fn recv(&mut self) {
-        tokio::select! {
-            _ = self.interrupt.recv() => {}
-            _ = self.terminate.recv() => {}
-        }
-    }
-}
 
 /// Polls until done; every poll's samples are written and flushed together.
 pub async fn watch<W: Write>(
@@ -92,7 +64,7 @@ pub async fn watch<W: Write>(
     let mut polls: u64 = 0;
     let mut next = start;
     loop {
-        if let Until::Polls(n) = settings.until {
+        if let Until::Count(n) = settings.until {
             if polls >= n {
                 return Ok(Exit::Ok);
             }

@@ -59,6 +59,9 @@
 //! The scenario language ([`scenario`], [`template`], [`exchange`],
 //! [`workload`]) is behind the `scenario` feature: only the tools that send
 //! requests (seed, hammer) compile it and its dependencies.
+//! [`watch`] (the `watch` feature: clap and tokio) holds what the sampling
+//! tools, hostwatch and pgwatch, share: `--interval`/`--duration`/`--count`,
+//! when to stop, and the signals that stop them.
 
 pub mod event;
 pub mod event_codec;
@@ -81,6 +84,8 @@ pub mod testkit;
 pub mod threshold;
 pub mod units;
 pub mod user;
+#[cfg(feature = "watch")]
+pub mod watch;
 #[cfg(feature = "scenario")]
 pub mod workload;
 

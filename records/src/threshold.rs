@@ -46,6 +46,38 @@ impl fmt::Display for Op {
     }
 }
 
+/// A `--threshold` that cannot be read; the message says why and what is
+/// expected (each tool words its own).
+#[derive(Debug, PartialEq)]
+pub struct ThresholdError(pub String);
+
+impl fmt::Display for ThresholdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ThresholdError {}
+
+impl ThresholdError {
+    /// `bad --threshold `EXPR`: WHY; expected EXPECTED`, the one way every
+    /// tool words a threshold it cannot read.
+    pub fn bad(expr: &str, why: &str, expected: &str) -> ThresholdError {
+        ThresholdError(format!(
+            "bad --threshold `{expr}`: {why}; expected {expected}"
+        ))
+    }
+}
+
+/// A limit's number: finite and not negative (surrounding blanks allowed).
+pub fn non_negative(number: &str) -> Option<f64> {
+    number
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+}
+
 /// Splits `metric<op>value` at its comparison: `Ok((metric, op, value))`,
 /// both sides trimmed. `None` when there is no comparison at all;
 /// `Some(why)` when there is one but it is not a known one or the value is
