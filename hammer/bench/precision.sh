@@ -70,7 +70,7 @@ PY
 cat > "$WORK/report.py" <<'PY'
 import json, sys
 label, events, cpu = sys.argv[1], sys.argv[2], float(sys.argv[3])
-lags = sorted(json.loads(l)["lag_ns"] for l in open(events))
+lags = sorted(r["lag_ns"] for r in map(json.loads, open(events)) if "kind" not in r)  # the load record has none
 q = lambda p: lags[min(len(lags) - 1, int(len(lags) * p))] / 1e3
 print(f"{label:<22} {len(lags):>7} {q(0.5):>10.1f} {q(0.99):>10.1f} {cpu * 1e6 / max(1, len(lags)):>12.1f}")
 PY
