@@ -10,7 +10,7 @@ use records::event::StreamRecord;
 use records::event_codec::{read_line, EventRef, Line};
 use records::{ndjson, InputError, LineReader};
 
-use crate::tally::{Arrivals, Tally, MAX_INTERVALS};
+use crate::tally::{Tally, MAX_INTERVALS};
 
 /// Reads every Event of `reader` into `tally`. Malformed lines are an error
 /// naming source and line, or are skipped and counted when the reader skips.
@@ -30,15 +30,7 @@ pub fn read_events<R: BufRead>(
                     return Err(reader.malformed(message));
                 }
             }
-            Ok(Line::Record(StreamRecord::Load(load))) => {
-                let arrivals = Arrivals {
-                    scheduled: load.scheduled,
-                    dropped: load.dropped,
-                    cancelled: load.cancelled,
-                    cpu_bound: load.cpu_bound,
-                };
-                tally.add_load(load.start, load.end, arrivals);
-            }
+            Ok(Line::Record(StreamRecord::Load(load))) => tally.add_load(&load),
             Err(err) => {
                 let err = reader.malformed(ndjson::json_message(&err));
                 if reader.skipping_invalid() {
@@ -159,8 +151,8 @@ mod tests {
         let phases = e.phases.as_ref().unwrap();
         assert_eq!((phases.connect.len(), phases.ttfb.len()), (1, 2));
         assert_eq!(phases.ttfb.max(), 800);
-        assert_eq!(tally.window, Some((1, 4)));
-        assert_eq!(tally.arrivals.dropped, 2);
+        let load = tally.load.as_ref().unwrap();
+        assert_eq!((load.start, load.end, load.dropped), (1, 4, 2));
     }
 
     #[test]

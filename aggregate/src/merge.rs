@@ -9,7 +9,7 @@ use std::io::BufRead;
 use records::run::{Entry, Run};
 use records::{bad_input, hist, LineReader};
 
-use crate::tally::{narrow_into, Arrivals, EndpointTally, Tally, MAX_INTERVALS};
+use crate::tally::{narrow_into, EndpointTally, Tally, MAX_INTERVALS};
 
 /// What reading one summary input found.
 #[derive(Debug, Default)]
@@ -71,14 +71,17 @@ fn add_run(tally: &mut Tally, run: &records::RunInfo, interval_from_input: &mut 
     if run.start != 0 || run.end != 0 {
         tally.start = tally.start.min(run.start);
         tally.end = tally.end.max(run.end);
-        let arrivals = Arrivals {
+        tally.add_load(&records::Load {
+            start: run.start,
+            end: run.start.saturating_add(run.duration_ns),
             scheduled: run.scheduled,
+            sent: run
+                .scheduled
+                .saturating_sub(run.dropped.saturating_add(run.cancelled)),
             dropped: run.dropped,
             cancelled: run.cancelled,
             cpu_bound: run.cpu_bound,
-        };
-        let load_end = run.start.saturating_add(run.duration_ns);
-        tally.add_load(run.start, load_end, arrivals);
+        });
     }
     if *interval_from_input && run.interval_secs > 0.0 {
         // The first summary fixes the bucket width; later ones must match

@@ -81,7 +81,8 @@ impl Report {
             .map(|e| stats_of(e, secs, tally.any_lag))
             .collect();
         let mut total_stats = stats_of(&total, secs, tally.any_lag);
-        total_stats.dropped = tally.arrivals.dropped;
+        let arrivals = tally.load.clone().unwrap_or_default();
+        total_stats.dropped = arrivals.dropped;
 
         let interval_secs = tally.interval_ns as f64 / 1e9;
         let window_end = start.saturating_add(duration_ns);
@@ -144,10 +145,10 @@ impl Report {
             end,
             duration_ns,
             drain_ns,
-            scheduled: tally.arrivals.scheduled,
-            dropped: tally.arrivals.dropped,
-            cancelled: tally.arrivals.cancelled,
-            cpu_bound: tally.arrivals.cpu_bound,
+            scheduled: arrivals.scheduled,
+            dropped: arrivals.dropped,
+            cancelled: arrivals.cancelled,
+            cpu_bound: arrivals.cpu_bound,
             tools,
             scenario: tally.scenario.clone(),
             labels: all_labels,

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use hdrhistogram::Histogram;
-use records::hist;
+use records::{hist, Load};
 
 /// Precision of the per-interval histograms: 2 significant digits keep a
 /// bucket's histogram a few KB while p99 over a second stays within 1%.
@@ -396,11 +396,9 @@ pub struct Tally {
     /// The latest send time seen: the end of the load window when no
     /// generator said when its schedule ended.
     pub last_send: u64,
-    /// The load window hammer declared (its `load` records; a summary's run
-    /// record when merging), earliest start and latest end.
-    pub window: Option<(u64, u64)>,
-    /// What became of the open model's arrivals, summed over inputs.
-    pub arrivals: Arrivals,
+    /// hammer's `load` records (a summary's run record when merging),
+    /// combined: the earliest start, the latest end, the arrivals summed.
+    pub load: Option<Load>,
     /// Whether any event was sent late against its schedule (open model).
     pub any_lag: bool,
     pub skipped_lines: u64,
@@ -410,25 +408,20 @@ pub struct Tally {
     pub tools: BTreeMap<String, String>,
 }
 
-/// The open model's arrivals that were scheduled but not sent, and whether
-/// the generator was CPU-bound, as hammer's `load` records report them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Arrivals {
-    pub scheduled: u64,
-    pub dropped: u64,
-    pub cancelled: u64,
-    pub cpu_bound: bool,
-}
-
 impl Tally {
-    /// Takes in a declared load window and its arrivals.
-    pub fn add_load(&mut self, start: u64, end: u64, arrivals: Arrivals) {
-        let (s, e) = self.window.unwrap_or((start, end));
-        self.window = Some((s.min(start), e.max(end)));
-        self.arrivals.scheduled = self.arrivals.scheduled.saturating_add(arrivals.scheduled);
-        self.arrivals.dropped = self.arrivals.dropped.saturating_add(arrivals.dropped);
-        self.arrivals.cancelled = self.arrivals.cancelled.saturating_add(arrivals.cancelled);
-        self.arrivals.cpu_bound |= arrivals.cpu_bound;
+    /// Takes in a declared load window and what became of its arrivals.
+    pub fn add_load(&mut self, load: &Load) {
+        let Some(all) = &mut self.load else {
+            self.load = Some(load.clone());
+            return;
+        };
+        all.start = all.start.min(load.start);
+        all.end = all.end.max(load.end);
+        all.scheduled = all.scheduled.saturating_add(load.scheduled);
+        all.sent = all.sent.saturating_add(load.sent);
+        all.dropped = all.dropped.saturating_add(load.dropped);
+        all.cancelled = all.cancelled.saturating_add(load.cancelled);
+        all.cpu_bound |= load.cpu_bound;
     }
 
     /// The load window (start, end) and the end of the data (the last
@@ -442,8 +435,8 @@ impl Tally {
         } else {
             self.start
         };
-        let (start, end) = match self.window {
-            Some((s, e)) => (s, e.max(s)),
+        let (start, end) = match &self.load {
+            Some(load) => (load.start, load.end.max(load.start)),
             None => (first, self.last_send.max(first)),
         };
         (start, end, self.end.max(end))
@@ -460,8 +453,7 @@ impl Tally {
             start: u64::MAX,
             end: 0,
             last_send: 0,
-            window: None,
-            arrivals: Arrivals::default(),
+            load: None,
             any_lag: false,
             skipped_lines: 0,
             labels: BTreeMap::new(),

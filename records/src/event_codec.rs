@@ -5,7 +5,7 @@
 //! - [`write_event`] writes exactly what `serde_json` writes for the same
 //!   [`Event`] (unit tests, and the `event_codec` fuzz target);
 //! - [`scan`] reads a line exactly as serde reads it into [`EventRef`], or
-//!   declines (`None`) and [`read_event`] hands the line to serde; it never
+//!   declines (`None`) and [`read_line`] hands the line to serde; it never
 //!   accepts a line serde would refuse nor reads one differently (the fuzz
 //!   target checks both for any input);
 //! - the lines hammer writes take the fast path (a test runs the real binary).
@@ -40,6 +40,28 @@ pub struct EventParts<'a> {
     pub detail: Option<&'a str>,
     pub connect_ns: Option<u64>,
     pub ttfb_ns: Option<u64>,
+}
+
+impl<'a> EventParts<'a> {
+    /// An [`Event`](crate::Event)'s fields, given its name and method
+    /// already JSON-encoded (tests and the fuzz target compare with serde).
+    pub fn of(event: &'a crate::Event, name_json: &'a [u8], method_json: &'a [u8]) -> Self {
+        EventParts {
+            ts: event.ts,
+            name_json,
+            method_json,
+            status: event.status,
+            latency_ns: event.latency_ns,
+            lag_ns: event.lag_ns,
+            bytes_in: event.bytes_in,
+            bytes_out: event.bytes_out,
+            vu: event.vu,
+            error: event.error.as_deref().and_then(ErrorKind::parse),
+            detail: event.detail.as_deref(),
+            connect_ns: event.connect_ns,
+            ttfb_ns: event.ttfb_ns,
+        }
+    }
 }
 
 /// Appends one event line (with its newline) to `out`: the bytes
@@ -129,18 +151,12 @@ pub fn read_line(line: &[u8]) -> Result<Line<'_>, serde_json::Error> {
     if let Some(event) = scan(line) {
         return Ok(Line::Event(event));
     }
-    if has_kind(line) {
-        serde_json::from_slice(line).map(Line::Record)
-    } else {
-        serde_json::from_slice(line).map(Line::Event)
-    }
-}
-
-/// Reads one event line: the fast path when it can, serde otherwise.
-pub fn read_event(line: &[u8]) -> Result<EventRef<'_>, serde_json::Error> {
-    match scan(line) {
-        Some(event) => Ok(event),
-        None => serde_json::from_slice(line),
+    // An Event has no `kind`, so only a line serde refuses as one is looked
+    // at again; its error is then the record's own.
+    match serde_json::from_slice(line) {
+        Ok(event) => Ok(Line::Event(event)),
+        Err(_) if has_kind(line) => serde_json::from_slice(line).map(Line::Record),
+        Err(err) => Err(err),
     }
 }
 
@@ -372,29 +388,11 @@ mod tests {
     use super::*;
     use crate::Event;
 
-    fn parts<'a>(event: &'a Event, name: &'a [u8], method: &'a [u8]) -> EventParts<'a> {
-        EventParts {
-            ts: event.ts,
-            name_json: name,
-            method_json: method,
-            status: event.status,
-            latency_ns: event.latency_ns,
-            lag_ns: event.lag_ns,
-            bytes_in: event.bytes_in,
-            bytes_out: event.bytes_out,
-            vu: event.vu,
-            error: event.error.as_deref().and_then(ErrorKind::parse),
-            detail: event.detail.as_deref(),
-            connect_ns: event.connect_ns,
-            ttfb_ns: event.ttfb_ns,
-        }
-    }
-
     fn same_as_serde(event: &Event) {
         let name = serde_json::to_vec(&event.name).unwrap();
         let method = serde_json::to_vec(&event.method).unwrap();
         let mut ours = Vec::new();
-        write_event(&mut ours, &parts(event, &name, &method));
+        write_event(&mut ours, &EventParts::of(event, &name, &method));
         let mut theirs = serde_json::to_vec(event).unwrap();
         theirs.push(b'\n');
         assert_eq!(
@@ -403,7 +401,7 @@ mod tests {
         );
         let line = &ours[..ours.len() - 1];
         let serde: EventRef = serde_json::from_slice(line).unwrap();
-        assert_eq!(read_event(line).unwrap(), serde);
+        assert_eq!(read_line(line).unwrap(), Line::Event(serde));
     }
 
     fn sample() -> Event {
@@ -450,14 +448,14 @@ mod tests {
         let e = sample();
         let (name, method) = (br#""GET /x""#, br#""GET""#);
         let mut line = Vec::new();
-        write_event(&mut line, &parts(&e, name, method));
+        write_event(&mut line, &EventParts::of(&e, name, method));
         line.pop();
         assert!(scan(&line).is_some(), "{}", String::from_utf8_lossy(&line));
         let mut with_detail = Vec::new();
         let mut e = sample();
         e.error = Some("status".into());
         e.detail = Some("expected 200".into());
-        write_event(&mut with_detail, &parts(&e, name, method));
+        write_event(&mut with_detail, &EventParts::of(&e, name, method));
         with_detail.pop();
         assert!(scan(&with_detail).is_some());
     }
@@ -484,7 +482,7 @@ mod tests {
         ] {
             assert!(scan(line).is_none(), "{}", String::from_utf8_lossy(line));
             let serde = serde_json::from_slice::<EventRef>(line).ok();
-            assert_eq!(read_event(line).ok(), serde);
+            assert_eq!(read_line(line).ok(), serde.map(Line::Event));
         }
     }
 

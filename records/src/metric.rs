@@ -220,7 +220,7 @@ impl Metric {
     /// such a value as `-` and charts stop the curve there.
     pub fn resolved_by(self, count: u64) -> bool {
         self.quantile()
-            .is_none_or(|q| count as f64 >= resolvable_nines_needed(q))
+            .is_none_or(|q| count as f64 >= samples_needed(q))
     }
 
     /// Whether an increase is for the worse (`Some(true)`: latency, errors),
@@ -299,7 +299,7 @@ impl Metric {
 }
 
 /// The samples quantile `q` needs: 1 / (1 - q), rounded to a whole count.
-fn resolvable_nines_needed(q: f64) -> f64 {
+fn samples_needed(q: f64) -> f64 {
     (1.0 / (1.0 - q)).round()
 }
 
