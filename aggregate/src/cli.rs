@@ -50,9 +50,9 @@ pub struct Args {
 
     /// A check that fails the run (exit 1) when broken: `[NAME:]METRIC<OP>VALUE`,
     /// e.g. 'p95<500ms', 'p99<1s', 'error_rate<1%', 'rps>100',
-    /// 'GET /api/v1/tasks/{id}:p99<200ms'. Metrics: p50 p66 p75 p80 p90 p95 p98
-    /// p99 p99.9 p99.99 mean min max error_rate rps count failures_per_s.
-    /// Repeatable.
+    /// 'GET /api/v1/tasks/{id}:p99<200ms', 'dropped<1'. Metrics: p50 p66 p75 p80
+    /// p90 p95 p98 p99 p99.9 p99.99 mean min max count error_count error_rate
+    /// rps failures_per_s dropped dropped_rate. Repeatable.
     #[arg(long, value_name = "EXPR")]
     pub threshold: Vec<String>,
 
@@ -130,6 +130,23 @@ mod tests {
     fn cli_definition_is_consistent() {
         use clap::CommandFactory;
         Args::command().debug_assert();
+    }
+
+    #[test]
+    fn threshold_help_lists_every_metric() {
+        use clap::CommandFactory;
+        let help = Args::command().render_long_help().to_string();
+        // Words, whatever the wrapping; a trailing full stop is not the name's.
+        let words: Vec<&str> = help
+            .split_whitespace()
+            .map(|w| w.trim_end_matches('.'))
+            .collect();
+        for metric in records::metric::ALL {
+            assert!(
+                words.contains(&metric.name()),
+                "--threshold's help does not list {metric}"
+            );
+        }
     }
 
     #[test]
