@@ -31,6 +31,7 @@ pub fn read_events<R: BufRead>(
                 }
             }
             Ok(Line::Record(StreamRecord::Load(load))) => tally.add_load(&load),
+            Ok(Line::Record(StreamRecord::Iteration(it))) => record_iteration(tally, &it),
             Err(err) => {
                 let err = reader.malformed(ndjson::json_message(&err));
                 if reader.skipping_invalid() {
@@ -86,6 +87,24 @@ fn record(tally: &mut Tally, event: &EventRef) -> Result<(), String> {
         endpoint.record_phases(event.connect_ns, event.ttfb_ns);
     }
     Ok(())
+}
+
+/// A flow iteration: one transaction of its flow, timed from its scheduled start.
+fn record_iteration(tally: &mut Tally, it: &records::Iteration) {
+    let flow = tally.flow(&it.flow);
+    let response_ns = it.response_ns();
+    flow.count += 1;
+    if it.error.is_some() {
+        flow.add_error(it.failed_step.as_deref().unwrap_or("?"), 1);
+    }
+    flow.min_ns = flow.min_ns.min(response_ns);
+    flow.max_ns = flow.max_ns.max(response_ns);
+    flow.service_min_ns = flow.service_min_ns.min(it.duration_ns);
+    flow.service_max_ns = flow.service_max_ns.max(it.duration_ns);
+    flow.record_latency(it.duration_ns, it.lag_ns);
+    if it.lag_ns > 0 {
+        tally.any_lag = true;
+    }
 }
 
 #[cfg(test)]

@@ -97,7 +97,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
 
     let mut report = Report::build(&mut tally, &labels, args.slow.as_nanos() as u64);
     for t in &thresholds {
-        let (result, shown) = t.check(&report.endpoints, &report.total);
+        let (result, shown) = t.check(&report.endpoints, &report.flows, &report.total);
         if !result.ok {
             eprintln!("aggregate: threshold broken: {}: {shown}", t.expr);
         }

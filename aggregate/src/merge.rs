@@ -32,7 +32,12 @@ pub fn read_summaries<R: BufRead>(
         add_run(tally, info, interval_from_input);
     }
     for entry in &run.endpoints {
-        add_endpoint(tally, entry);
+        let part = tally_of(entry, tally);
+        tally.endpoint(&entry.stats.name).absorb(&part);
+    }
+    for entry in &run.flows {
+        let part = tally_of(entry, tally);
+        tally.flow(&entry.stats.name).absorb(&part);
     }
     // Totals are recomputed from the endpoints; thresholds are evaluated anew.
     let mut seen = MergeInput::default();
@@ -103,7 +108,8 @@ fn add_run(tally: &mut Tally, run: &records::RunInfo, interval_from_input: &mut 
     tally.skipped_lines += run.skipped_lines;
 }
 
-fn add_endpoint(tally: &mut Tally, entry: &Entry) {
+/// A summary's endpoint (or flow) as a tally to add.
+fn tally_of(entry: &Entry, tally: &mut Tally) -> EndpointTally {
     let stats = &entry.stats;
     let mut part = EndpointTally::with_histograms(
         stats.name.clone(),
@@ -144,5 +150,5 @@ fn add_endpoint(tally: &mut Tally, entry: &Entry) {
         part.min_ns = stats.latency.min_ns;
         part.max_ns = stats.latency.max_ns;
     }
-    tally.endpoint(&stats.name).absorb(&part);
+    part
 }

@@ -42,6 +42,8 @@ pub const FAILING_ERROR_RATE: f64 = 0.01;
 pub struct Report {
     pub run: RunInfo,
     pub endpoints: Vec<Stats>,
+    /// Flows' iterations (`rps` is iterations per second: TPS).
+    pub flows: Vec<Stats>,
     pub total: Stats,
     pub intervals: Vec<IntervalRow>,
     pub thresholds: Vec<ThresholdResult>,
@@ -79,6 +81,12 @@ impl Report {
         let endpoint_stats: Vec<Stats> = endpoints
             .iter()
             .map(|e| stats_of(e, secs, tally.any_lag))
+            .collect();
+        let mut flows: Vec<&EndpointTally> = tally.flows.iter().collect();
+        flows.sort_by(|a, b| a.name.cmp(&b.name));
+        let flow_stats: Vec<Stats> = flows
+            .iter()
+            .map(|f| stats_of(f, secs, tally.any_lag))
             .collect();
         let mut total_stats = stats_of(&total, secs, tally.any_lag);
         let arrivals = tally.load.clone().unwrap_or_default();
@@ -160,6 +168,7 @@ impl Report {
         Report {
             run,
             endpoints: endpoint_stats,
+            flows: flow_stats,
             total: total_stats,
             intervals,
             thresholds: Vec::new(),
@@ -179,6 +188,7 @@ impl Report {
         let mut out = Vec::with_capacity(self.endpoints.len() + self.intervals.len() + 4);
         out.push(Summary::Run(self.run.clone()));
         out.extend(self.endpoints.iter().cloned().map(Summary::Endpoint));
+        out.extend(self.flows.iter().cloned().map(Summary::Flow));
         out.push(Summary::Total(self.total.clone()));
         out.extend(
             self.intervals

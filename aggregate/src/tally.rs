@@ -379,11 +379,34 @@ impl Default for IntervalTally {
     }
 }
 
+/// The tally called `name` in `all`, created on first sight.
+#[inline]
+fn named<'t>(
+    all: &'t mut Vec<EndpointTally>,
+    index: &mut HashMap<String, usize>,
+    name: &str,
+) -> &'t mut EndpointTally {
+    let i = match index.get(name) {
+        Some(&i) => i,
+        None => {
+            let i = all.len();
+            all.push(EndpointTally::new(name.to_string()));
+            index.insert(name.to_string(), i);
+            i
+        }
+    };
+    &mut all[i]
+}
+
 /// Everything one aggregation pass accumulates.
 #[derive(Debug)]
 pub struct Tally {
     pub endpoints: Vec<EndpointTally>,
     index: HashMap<String, usize>,
+    /// Flows' iterations, tallied like endpoints (kept apart: an iteration
+    /// is not a request, and never counts in the total or the time series).
+    pub flows: Vec<EndpointTally>,
+    flow_index: HashMap<String, usize>,
     /// Bucket width in nanoseconds.
     pub interval_ns: u64,
     intervals: Vec<IntervalTally>,
@@ -446,6 +469,8 @@ impl Tally {
         Tally {
             endpoints: Vec::new(),
             index: HashMap::new(),
+            flows: Vec::new(),
+            flow_index: HashMap::new(),
             interval_ns: interval_ns.max(1),
             intervals: Vec::new(),
             interval_index: HashMap::new(),
@@ -466,16 +491,12 @@ impl Tally {
     /// so a known endpoint costs no allocation.
     #[inline]
     pub fn endpoint(&mut self, name: &str) -> &mut EndpointTally {
-        let i = match self.index.get(name) {
-            Some(&i) => i,
-            None => {
-                let i = self.endpoints.len();
-                self.endpoints.push(EndpointTally::new(name.to_string()));
-                self.index.insert(name.to_string(), i);
-                i
-            }
-        };
-        &mut self.endpoints[i]
+        named(&mut self.endpoints, &mut self.index, name)
+    }
+
+    /// The flow named `name`, created on first sight.
+    pub fn flow(&mut self, name: &str) -> &mut EndpointTally {
+        named(&mut self.flows, &mut self.flow_index, name)
     }
 
     /// The bucket holding time `ts`; `None` when there would be more than
@@ -518,7 +539,7 @@ impl Tally {
         for interval in &mut self.intervals {
             interval.close_input();
         }
-        for endpoint in &mut self.endpoints {
+        for endpoint in self.endpoints.iter_mut().chain(&mut self.flows) {
             endpoint.fold();
         }
     }

@@ -76,16 +76,21 @@ impl Threshold {
         ))
     }
 
-    /// Evaluates the threshold on a report's endpoint or total stats; also
-    /// says what was measured, for people.
-    pub fn check(&self, endpoints: &[Stats], total: &Stats) -> (ThresholdResult, String) {
+    /// Evaluates the threshold on a report's endpoint, flow or total stats;
+    /// also says what was measured, for people.
+    pub fn check(
+        &self,
+        endpoints: &[Stats],
+        flows: &[Stats],
+        total: &Stats,
+    ) -> (ThresholdResult, String) {
         let stats = match &self.endpoint {
             None => Some(total),
-            Some(name) => endpoints.iter().find(|s| &s.name == name),
+            Some(name) => endpoints.iter().chain(flows).find(|s| &s.name == name),
         };
         let Some(stats) = stats else {
             let shown = format!(
-                "no requests to endpoint `{}`",
+                "no requests to endpoint, and no iterations of flow, `{}`",
                 self.endpoint.as_deref().unwrap_or_default()
             );
             let result = ThresholdResult {
@@ -216,7 +221,7 @@ mod tests {
             ..Stats::default()
         };
         total.latency.p95_ns = 400_000_000;
-        let ok = |expr: &str| Threshold::parse(expr).unwrap().check(&[], &total).0.ok;
+        let ok = |expr: &str| Threshold::parse(expr).unwrap().check(&[], &[], &total).0.ok;
         assert!(ok("p95<500ms"));
         assert!(!ok("p95<400ms"));
         assert!(ok("p95<=400ms"));
@@ -226,10 +231,10 @@ mod tests {
         assert!(!ok("count>100"));
         let (result, shown) = Threshold::parse("GET /x:p95<1s")
             .unwrap()
-            .check(&[], &total);
+            .check(&[], &[], &total);
         assert!(!result.ok);
         assert!(
-            shown.contains("no requests to endpoint `GET /x`"),
+            shown.contains("no requests to endpoint, and no iterations of flow, `GET /x`"),
             "{shown}"
         );
     }

@@ -130,7 +130,9 @@ fn dropped_arrivals_reach_the_summary_and_the_thresholds() {
     let stream = String::from_utf8(out.stdout).unwrap();
     let load: records::event::StreamRecord =
         serde_json::from_str(stream.lines().last().unwrap()).unwrap();
-    let records::event::StreamRecord::Load(load) = load;
+    let records::event::StreamRecord::Load(load) = load else {
+        panic!("the last line is the load record")
+    };
     assert!(load.dropped > 20, "{load:?}");
     assert_eq!(load.scheduled, load.sent + load.dropped + load.cancelled);
 

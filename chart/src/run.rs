@@ -153,6 +153,7 @@ mod tests {
             label: "r".into(),
             info: None,
             endpoints,
+            flows: Vec::new(),
             total,
             intervals: Vec::new(),
             thresholds: Vec::new(),

@@ -1,12 +1,19 @@
 //! Keeping a VU's token valid, seed 002's way: refresh it shortly before it
-//! expires (the scenario's `auth.refresh` request); when a request gets a 401,
-//! refresh, fall back to logging in again with the password (`auth.login`,
-//! or the seed's login), and retry the request once. These requests are
-//! events too, under their own names.
+//! expires (the scenario's `auth.refresh` request); when a request gets a
+//! `reauth_on` status (default 401), refresh, fall back to logging in again
+//! with the password (`auth.login`, or the seed's login), and retry the
+//! request once. These requests are events too, under their own names.
+//!
+//! No login storm, whatever the target answers: a user's token is renewed
+//! at most once per generation (the VUs that got a 401 under it wait and
+//! use the new one), and a 401 that a fresh token did not cure marks that
+//! generation suspect: for [`SUSPECT_FOR`] such answers are ordinary
+//! failures, and the ID they were about is dropped.
 
 use std::time::{Duration, Instant};
 
 use crate::mix::Prepared;
+use crate::transport::Transport;
 use crate::vu::{now_secs, Plan, Vu};
 
 /// The scenario's auth requests.
@@ -16,11 +23,18 @@ pub struct AuthPlan {
     pub refresh_before: Duration,
     pub refresh: Option<Prepared>,
     pub login: Option<Prepared>,
+    /// Statuses that mean "the token is no longer good".
+    pub reauth_on: Vec<u16>,
 }
 
 /// After a failed re-authentication, wait this long before trying again
 /// ahead of expiry (a 401 still triggers it at once).
 const BACKOFF: Duration = Duration::from_secs(1);
+
+/// How long a generation whose renewal did not cure a `reauth_on` answer
+/// keeps such answers from renewing the token again. A token that really
+/// lapses meanwhile is renewed ahead of its expiry, or after this.
+pub const SUSPECT_FOR: Duration = Duration::from_secs(10);
 
 impl AuthPlan {
     pub fn can_reauth(&self) -> bool {
@@ -42,9 +56,18 @@ impl AuthPlan {
     }
 }
 
-impl Vu {
+impl<T: Transport> Vu<T> {
+    /// Whether the user's token of generation `token_gen` is known to be
+    /// good: a `reauth_on` answer under it is about the request, not the token.
+    pub(crate) fn token_trusted(&self, token_gen: u64) -> bool {
+        self.user
+            .lock()
+            .suspect
+            .is_some_and(|(g, at)| g == token_gen && at.elapsed() < SUSPECT_FOR)
+    }
+
     /// The token generation, when the user's token should be renewed now.
-    pub(crate) fn token_due(&self, plan: &Plan) -> Option<u64> {
+    pub(crate) fn token_due(&self, plan: &Plan<T>) -> Option<u64> {
         if !plan.auth.can_reauth() {
             return None;
         }
@@ -61,13 +84,20 @@ impl Vu {
     /// caller used: when another VU of the same user renewed the token
     /// since, that new token serves (no second refresh). `proactive`: only
     /// while the token is still due (another VU may have renewed it).
-    pub(crate) async fn reauth(&mut self, plan: &Plan, seen: u64, proactive: bool) -> bool {
+    pub(crate) async fn reauth(&mut self, plan: &Plan<T>, seen: u64, proactive: bool) -> bool {
         let user = self.user.clone();
         let _renewing = user.auth.lock().await;
         let has_refresh = {
             let state = user.lock();
             if state.token_gen != seen {
                 return true;
+            }
+            if !proactive
+                && state
+                    .suspect
+                    .is_some_and(|(g, at)| g == seen && at.elapsed() < SUSPECT_FOR)
+            {
+                return false;
             }
             if proactive
                 && !(state.auth_backoff.is_none_or(|t| Instant::now() >= t)
@@ -95,10 +125,14 @@ impl Vu {
         false
     }
 
-    async fn auth_request(&mut self, plan: &Plan, p: &Prepared) -> bool {
-        match self.render(&p.request) {
+    async fn auth_request(&mut self, plan: &Plan<T>, p: &Prepared) -> bool {
+        match self.render(&p.request, None) {
             Ok((rendered, _)) => {
-                let ok = self.exchange(plan, p, rendered, None).await.1;
+                let ok = self
+                    .exchange(plan, p, rendered, None, None, false)
+                    .await
+                    .1
+                    .is_none();
                 if ok {
                     let mut state = self.user.lock();
                     state.auth_backoff = None;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use records::scenario::{Body, Request};
+use records::scenario::{Body, Flow, Request, Step};
 use records::template::Template;
 use records::{bad_input, parse_duration, workload, Scenario};
 
@@ -188,6 +188,12 @@ pub struct Args {
     /// Seed for the random choices (request mix, think times, template values).
     #[arg(long, value_name = "N")]
     pub random_seed: Option<u64>,
+
+    /// Check the scenario without a target: parse it, render every template
+    /// with placeholder values, and report vars no step makes, flow values
+    /// used before they are set, and the like (file and line); exit 2 if any.
+    #[arg(long, requires = "scenario", conflicts_with = "url")]
+    pub dry_run: bool,
 }
 
 /// Where User records come from.
@@ -237,9 +243,13 @@ impl Workload {
 pub struct Config {
     pub target: Arc<Target>,
     pub requests: Vec<Request>,
+    pub flows: Vec<Flow>,
+    /// The scenario's `[[teardown]]`, run per seeded user after the load.
+    pub teardown: Vec<Step>,
     pub refresh: Option<Request>,
     pub login: Option<Request>,
     pub refresh_before: Duration,
+    pub reauth_on: Vec<u16>,
     pub users: UsersFrom,
     pub workload: Workload,
     pub think: Think,
@@ -341,8 +351,10 @@ fn adhoc_request(args: &Args, url: &str) -> anyhow::Result<(String, Request)> {
         query: Vec::new(),
         headers,
         body,
+        content_type: None,
         expect: Vec::new(),
         exists: Vec::new(),
+        exists_when: None,
         capture: Vec::new(),
         append: Vec::new(),
         remove: Vec::new(),
@@ -356,20 +368,30 @@ fn adhoc_request(args: &Args, url: &str) -> anyhow::Result<(String, Request)> {
     Ok((base, request))
 }
 
-/// Whether any request needs something only a seeded user has.
-fn needs_users(requests: &[Request], has_auth: bool) -> bool {
+/// Whether any request (single, in a flow or in the teardown) needs
+/// something only a seeded user has.
+fn needs_users(requests: &[Request], flows: &[Flow], teardown: &[Step], has_auth: bool) -> bool {
+    let mut all: Vec<&Request> = requests.iter().collect();
+    for flow in flows {
+        Step::each_request(&flow.steps, &mut |r| all.push(r));
+    }
+    Step::each_request(teardown, &mut |r| all.push(r));
     has_auth
-        || requests.iter().any(|r| {
-            !r.needed_vars().is_empty()
-                || std::iter::once(&r.path)
-                    .chain(r.query.iter().chain(r.headers.iter()).map(|(_, t)| t))
-                    .any(Template::uses_token)
+        || !teardown.is_empty()
+        || all.iter().any(|r| {
+            r.templates()
+                .iter()
+                .any(|t| t.vars().next().is_some() || t.uses_token())
         })
 }
 
 impl Config {
     pub fn resolve(args: Args) -> anyhow::Result<Config> {
-        let (base, requests, hammer, scenario) = if let Some(url) = &args.url {
+        let (base, requests, hammer, scenario): (_, _, records::scenario::Hammer, _) = if let Some(
+            url,
+        ) =
+            &args.url
+        {
             let (base, request) = adhoc_request(&args, url)?;
             (base, vec![request], Default::default(), None)
         } else {
@@ -379,9 +401,9 @@ impl Config {
                 .hammer
                 .clone()
                 .ok_or_else(|| bad_input(format!("{}: no [hammer] section", scenario.file)))?;
-            if hammer.requests.is_empty() {
+            if hammer.requests.is_empty() && hammer.flows.is_empty() {
                 return Err(bad_input(format!(
-                    "{}: [hammer] has no requests; add [[hammer.requests]]",
+                    "{}: [hammer] has no requests or flows; add [[hammer.requests]] or [[hammer.flows]]",
                     scenario.file
                 )));
             }
@@ -398,9 +420,17 @@ impl Config {
         });
         let refresh = hammer.auth.refresh.clone();
         let has_auth = refresh.is_some() || hammer.auth.login.is_some();
+        let teardown = scenario
+            .as_ref()
+            .map(|s| s.teardown.clone())
+            .unwrap_or_default();
         let users = match &args.users {
             Some(file) => UsersFrom::File(file.clone()),
-            None if args.url.is_none() && needs_users(&requests, has_auth) => UsersFrom::Stdin,
+            None if args.url.is_none()
+                && needs_users(&requests, &hammer.flows, &teardown, has_auth) =>
+            {
+                UsersFrom::Stdin
+            }
             None => UsersFrom::Nobody,
         };
 
@@ -496,12 +526,15 @@ impl Config {
         Ok(Config {
             target: Arc::new(target),
             requests,
+            flows: hammer.flows.clone(),
+            teardown,
             refresh,
             login,
             refresh_before: hammer
                 .auth
                 .refresh_before
                 .unwrap_or(Duration::from_secs(30)),
+            reauth_on: hammer.auth.reauth_on.clone(),
             users,
             workload,
             think,

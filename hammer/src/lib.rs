@@ -13,6 +13,8 @@ pub mod cli;
 pub mod client;
 pub mod conn;
 pub mod cpuwatch;
+pub mod dry_run;
+pub mod flow;
 pub mod h1;
 pub mod mix;
 pub mod open;
@@ -22,6 +24,7 @@ pub mod signals;
 pub mod sink;
 pub mod stages;
 pub mod timer;
+pub mod transport;
 pub mod vu;
 
 use std::io::{IsTerminal, Write};
@@ -35,7 +38,7 @@ use records::{bad_input, unreachable, Exit, User};
 use crate::auth::AuthPlan;
 use crate::cli::{Args, Config, UsersFrom, Workload};
 use crate::client::Client;
-use crate::mix::{Mix, Prepared};
+use crate::mix::{Entry, Mix, Prepared, PreparedFlow, PreparedStep};
 use crate::progress::Stats;
 use crate::signals::{Control, Phase};
 use crate::stages::FOREVER;
@@ -75,6 +78,9 @@ fn prepare(request: records::scenario::Request) -> anyhow::Result<Prepared> {
 
 /// Runs hammer with parsed arguments.
 pub fn run(args: Args) -> anyhow::Result<Exit> {
+    if args.dry_run {
+        return dry_run::run(&args);
+    }
     let config = Config::resolve(args)?;
     let users = load_users(&config.users)?;
     // Before the preflight, so the notice shows even when the target is down.
@@ -99,21 +105,27 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         let control = control.clone();
         sink::start(out, move || control.interrupt())
     };
+    let mut entries: Vec<Entry> = config
+        .requests
+        .iter()
+        .cloned()
+        .map(|r| prepare(r).map(Entry::Request))
+        .collect::<anyhow::Result<_>>()?;
+    for flow in &config.flows {
+        entries.push(Entry::Flow(
+            PreparedFlow::new(flow.clone()).map_err(bad_input)?,
+        ));
+    }
     let plan = Arc::new(Plan {
-        mix: Mix::new(
-            config
-                .requests
-                .iter()
-                .cloned()
-                .map(prepare)
-                .collect::<anyhow::Result<_>>()?,
-        ),
+        mix: Mix::new(entries),
         auth: AuthPlan {
             refresh_before: config.refresh_before,
             refresh: config.refresh.clone().map(prepare).transpose()?,
             login: config.login.clone().map(prepare).transpose()?,
+            reauth_on: config.reauth_on.clone(),
         },
         think: config.think,
+        teardown: PreparedStep::all(config.teardown.clone()).map_err(bad_input)?,
         client: Client::new(config.target.clone(), config.client.clone()).map_err(bad_input)?,
         stats: stats.clone(),
         control: control.clone(),
@@ -190,7 +202,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
                             let mut index = w;
                             while index < peak {
                                 let (user, n) = user_of(index);
-                                let vu = Vu::new(index as u32 + 1, user, n, seed, &plan.control);
+                                let vu: Vu =
+                                    Vu::new(index as u32 + 1, user, n, seed, &plan.control);
                                 vus.spawn(vu::run_closed(vu, index, plan.clone(), closed.clone()));
                                 index += threads;
                             }
@@ -301,6 +314,16 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     for worker in workers {
         let _ = worker.join();
     }
+    if !anonymous && !plan.teardown.is_empty() && control.phase() < Phase::Abort {
+        sink::install(closing.clone());
+        control_rt.block_on(teardown(
+            &plan,
+            &users,
+            config.workload.peak_vus(),
+            config.grace,
+        ));
+        sink::flush();
+    }
     let window = progress::Window {
         load: load_end.saturating_duration_since(started),
         drain: drained.saturating_duration_since(load_end),
@@ -321,6 +344,31 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
+/// Runs the scenario's teardown once for every seeded user, a few users at
+/// a time, within `grace`: a logout per user after the load.
+async fn teardown(plan: &Arc<Plan>, users: &[Arc<SharedUser>], first_vu: u64, grace: Duration) {
+    const AT_ONCE: usize = 16;
+    let work = async {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, user) in users.iter().enumerate() {
+            if tasks.len() >= AT_ONCE {
+                tasks.join_next().await;
+            }
+            let id = (first_vu + i as u64 + 1) as u32;
+            let mut vu: Vu = Vu::new(id, user.clone(), i as u64 + 1, id.into(), &plan.control);
+            let plan = plan.clone();
+            tasks.spawn(async move { vu.run_teardown(&plan).await });
+        }
+        while tasks.join_next().await.is_some() {}
+    };
+    if tokio::time::timeout(grace, work).await.is_err() {
+        eprintln!(
+            "hammer: the teardown did not finish within --grace {}",
+            records::units::format_duration(grace)
+        );
+    }
+}
+
 /// hammer's closing `{"kind":"load",…}` line.
 fn load_record(clock: &vu::Clock, stats: &progress::Stats, window: progress::Window) -> Vec<u8> {
     let accounting = stats.accounting();
@@ -334,7 +382,5 @@ fn load_record(clock: &vu::Clock, stats: &progress::Stats, window: progress::Win
         cancelled: accounting.cancelled,
         cpu_bound: stats.cpu_bound.load(std::sync::atomic::Ordering::Relaxed),
     });
-    let mut line = serde_json::to_vec(&record).expect("a load record serializes");
-    line.push(b'\n');
-    line
+    record.line()
 }

@@ -1,8 +1,10 @@
-//! The weighted request mix, each request prepared once for the hot path
-//! (its name and method already JSON-encoded for the event writer).
+//! The weighted mix of single requests and flows, each prepared once for
+//! the hot path (names and methods already JSON-encoded for the event writer).
 
 use rand::Rng;
-use records::scenario::Request;
+use records::scenario::{Flow, OnFailure, Repeat, Request, Step};
+use records::template::JsonTemplate;
+use records::workload::Think;
 
 /// A scenario request with what the hot path needs precomputed.
 #[derive(Debug)]
@@ -37,26 +39,94 @@ impl Prepared {
     }
 }
 
-/// Requests picked at random in proportion to their weights.
+/// A flow with its steps prepared.
+#[derive(Debug)]
+pub struct PreparedFlow {
+    pub name: String,
+    pub weight: u32,
+    pub on_failure: OnFailure,
+    pub steps: Vec<PreparedStep>,
+}
+
+/// A flow step, its request prepared.
+#[derive(Debug)]
+pub enum PreparedStep {
+    Request(Prepared),
+    Think(Think),
+    Set(Vec<(String, JsonTemplate)>),
+    Loop {
+        repeat: Repeat,
+        counter: Option<String>,
+        steps: Vec<PreparedStep>,
+    },
+}
+
+impl PreparedStep {
+    pub fn new(step: Step) -> Result<PreparedStep, String> {
+        Ok(match step {
+            Step::Request(r) => PreparedStep::Request(Prepared::new(*r)?),
+            Step::Think(t) => PreparedStep::Think(t),
+            Step::Set { values, .. } => PreparedStep::Set(values),
+            Step::Loop(l) => PreparedStep::Loop {
+                repeat: l.repeat,
+                counter: l.counter,
+                steps: PreparedStep::all(l.steps)?,
+            },
+        })
+    }
+
+    pub fn all(steps: Vec<Step>) -> Result<Vec<PreparedStep>, String> {
+        steps.into_iter().map(PreparedStep::new).collect()
+    }
+}
+
+impl PreparedFlow {
+    pub fn new(flow: Flow) -> Result<PreparedFlow, String> {
+        Ok(PreparedFlow {
+            steps: PreparedStep::all(flow.steps)?,
+            name: flow.name,
+            weight: flow.weight,
+            on_failure: flow.on_failure,
+        })
+    }
+}
+
+/// What the mix draws: a single request or a whole flow.
+#[derive(Debug)]
+pub enum Entry {
+    Request(Prepared),
+    Flow(PreparedFlow),
+}
+
+impl Entry {
+    fn weight(&self) -> u32 {
+        match self {
+            Entry::Request(p) => p.request.weight,
+            Entry::Flow(f) => f.weight,
+        }
+    }
+}
+
+/// Requests and flows picked at random in proportion to their weights.
 #[derive(Debug)]
 pub struct Mix {
-    pub requests: Vec<Prepared>,
+    pub entries: Vec<Entry>,
     /// Running sums of the weights.
     cumulative: Vec<u64>,
 }
 
 impl Mix {
-    pub fn new(requests: Vec<Prepared>) -> Mix {
+    pub fn new(entries: Vec<Entry>) -> Mix {
         let mut sum = 0;
-        let cumulative = requests
+        let cumulative = entries
             .iter()
-            .map(|p| {
-                sum += u64::from(p.request.weight);
+            .map(|e| {
+                sum += u64::from(e.weight());
                 sum
             })
             .collect();
         Mix {
-            requests,
+            entries,
             cumulative,
         }
     }
@@ -65,31 +135,31 @@ impl Mix {
         self.cumulative.last().copied().unwrap_or(0)
     }
 
-    /// A request index, in proportion to the weights.
+    /// An entry index, in proportion to the weights.
     pub fn pick<R: Rng>(&self, rng: &mut R) -> usize {
-        if self.requests.len() == 1 {
+        if self.entries.len() == 1 {
             return 0;
         }
         let x = rng.gen_range(0..self.total());
         self.cumulative.partition_point(|&c| c <= x)
     }
 
-    /// A request index among those not `excluded` (a request whose template
+    /// An entry index among those not `excluded` (a request whose template
     /// cannot be rendered for this user now), in proportion to the weights.
     pub fn pick_except<R: Rng>(&self, rng: &mut R, excluded: &[bool]) -> Option<usize> {
         let weight = |i: usize| {
             if excluded[i] {
                 0
             } else {
-                u64::from(self.requests[i].request.weight)
+                u64::from(self.entries[i].weight())
             }
         };
-        let total: u64 = (0..self.requests.len()).map(weight).sum();
+        let total: u64 = (0..self.entries.len()).map(weight).sum();
         if total == 0 {
             return None;
         }
         let mut x = rng.gen_range(0..total);
-        for i in 0..self.requests.len() {
+        for i in 0..self.entries.len() {
             let w = weight(i);
             if x < w {
                 return Some(i);
@@ -128,7 +198,7 @@ weight = 0
                 .unwrap()
                 .requests
                 .into_iter()
-                .map(|r| Prepared::new(r).unwrap())
+                .map(|r| Entry::Request(Prepared::new(r).unwrap()))
                 .collect(),
         )
     }
@@ -144,7 +214,10 @@ weight = 0
         assert_eq!(counts[2], 0);
         let share = f64::from(counts[0]) / 100_000.0;
         assert!((share - 0.7).abs() < 0.01, "{counts:?}");
-        assert_eq!(&*m.requests[0].name_json, br#""GET /a""#);
+        let Entry::Request(first) = &m.entries[0] else {
+            panic!("a request")
+        };
+        assert_eq!(&*first.name_json, br#""GET /a""#);
     }
 
     #[test]

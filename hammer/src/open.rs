@@ -20,6 +20,7 @@ use tokio::task::JoinSet;
 use crate::pacer::Pacer;
 use crate::signals::{self, Phase};
 use crate::timer::{Timer, TimerKind};
+use crate::transport::Transport;
 use crate::vu::{Plan, Vu};
 
 /// One worker's share of an open-model run.
@@ -40,12 +41,12 @@ impl Share {
 }
 
 /// Runs a worker's arrivals; `make_vu(k)` makes its k-th VU (from 0).
-pub async fn run(
-    plan: Arc<Plan>,
+pub async fn run<T: Transport>(
+    plan: Arc<Plan<T>>,
     pacer: Pacer,
     share: Share,
     timer: TimerKind,
-    mut make_vu: impl FnMut(u64) -> Vu,
+    mut make_vu: impl FnMut(u64) -> Vu<T>,
 ) {
     let mut timer = Timer::new(timer).unwrap_or_else(|e| {
         if share.worker == 0 {
@@ -53,7 +54,7 @@ pub async fn run(
         }
         Timer::Tokio
     });
-    let (free_tx, mut free_rx) = mpsc::unbounded_channel::<Vu>();
+    let (free_tx, mut free_rx) = mpsc::unbounded_channel::<Vu<T>>();
     let mut phase = plan.control.subscribe();
     let start = plan.clock.start;
     let stats = &plan.stats;

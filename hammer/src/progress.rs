@@ -29,6 +29,8 @@ pub struct Stats {
     /// When it was first found so, in ns from the start of the run (0: never).
     pub cpu_bound_at_ns: AtomicU64,
     pub active_vus: AtomicU64,
+    /// Flow iterations the end of the run cut short (they write no record).
+    pub flows_cut: AtomicU64,
     /// Latencies of the current second, kept only when the live line shows.
     window: Option<Mutex<Histogram<u64>>>,
 }
@@ -46,6 +48,7 @@ impl Stats {
             cpu_bound: std::sync::atomic::AtomicBool::new(false),
             cpu_bound_at_ns: AtomicU64::new(0),
             active_vus: AtomicU64::new(0),
+            flows_cut: AtomicU64::new(0),
             window: live.then(|| {
                 Mutex::new(Histogram::new_with_bounds(1_000, 3_600_000_000_000, 2).expect("bounds"))
             }),

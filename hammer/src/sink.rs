@@ -49,6 +49,19 @@ pub fn emit(e: &EventParts<'_>) {
     });
 }
 
+/// Writes one whole line (a stream record) on this thread, after the events
+/// emitted before it.
+pub fn emit_line(line: &[u8]) {
+    LOCAL.with(|l| {
+        let mut l = l.borrow_mut();
+        let local = l.as_mut().expect("sink::install runs on every worker");
+        local.buf.extend_from_slice(line);
+        if local.buf.len() >= BATCH_BYTES {
+            hand_over(local);
+        }
+    });
+}
+
 fn hand_over(local: &mut Local) {
     if local.buf.is_empty() {
         return;

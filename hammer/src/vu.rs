@@ -11,18 +11,19 @@ use rand::rngs::SmallRng;
 use rand::SeedableRng;
 use records::exchange::{self, Rendered};
 use records::scenario::Request;
-use records::template::{Context, RenderError};
+use records::template::{Context, FlowValues, JsonTemplate, RenderError};
 use records::{ErrorKind, User};
 use tokio::sync::watch;
 
 use crate::auth::AuthPlan;
-use crate::client::{Client, Conn};
+use crate::client::Client;
 use crate::h1::Outgoing;
-use crate::mix::{Mix, Prepared};
+use crate::mix::{Entry, Mix, Prepared, PreparedFlow, PreparedStep};
 use crate::progress::Stats;
 use crate::signals::{self, Control, Phase};
 use crate::sink::{self, EventParts};
 use crate::stages::Stages;
+use crate::transport::Transport;
 
 pub use records::workload::Think;
 
@@ -47,11 +48,13 @@ impl Clock {
 }
 
 /// What every VU of the run shares.
-pub struct Plan {
+pub struct Plan<T: Transport = Client> {
     pub mix: Mix,
     pub auth: AuthPlan,
     pub think: Think,
-    pub client: Client,
+    /// `[[teardown]]`: run once per seeded user after the load.
+    pub teardown: Vec<PreparedStep>,
+    pub client: T,
     pub stats: Arc<Stats>,
     pub control: Arc<Control>,
     pub clock: Clock,
@@ -79,6 +82,11 @@ pub struct UserState {
     /// Bumped by every successful re-authentication: a VU whose request
     /// got a 401 under an older generation just retries with the new token.
     pub token_gen: u64,
+    /// A token generation that a re-authentication made and that still got
+    /// a `reauth_on` answer on the retry, and when: the target means
+    /// something else by that status (not yours, not found), so such answers
+    /// do not renew the token again for a while (no login storm).
+    pub suspect: Option<(u64, Instant)>,
 }
 
 impl SharedUser {
@@ -89,6 +97,7 @@ impl SharedUser {
                 token_ttl: None,
                 auth_backoff: None,
                 token_gen: 0,
+                suspect: None,
             }),
             auth: tokio::sync::Mutex::new(()),
         })
@@ -102,15 +111,17 @@ impl SharedUser {
 }
 
 /// One virtual user.
-pub struct Vu {
+pub struct Vu<T: Transport = Client> {
     /// 1-based, as events show it.
     pub id: u32,
     pub user: Arc<SharedUser>,
     /// 1-based number of the user in the input, for `{n}`.
     pub n: u64,
     pub seq: u64,
+    /// The innermost flow loop's count, `{i}`.
+    pub i: u64,
     pub rng: SmallRng,
-    pub conn: Option<Conn>,
+    pub conn: Option<T::Conn>,
     pub phase: watch::Receiver<Phase>,
 }
 
@@ -119,13 +130,23 @@ pub fn now_secs() -> i64 {
     (records::units::now_ns() / 1_000_000_000) as i64
 }
 
-impl Vu {
-    pub fn new(id: u32, user: Arc<SharedUser>, n: u64, seed: u64, control: &Control) -> Vu {
+/// What became of one request step.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StepResult {
+    /// `None` when it succeeded.
+    pub error: Option<ErrorKind>,
+    /// Requests sent (a retry after re-authentication is a second).
+    pub sent: u32,
+}
+
+impl<T: Transport> Vu<T> {
+    pub fn new(id: u32, user: Arc<SharedUser>, n: u64, seed: u64, control: &Control) -> Vu<T> {
         Vu {
             id,
             user,
             n,
             seq: 0,
+            i: 0,
             rng: SmallRng::seed_from_u64(
                 seed ^ (u64::from(id)).wrapping_mul(0x9E37_79B9_7F4A_7C15),
             ),
@@ -134,108 +155,205 @@ impl Vu {
         }
     }
 
+    /// A template context for this VU's user (whose state `state` is).
+    fn context<'a>(
+        &'a mut self,
+        state: &'a UserState,
+        flow: Option<&'a FlowValues>,
+    ) -> Context<'a, SmallRng> {
+        let mut ctx = Context::new(&state.user, &mut self.rng);
+        ctx.flow = flow;
+        ctx.n = self.n;
+        ctx.i = self.i;
+        ctx.seq = self.seq;
+        ctx
+    }
+
     /// Renders `request` for this VU's user (whose state `state` is).
     fn render_with(
         &mut self,
         state: &UserState,
         request: &Request,
+        flow: Option<&FlowValues>,
     ) -> Result<Rendered, RenderError> {
-        let mut ctx = Context::new(&state.user, &mut self.rng);
-        ctx.n = self.n;
-        ctx.seq = self.seq;
+        let mut ctx = self.context(state, flow);
         let rendered = exchange::render(request, &mut ctx);
-        self.seq = ctx.seq;
+        let seq = ctx.seq;
+        self.seq = seq;
         rendered
+    }
+
+    /// Renders a flow value of a `set` step.
+    pub fn render_value(
+        &mut self,
+        template: &JsonTemplate,
+        flow: &FlowValues,
+    ) -> Result<serde_json::Value, RenderError> {
+        let user = self.user.clone();
+        let state = user.lock();
+        let mut ctx = self.context(&state, Some(flow));
+        let value = template.render(&mut ctx);
+        let seq = ctx.seq;
+        self.seq = seq;
+        value
     }
 
     /// Renders `request` and checks out the list values it picked (see
     /// [`check_out`]); returns the token generation it was rendered under.
-    pub fn render(&mut self, request: &Request) -> Result<(Rendered, u64), RenderError> {
+    pub fn render(
+        &mut self,
+        request: &Request,
+        flow: Option<&FlowValues>,
+    ) -> Result<(Rendered, u64), RenderError> {
         let user = self.user.clone();
         let mut state = user.lock();
-        let rendered = self.render_with(&state, request)?;
+        let rendered = self.render_with(&state, request, flow)?;
         check_out(&mut state.user, &rendered);
         Ok((rendered, state.token_gen))
     }
 
-    /// One request of the mix (with the authentication it needs first):
-    /// `scheduled` is when an open-model arrival was due.
-    pub async fn iteration(&mut self, plan: &Plan, scheduled: Option<Instant>) {
+    /// One draw from the mix (with the authentication it needs first): a
+    /// single request, or a whole flow. `scheduled` is when an open-model
+    /// arrival was due.
+    pub async fn iteration(&mut self, plan: &Plan<T>, scheduled: Option<Instant>) {
         if let Some(token_gen) = self.token_due(plan) {
             self.reauth(plan, token_gen, true).await;
         }
-        let (index, rendered, token_gen) = match self.render_from_mix(&plan.mix) {
-            Ok(picked) => picked,
-            Err((index, e)) => {
-                // Nothing in the mix can be made for this user now.
-                let p = &plan.mix.requests[index];
-                let m = Measured {
-                    sent: Instant::now(),
-                    status: 0,
-                    latency_ns: 0,
-                    lag_ns: 0,
-                    bytes_in: 0,
-                    bytes_out: 0,
-                    connect_ns: None,
-                    ttfb_ns: None,
-                };
-                self.record(plan, p, m, Some((ErrorKind::Request, e.to_string())));
-                return;
+        match self.pick(&plan.mix) {
+            Ok(Picked::Request(p, rendered, token_gen)) => {
+                self.send_step(plan, p, rendered, token_gen, None, scheduled)
+                    .await;
             }
-        };
-        let p = &plan.mix.requests[index];
-        let (status, _) = self.exchange(plan, p, rendered, scheduled).await;
-        if status == 401
-            && p.request.auth
-            && plan.auth.can_reauth()
-            && plan.control.phase() < Phase::Abort
-            && self.reauth(plan, token_gen, false).await
-        {
-            if let Ok((again, _)) = self.render(&p.request) {
-                self.exchange(plan, p, again, None).await;
+            Ok(Picked::Flow(flow)) => self.run_flow(plan, flow, scheduled).await,
+            Err((p, e)) => {
+                // Nothing in the mix can be made for this user now.
+                self.record(
+                    plan,
+                    p,
+                    Measured::unsent(),
+                    Some((ErrorKind::Request, e.to_string())),
+                );
             }
         }
     }
 
-    /// Picks a request that can be rendered now: a template needing an empty
-    /// list or a missing value sends the pick elsewhere in the mix, rather than
-    /// making a request that fails because of the generator.
-    fn render_from_mix(
-        &mut self,
-        mix: &Mix,
-    ) -> Result<(usize, Rendered, u64), (usize, RenderError)> {
+    /// Picks an entry that can go now: a single request whose template needs
+    /// an empty list or a missing value sends the pick elsewhere in the mix,
+    /// rather than making a request that fails because of the generator.
+    fn pick<'m>(&mut self, mix: &'m Mix) -> Result<Picked<'m>, (&'m Prepared, RenderError)> {
         let user = self.user.clone();
         let mut state = user.lock();
-        let first = mix.pick(&mut self.rng);
-        let (index, rendered) = match self.render_with(&state, &mix.requests[first].request) {
-            Ok(r) => (first, r),
-            Err(first_err) => {
-                let mut excluded = vec![false; mix.requests.len()];
-                excluded[first] = true;
-                loop {
-                    let Some(i) = mix.pick_except(&mut self.rng, &excluded) else {
-                        return Err((first, first_err));
-                    };
-                    match self.render_with(&state, &mix.requests[i].request) {
-                        Ok(r) => break (i, r),
-                        Err(_) => excluded[i] = true,
+        let mut excluded: Vec<bool> = Vec::new();
+        let mut first_err = None;
+        let mut index = mix.pick(&mut self.rng);
+        loop {
+            match &mix.entries[index] {
+                Entry::Flow(flow) => return Ok(Picked::Flow(flow)),
+                Entry::Request(p) => match self.render_with(&state, &p.request, None) {
+                    Ok(rendered) => {
+                        check_out(&mut state.user, &rendered);
+                        return Ok(Picked::Request(p, rendered, state.token_gen));
                     }
+                    Err(e) => {
+                        first_err.get_or_insert((p, e));
+                        if excluded.is_empty() {
+                            excluded = vec![false; mix.entries.len()];
+                        }
+                        excluded[index] = true;
+                        match mix.pick_except(&mut self.rng, &excluded) {
+                            Some(i) => index = i,
+                            None => return Err(first_err.expect("set above")),
+                        }
+                    }
+                },
+            }
+        }
+    }
+
+    /// A request step: render it (inside a flow, with the iteration's
+    /// values), send it, and renew the token and retry once on a
+    /// `reauth_on` answer. A step that cannot be rendered is an event of
+    /// kind `request`, not sent.
+    pub async fn request_step(
+        &mut self,
+        plan: &Plan<T>,
+        p: &Prepared,
+        mut flow: Option<&mut FlowValues>,
+        scheduled: Option<Instant>,
+    ) -> StepResult {
+        match self.render(&p.request, flow.as_deref()) {
+            Ok((rendered, token_gen)) => {
+                self.send_step(plan, p, rendered, token_gen, flow.take(), scheduled)
+                    .await
+            }
+            Err(e) => {
+                self.record(
+                    plan,
+                    p,
+                    Measured::unsent(),
+                    Some((ErrorKind::Request, e.to_string())),
+                );
+                StepResult {
+                    error: Some(ErrorKind::Request),
+                    sent: 0,
                 }
             }
+        }
+    }
+
+    /// Sends a rendered request; on a `reauth_on` status renews the user's
+    /// token (once per token generation, see [`Vu::reauth`]) and retries
+    /// once. A retry that fails the same way is an ordinary failure, and
+    /// marks the generation suspect, so the next such answers go without a
+    /// renewal.
+    async fn send_step(
+        &mut self,
+        plan: &Plan<T>,
+        p: &Prepared,
+        rendered: Rendered,
+        token_gen: u64,
+        mut flow: Option<&mut FlowValues>,
+        scheduled: Option<Instant>,
+    ) -> StepResult {
+        let trusted = self.token_trusted(token_gen);
+        let (status, error) = self
+            .exchange(plan, p, rendered, scheduled, flow.as_deref_mut(), trusted)
+            .await;
+        let mut result = StepResult { error, sent: 1 };
+        let renew = error.is_some()
+            && plan.auth.reauth_on.contains(&status)
+            && p.request.auth
+            && plan.auth.can_reauth()
+            && plan.control.phase() < Phase::Abort;
+        if !renew || !self.reauth(plan, token_gen, false).await {
+            return result;
+        }
+        let Ok((again, retry_gen)) = self.render(&p.request, flow.as_deref()) else {
+            return result;
         };
-        check_out(&mut state.user, &rendered);
-        Ok((index, rendered, state.token_gen))
+        let (status, error) = self.exchange(plan, p, again, None, flow, true).await;
+        result.sent += 1;
+        result.error = error;
+        if error.is_some() && plan.auth.reauth_on.contains(&status) {
+            self.user.lock().suspect = Some((retry_gen, Instant::now()));
+        }
+        result
     }
 
     /// Sends one rendered request and writes its event. Returns the status
-    /// (0 without a response) and whether the request succeeded.
+    /// (0 without a response) and the error kind, if it failed. `trusted`:
+    /// the token is known good (fresh from a renewal, or a generation whose
+    /// renewal did not cure such answers), so a `reauth_on` or 403 answer is
+    /// about the picked ID, which is then dropped like one that is gone.
     pub async fn exchange(
         &mut self,
-        plan: &Plan,
+        plan: &Plan<T>,
         p: &Prepared,
         rendered: Rendered,
         scheduled: Option<Instant>,
-    ) -> (u16, bool) {
+        flow: Option<&mut FlowValues>,
+        trusted: bool,
+    ) -> (u16, Option<ErrorKind>) {
         let bytes_out = rendered.body.len() as u64;
         let sent = Instant::now();
         let lag = scheduled.map_or(0, |s| sent.saturating_duration_since(s).as_nanos() as u64);
@@ -284,6 +402,7 @@ impl Vu {
                     latency,
                     &mut state.user,
                     now,
+                    flow,
                 );
                 if verdict.ok()
                     && p.request
@@ -297,18 +416,20 @@ impl Vu {
             }
         };
         if !rendered.picked.is_empty() {
+            let denied = trusted && (status == 403 || plan.auth.reauth_on.contains(&status));
             check_in(
                 &mut self.user.lock().user,
                 &p.request,
                 &rendered,
                 status,
                 error.is_none(),
+                denied,
             );
         }
         if cancelled {
             plan.stats.aborted.fetch_add(1, Ordering::Relaxed);
         }
-        let ok = error.is_none();
+        let kind = error.as_ref().map(|(kind, _)| *kind);
         self.record(
             plan,
             p,
@@ -324,10 +445,16 @@ impl Vu {
             },
             error,
         );
-        (status, ok)
+        (status, kind)
     }
 
-    fn record(&self, plan: &Plan, p: &Prepared, m: Measured, error: Option<(ErrorKind, String)>) {
+    fn record(
+        &self,
+        plan: &Plan<T>,
+        p: &Prepared,
+        m: Measured,
+        error: Option<(ErrorKind, String)>,
+    ) {
         plan.stats.record(m.latency_ns, error.is_some());
         let (kind, detail) = match &error {
             None => (None, None),
@@ -359,6 +486,12 @@ impl Vu {
     }
 }
 
+/// An entry of the mix, ready to go.
+enum Picked<'m> {
+    Request(&'m Prepared, Rendered, u64),
+    Flow(&'m PreparedFlow),
+}
+
 /// Takes the list values a request picked (a task ID) out of the user's
 /// lists while the request is in flight, so no other VU of the same user
 /// picks the same one meanwhile: a VU's `DELETE` never races another's
@@ -372,10 +505,18 @@ fn check_out(user: &mut User, rendered: &Rendered) {
 
 /// Puts the values [`check_out`] took back after the response, except those
 /// that are gone: a successful request that `remove`s them (a delete), a
-/// 404/410, or a delete with no answer (it may have happened; losing an ID
-/// is better than a 404 the generator made).
-fn check_in(user: &mut User, request: &Request, rendered: &Rendered, status: u16, ok: bool) {
-    let gone_anyway = status == 404 || status == 410;
+/// 404/410, a delete with no answer (it may have happened; losing an ID is
+/// better than a 404 the generator made), or an ID the target `denied` to a
+/// token known good (a 403, or a `reauth_on` answer a renewal did not cure).
+fn check_in(
+    user: &mut User,
+    request: &Request,
+    rendered: &Rendered,
+    status: u16,
+    ok: bool,
+    denied: bool,
+) {
+    let gone_anyway = status == 404 || status == 410 || denied;
     for (var, value) in &rendered.picked {
         let removes = request.remove.iter().any(|r| r == var);
         if gone_anyway || (removes && (ok || status == 0)) {
@@ -387,7 +528,7 @@ fn check_in(user: &mut User, request: &Request, rendered: &Rendered, status: u16
 
 /// What was measured of one request.
 #[derive(Clone, Copy, Debug)]
-struct Measured {
+pub(crate) struct Measured {
     sent: Instant,
     status: u16,
     latency_ns: u64,
@@ -396,6 +537,22 @@ struct Measured {
     bytes_out: u64,
     connect_ns: Option<u64>,
     ttfb_ns: Option<u64>,
+}
+
+impl Measured {
+    /// A request that could not be made: nothing went out.
+    fn unsent() -> Measured {
+        Measured {
+            sent: Instant::now(),
+            status: 0,
+            latency_ns: 0,
+            lag_ns: 0,
+            bytes_in: 0,
+            bytes_out: 0,
+            connect_ns: None,
+            ttfb_ns: None,
+        }
+    }
 }
 
 /// The closed model's limits on a VU.
@@ -413,7 +570,12 @@ pub struct Closed {
 /// Runs VU number `index` (from 0) of a closed-model run: a request, think,
 /// and again, while the stages keep it active; it finishes the request it is
 /// in when its stage drops below it.
-pub async fn run_closed(mut vu: Vu, index: u64, plan: Arc<Plan>, closed: Arc<Closed>) {
+pub async fn run_closed<T: Transport>(
+    mut vu: Vu<T>,
+    index: u64,
+    plan: Arc<Plan<T>>,
+    closed: Arc<Closed>,
+) {
     let level = index as f64;
     let end = closed.stages.end();
     let mut active = false;

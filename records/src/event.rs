@@ -78,11 +78,59 @@ pub struct Load {
     pub cpu_bound: bool,
 }
 
+/// One iteration of a flow (a user journey), `{"kind":"iteration",…}`:
+/// written after its steps' Events, timed as one transaction.
+///
+/// Like an Event's, the journey's time as the user waited for it counts
+/// from its scheduled start: `lag_ns + duration_ns`. Think steps inside the
+/// flow are part of it. An iteration the end of the run cut short writes no
+/// record (its requests' Events stand).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Iteration {
+    /// When the first step started, Unix epoch nanoseconds.
+    pub ts: u64,
+    /// The flow's name.
+    pub flow: String,
+    /// From the first step's start to the last step's end.
+    pub duration_ns: u64,
+    /// How late the iteration started against its schedule (open model).
+    #[serde(default)]
+    pub lag_ns: u64,
+    /// Requests the iteration sent (retries after a re-login included).
+    #[serde(default)]
+    pub requests: u32,
+    #[serde(default)]
+    pub vu: u32,
+    /// `None`, or the error kind of the first failing step.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// The name of the first failing step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_step: Option<String>,
+}
+
+impl Iteration {
+    /// The journey's time from its scheduled start.
+    pub fn response_ns(&self) -> u64 {
+        self.lag_ns.saturating_add(self.duration_ns)
+    }
+}
+
 /// The records of an event stream that are not Events, told apart by `kind`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StreamRecord {
     Load(Load),
+    Iteration(Iteration),
+}
+
+impl StreamRecord {
+    /// The record as one NDJSON line, newline included.
+    pub fn line(&self) -> Vec<u8> {
+        let mut line = serde_json::to_vec(self).expect("stream records serialize");
+        line.push(b'\n');
+        line
+    }
 }
 
 /// The error kinds hammer writes into [`Event::error`].

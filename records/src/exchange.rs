@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use rand::Rng;
 
+use serde_json::Value;
+
 use crate::event::ErrorKind;
-use crate::scenario::{Body, Request};
-use crate::template::{Context, RenderError};
+use crate::scenario::{Body, BodyMatch, Request, CREDENTIALS};
+use crate::template::{Context, FlowValues, RenderError};
 use crate::user::{User, Var};
 
 /// A request ready to send.
@@ -23,7 +25,7 @@ pub struct Rendered {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     /// List values the templates picked, as (var, value): what `remove` consumes.
-    pub picked: Vec<(String, String)>,
+    pub picked: Vec<(String, Value)>,
 }
 
 /// Renders `request` for the user in `ctx`.
@@ -67,27 +69,21 @@ pub fn render<R: Rng>(
             .join("; ");
         headers.push(("Cookie".into(), cookie));
     }
-    let (body, content_type) = match &request.body {
-        Body::None => (Vec::new(), None),
-        Body::Json(t) => (
-            serde_json::to_vec(&t.render(ctx)?).expect("JSON values serialize"),
-            Some("application/json"),
-        ),
+    let body = match &request.body {
+        Body::None => Vec::new(),
+        Body::Json(t) => serde_json::to_vec(&t.render(ctx)?).expect("JSON values serialize"),
         Body::Form(fields) => {
             let mut form = form_urlencoded::Serializer::new(String::new());
             for (key, value) in fields {
                 form.append_pair(key, &value.render(ctx)?);
             }
-            (
-                form.finish().into_bytes(),
-                Some("application/x-www-form-urlencoded"),
-            )
+            form.finish().into_bytes()
         }
-        Body::Raw(t) => (t.render(ctx)?.into_bytes(), None),
+        Body::Raw(t) => t.render(ctx)?.into_bytes(),
     };
-    if let Some(content_type) = content_type {
+    if let Some(content_type) = &request.content_type {
         if !has(&headers, "content-type") {
-            headers.push(("Content-Type".into(), content_type.into()));
+            headers.push(("Content-Type".into(), content_type.clone()));
         }
     }
     Ok(Rendered {
@@ -115,7 +111,11 @@ impl Verdict {
 }
 
 /// Judges a response and, when it succeeded, applies captures, appends and
-/// removals to `user`. `now_secs` turns a captured `expires_in` into `expires_at`.
+/// removals to `user`. `now_secs` turns a captured `expires_in` into
+/// `expires_at`. Inside a flow (`flow` given) a capture that is not a
+/// credential sets a value of the iteration (`{flow:NAME}`) rather than a
+/// var of the user, which the user's other VUs share.
+#[allow(clippy::too_many_arguments)]
 pub fn judge(
     request: &Request,
     rendered: &Rendered,
@@ -124,9 +124,31 @@ pub fn judge(
     latency: Duration,
     user: &mut User,
     now_secs: i64,
+    mut flow: Option<&mut FlowValues>,
 ) -> Verdict {
-    let exists = request.exists.contains(&status);
-    if !request.status_ok(status) {
+    let exists = request.existed(status, body);
+    if request.exists.contains(&status) && !exists {
+        let wanted = match &request.exists_when {
+            Some(BodyMatch::Contains(text)) => format!("containing `{text}`"),
+            Some(BodyMatch::Pointer {
+                pointer,
+                equals: Some(v),
+            }) => format!("with {pointer} = {v}"),
+            Some(BodyMatch::Pointer {
+                pointer,
+                equals: None,
+            }) => format!("with {pointer}"),
+            None => String::new(),
+        };
+        return Verdict {
+            error: Some((
+                ErrorKind::Status,
+                format!("status {status}, and not the \"already exists\" answer (a body {wanted})"),
+            )),
+            exists: false,
+        };
+    }
+    if !exists && !request.status_ok(status) {
         let expected = if request.expect.is_empty() {
             "2xx".to_string()
         } else {
@@ -174,7 +196,7 @@ pub fn judge(
                 }
             }
         };
-        for check in &request.checks {
+        for check in request.checks.iter().filter(|c| c.cookie.is_none()) {
             let found = json.pointer(&check.pointer);
             let failure = match (&check.equals, found) {
                 (Some(want), Some(got)) if got != want => {
@@ -194,7 +216,12 @@ pub fn judge(
         }
         for (name, pointer) in &request.capture {
             match json.pointer(pointer) {
-                Some(value) => user.capture(name, &value_text(value), now_secs),
+                Some(value) => match flow.as_deref_mut() {
+                    Some(values) if !CREDENTIALS.contains(&name.as_str()) => {
+                        values.insert(name.clone(), value.clone());
+                    }
+                    _ => user.capture(name, value, now_secs),
+                },
                 None => {
                     return Verdict {
                         error: Some((
@@ -208,7 +235,7 @@ pub fn judge(
         }
         for (name, pointer) in &request.append {
             match json.pointer(pointer) {
-                Some(value) => user.append(name, value_text(value)),
+                Some(value) => user.append(name, value.clone()),
                 None => {
                     return Verdict {
                         error: Some((
@@ -219,6 +246,21 @@ pub fn judge(
                     }
                 }
             }
+        }
+    }
+    for check in request.checks.iter().filter(|c| c.cookie.is_some()) {
+        let name = check.cookie.as_deref().unwrap_or_default();
+        let held = user.cookies.contains_key(name);
+        if held != check.exists {
+            let message = if held {
+                format!("cookie `{name}` is set")
+            } else {
+                format!("no cookie `{name}`")
+            };
+            return Verdict {
+                error: Some((ErrorKind::Check, message)),
+                exists,
+            };
         }
     }
     for name in &request.remove {
@@ -233,34 +275,43 @@ pub fn judge(
 }
 
 /// A JSON value as a template value: strings bare, everything else as JSON text.
-pub fn value_text(value: &serde_json::Value) -> String {
+pub fn value_text(value: &Value) -> String {
+    let mut text = String::new();
+    crate::template::push_text(&mut text, value);
+    text
+}
+
+/// A number, or a string holding one, as seconds or a Unix time.
+fn number(value: &Value) -> Option<f64> {
     match value {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
     }
 }
 
 impl User {
     /// Stores a captured value. `token`, `refresh_token`, `expires_at` and
     /// `expires_in` (seconds from now) set the user's own fields; any other
-    /// name sets a var.
-    pub fn capture(&mut self, name: &str, value: &str, now_secs: i64) {
+    /// name sets a var, keeping the value's JSON type.
+    pub fn capture(&mut self, name: &str, value: &Value, now_secs: i64) {
         match name {
-            "token" => self.token = Some(value.to_string()),
-            "refresh_token" => self.refresh_token = Some(value.to_string()),
-            "expires_at" => self.expires_at = value.parse().ok(),
-            "expires_in" => {
-                self.expires_at = value.parse::<f64>().ok().map(|s| now_secs + s as i64)
-            }
+            "token" => self.token = Some(value_text(value)),
+            "refresh_token" => self.refresh_token = Some(value_text(value)),
+            "expires_at" => self.expires_at = number(value).map(|s| s as i64),
+            "expires_in" => self.expires_at = number(value).map(|s| now_secs + s as i64),
             _ => {
-                self.vars
-                    .insert(name.to_string(), Var::One(value.to_string()));
+                let var = match value {
+                    Value::Array(items) => Var::List(items.clone()),
+                    other => Var::One(other.clone()),
+                };
+                self.vars.insert(name.to_string(), var);
             }
         }
     }
 
     /// Appends to a list var (creating it; a single value becomes a list).
-    pub fn append(&mut self, name: &str, value: String) {
+    pub fn append(&mut self, name: &str, value: Value) {
         match self
             .vars
             .entry(name.to_string())
@@ -277,7 +328,7 @@ impl User {
     }
 
     /// Removes one occurrence of `value` from a list var.
-    pub fn remove(&mut self, name: &str, value: &str) {
+    pub fn remove(&mut self, name: &str, value: &Value) {
         if let Some(Var::List(list)) = self.vars.get_mut(name) {
             if let Some(at) = list.iter().position(|v| v == value) {
                 list.swap_remove(at);
@@ -362,7 +413,7 @@ auth = false
             .headers
             .contains(&("Content-Type".into(), "application/json".into())));
         assert_eq!(r.body, br#"{"title":"t a@b.c"}"#);
-        assert_eq!(r.picked, vec![("task_ids".into(), "7".into())]);
+        assert_eq!(r.picked, vec![("task_ids".into(), Value::from("7"))]);
 
         let login = render(&reqs[1], &mut ctx).unwrap();
         assert!(!login.headers.iter().any(|(n, _)| n == "Authorization"));
@@ -378,20 +429,30 @@ auth = false
         let r = render(req, &mut Context::new(&u.clone(), &mut rng)).unwrap();
         let ms = Duration::from_millis(1);
 
-        let v = judge(req, &r, 500, b"", ms, &mut u, 100);
+        let v = judge(req, &r, 500, b"", ms, &mut u, 100, None);
         assert_eq!(v.error.unwrap().0, ErrorKind::Status);
 
-        let v = judge(req, &r, 200, br#"{"ok":false}"#, ms, &mut u, 100);
+        let v = judge(req, &r, 200, br#"{"ok":false}"#, ms, &mut u, 100, None);
         assert_eq!(v.error.unwrap().0, ErrorKind::Check);
 
         let body = br#"{"ok":true,"access_token":"N","expires_in":60,"owner":5,"id":8}"#;
-        let v = judge(req, &r, 200, body, ms, &mut u, 100);
+        let v = judge(req, &r, 200, body, ms, &mut u, 100, None);
         assert!(v.ok(), "{v:?}");
         assert_eq!(u.token.as_deref(), Some("N"));
         assert_eq!(u.expires_at, Some(160));
-        assert_eq!(u.vars["owner"], Var::One("5".into()));
+        // Captures keep their JSON type.
+        assert_eq!(u.vars["owner"], Var::One(5.into()));
         // 8 appended, and 7 (picked by the template) removed.
-        assert_eq!(u.vars["task_ids"], Var::List(vec!["8".into()]));
+        assert_eq!(u.vars["task_ids"], Var::List(vec![8.into()]));
+
+        // In a flow, a capture sets a value of the iteration, not a var.
+        let mut values = FlowValues::new();
+        let body = br#"{"ok":true,"access_token":"M","expires_in":60,"owner":"x","id":9}"#;
+        let v = judge(req, &r, 200, body, ms, &mut u, 100, Some(&mut values));
+        assert!(v.ok(), "{v:?}");
+        assert_eq!(values["owner"], Value::from("x"));
+        assert_eq!(u.vars["owner"], Var::One(5.into()));
+        assert_eq!(u.token.as_deref(), Some("M"));
     }
 
     #[test]

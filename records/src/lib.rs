@@ -70,6 +70,8 @@ pub mod exchange;
 pub mod exit;
 pub mod hist;
 pub mod host;
+#[cfg(feature = "scenario")]
+pub mod lint;
 pub mod metric;
 pub mod ndjson;
 pub mod pg;
@@ -89,7 +91,7 @@ pub mod watch;
 #[cfg(feature = "scenario")]
 pub mod workload;
 
-pub use event::{ErrorKind, Event, Load};
+pub use event::{ErrorKind, Event, Iteration, Load};
 pub use exit::{bad_input, fault, finish, unreachable, Exit, Failure};
 pub use host::{
     CoreSample, CoreSummary, DiskSample, HostSample, HostSummary, NetSample, ProcessExit,

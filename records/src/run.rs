@@ -63,6 +63,8 @@ pub struct Run {
     pub info: Option<RunInfo>,
     /// In file order.
     pub endpoints: Vec<Entry>,
+    /// Flows (user journeys), in file order; never part of the total.
+    pub flows: Vec<Entry>,
     /// The `total` record, or one merged from the endpoints when the file has none.
     pub total: Entry,
     /// In file order; each one's histogram was checked to decode.
@@ -85,6 +87,7 @@ impl Run {
             path: path.to_string(),
             info: None,
             endpoints: Vec::new(),
+            flows: Vec::new(),
             total: Entry::empty(TOTAL),
             intervals: Vec::new(),
             thresholds: Vec::new(),
@@ -114,6 +117,9 @@ impl Run {
                         .and_then(|()| entry(stats))
                         .map(|e| run.endpoints.push(e))
                 }
+                Summary::Flow(stats) => once(3, &stats.name, &format!("flow `{}`", stats.name))
+                    .and_then(|()| entry(stats))
+                    .map(|e| run.flows.push(e)),
                 Summary::Total(stats) => once(2, "", "the total record")
                     .and_then(|()| entry(stats))
                     .map(|e| total = Some(e)),
@@ -159,10 +165,12 @@ impl Run {
         Ok(run)
     }
 
-    /// The endpoint called `name`, or the total for [`TOTAL`] when no endpoint has that name.
+    /// The endpoint called `name`, else the flow, or the total for
+    /// [`TOTAL`] when nothing else has that name.
     pub fn find(&self, name: &str) -> Option<&Entry> {
         self.endpoints
             .iter()
+            .chain(&self.flows)
             .find(|e| e.stats.name == name)
             .or_else(|| (name == TOTAL).then_some(&self.total))
     }

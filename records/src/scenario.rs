@@ -33,6 +33,8 @@ struct RawScenario {
     base_url: Option<String>,
     seed: Option<RawSeed>,
     hammer: Option<RawHammer>,
+    #[serde(default)]
+    teardown: Vec<RawRequest>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,22 +67,39 @@ struct RawHammer {
     auth: Option<RawAuth>,
     #[serde(default)]
     requests: Vec<RawRequest>,
+    #[serde(default)]
+    flows: Vec<RawFlow>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFlow {
+    name: Spanned<String>,
+    weight: Option<u32>,
+    on_failure: Option<Spanned<String>>,
+    #[serde(default)]
+    steps: Vec<RawRequest>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAuth {
     refresh_before: Option<Spanned<String>>,
+    reauth_on: Option<Vec<u16>>,
     refresh: Option<RawRequest>,
     login: Option<RawRequest>,
 }
 
+/// A request, and in flows and teardown any step: a request (`path`), a
+/// `think`, a `set` of flow values, or a loop (`repeat` with `steps`). One
+/// struct, so every key a request takes is a step's too; what a place does
+/// not allow is refused by name.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRequest {
     name: Option<String>,
     method: Option<String>,
-    path: Spanned<String>,
+    path: Option<Spanned<String>>,
     #[serde(default)]
     query: BTreeMap<String, String>,
     #[serde(default)]
@@ -88,10 +107,12 @@ struct RawRequest {
     json: Option<toml::Value>,
     form: Option<BTreeMap<String, String>>,
     body: Option<String>,
+    content_type: Option<String>,
     #[serde(default)]
     expect: Vec<u16>,
     #[serde(default)]
     exists: Vec<u16>,
+    exists_when: Option<RawBodyMatch>,
     #[serde(default)]
     capture: BTreeMap<String, String>,
     #[serde(default)]
@@ -102,14 +123,35 @@ struct RawRequest {
     checks: Vec<RawCheck>,
     max_latency: Option<String>,
     weight: Option<u32>,
-    repeat: Option<u32>,
+    repeat: Option<Spanned<RawRepeat>>,
     auth: Option<bool>,
+    // Flow steps only.
+    think: Option<Spanned<String>>,
+    set: Option<Spanned<BTreeMap<String, toml::Value>>>,
+    counter: Option<String>,
+    steps: Option<Vec<RawRequest>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawRepeat {
+    Times(u32),
+    Range(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBodyMatch {
+    contains: Option<String>,
+    pointer: Option<String>,
+    equals: Option<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCheck {
-    pointer: String,
+    pointer: Option<String>,
+    cookie: Option<String>,
     equals: Option<toml::Value>,
     #[serde(default = "yes")]
     exists: bool,
@@ -128,6 +170,9 @@ pub struct Scenario {
     pub base_url: Option<String>,
     pub seed: Option<Seed>,
     pub hammer: Option<Hammer>,
+    /// `[[teardown]]`: steps run once per seeded user after the load
+    /// (hammer at the end of a run, `seed --teardown USERS` later): a logout.
+    pub teardown: Vec<Step>,
 }
 
 /// The `[seed]` section: how to make users.
@@ -159,6 +204,94 @@ pub struct Hammer {
     pub timeout: Option<Duration>,
     pub auth: Auth,
     pub requests: Vec<Request>,
+    /// `[[hammer.flows]]`: journeys drawn by weight beside the single requests.
+    pub flows: Vec<Flow>,
+}
+
+/// A user journey: ordered steps run as one iteration, timed as one
+/// transaction.
+#[derive(Clone, Debug)]
+pub struct Flow {
+    pub name: String,
+    pub weight: u32,
+    pub on_failure: OnFailure,
+    pub steps: Vec<Step>,
+    /// Line of the flow's `name`.
+    pub line: usize,
+}
+
+/// What a failed step does to its flow iteration.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnFailure {
+    /// End the iteration at the failing step (a journey whose login failed
+    /// does not go on).
+    #[default]
+    Stop,
+    /// Go on with the next step; the iteration still counts as failed.
+    Continue,
+}
+
+/// One step of a flow or of the teardown.
+#[derive(Clone, Debug)]
+pub enum Step {
+    Request(Box<Request>),
+    Think(Think),
+    /// Flow values, `{flow:NAME}`: each a JSON template rendered in order.
+    Set {
+        values: Vec<(String, JsonTemplate)>,
+        line: usize,
+    },
+    Loop(Loop),
+}
+
+impl Step {
+    /// Calls `f` on every request of `steps`, loops' included, in order.
+    pub fn each_request<'s>(steps: &'s [Step], f: &mut impl FnMut(&'s Request)) {
+        for step in steps {
+            match step {
+                Step::Request(r) => f(r),
+                Step::Loop(l) => Step::each_request(&l.steps, f),
+                Step::Think(_) | Step::Set { .. } => {}
+            }
+        }
+    }
+}
+
+/// Steps run `repeat` times; the count is `{i}` (from 1) in their templates,
+/// and `{flow:COUNTER}` when the loop names a counter.
+#[derive(Clone, Debug)]
+pub struct Loop {
+    pub repeat: Repeat,
+    pub counter: Option<String>,
+    pub steps: Vec<Step>,
+    pub line: usize,
+}
+
+/// How many times a loop runs: a fixed count or a uniform draw from a range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Repeat {
+    Times(u32),
+    Range(u32, u32),
+}
+
+impl Repeat {
+    pub fn parse(text: &str) -> Result<Repeat, String> {
+        let bad = || format!("repeat `{text}`: write a count (3) or a range (\"1..30\")");
+        let (low, high) = text.split_once("..").ok_or_else(bad)?;
+        let low: u32 = low.trim().parse().map_err(|_| bad())?;
+        let high: u32 = high.trim().parse().map_err(|_| bad())?;
+        if low > high {
+            return Err(format!("repeat `{text}`: the range is empty"));
+        }
+        Ok(Repeat::Range(low, high))
+    }
+
+    pub fn sample<R: rand::Rng>(self, rng: &mut R) -> u32 {
+        match self {
+            Repeat::Times(n) => n,
+            Repeat::Range(low, high) => rng.gen_range(low..=high),
+        }
+    }
 }
 
 /// How hammer keeps a user's token valid.
@@ -169,6 +302,8 @@ pub struct Auth {
     pub refresh: Option<Request>,
     /// Re-login when refreshing fails; defaults to the seed's login request.
     pub login: Option<Request>,
+    /// Statuses that mean "the token is no longer good"; default `[401]`.
+    pub reauth_on: Vec<u16>,
 }
 
 /// A request body.
@@ -180,12 +315,46 @@ pub enum Body {
     Raw(Template),
 }
 
-/// A response check: the JSON value at `pointer` exists (or not), or equals a value.
+/// A response check: the JSON value at `pointer` exists (or not), or equals
+/// a value; or, with `cookie`, the user's jar holds (or not) that cookie
+/// after the response.
 #[derive(Clone, Debug)]
 pub struct Check {
     pub pointer: String,
+    pub cookie: Option<String>,
     pub equals: Option<serde_json::Value>,
     pub exists: bool,
+}
+
+/// A match on a response body: it contains a text, or the JSON value at a
+/// pointer equals a value (or exists, without `equals`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum BodyMatch {
+    Contains(String),
+    Pointer {
+        pointer: String,
+        equals: Option<serde_json::Value>,
+    },
+}
+
+impl BodyMatch {
+    pub fn matches(&self, body: &[u8]) -> bool {
+        match self {
+            BodyMatch::Contains(text) => body
+                .windows(text.len().max(1))
+                .any(|w| w == text.as_bytes()),
+            BodyMatch::Pointer { pointer, equals } => {
+                let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) else {
+                    return false;
+                };
+                match (json.pointer(pointer), equals) {
+                    (Some(got), Some(want)) => got == want,
+                    (Some(_), None) => true,
+                    (None, _) => false,
+                }
+            }
+        }
+    }
 }
 
 /// One request of a seed step or of the hammer mix.
@@ -198,10 +367,16 @@ pub struct Request {
     pub query: Vec<(String, Template)>,
     pub headers: Vec<(String, Template)>,
     pub body: Body,
+    /// `Content-Type` of the body: given, or `application/json` for `json`
+    /// and `application/x-www-form-urlencoded` for `form`; none for `body`.
+    pub content_type: Option<String>,
     /// Statuses that count as success; empty means any 2xx.
     pub expect: Vec<u16>,
     /// Statuses that mean "already exists" (seed: register again is fine).
     pub exists: Vec<u16>,
+    /// With `exists`, the body must match too: a 400 "already registered" is
+    /// an existing user, a 400 "password too short" a failure.
+    pub exists_when: Option<BodyMatch>,
     /// var name → JSON pointer: set the var from the response.
     pub capture: Vec<(String, String)>,
     /// list var name → JSON pointer: append the response value to the list.
@@ -238,7 +413,28 @@ impl Request {
         vars.dedup();
         vars
     }
+
+    /// Every template of the request: path, query, headers and body.
+    pub fn templates(&self) -> Vec<&Template> {
+        let mut all = vec![&self.path];
+        all.extend(self.query.iter().chain(&self.headers).map(|(_, t)| t));
+        match &self.body {
+            Body::None => {}
+            Body::Json(json) => json.each_template(&mut |t| all.push(t)),
+            Body::Form(fields) => all.extend(fields.iter().map(|(_, t)| t)),
+            Body::Raw(t) => all.push(t),
+        }
+        all
+    }
+
+    /// Whether `status` with `body` means "already exists".
+    pub fn existed(&self, status: u16, body: &[u8]) -> bool {
+        self.exists.contains(&status) && self.exists_when.as_ref().is_none_or(|m| m.matches(body))
+    }
 }
+
+/// Names a capture sets on the user itself, never as a var or flow value.
+pub const CREDENTIALS: [&str; 4] = ["token", "refresh_token", "expires_in", "expires_at"];
 
 impl Scenario {
     /// Reads and validates a scenario file.
@@ -261,6 +457,7 @@ impl Scenario {
         })?;
         let seed = raw.seed.map(|s| located.seed(s)).transpose()?;
         let hammer = raw.hammer.map(|h| located.hammer(h)).transpose()?;
+        let teardown = located.steps(raw.teardown, "teardown", 0)?;
         if let Some(url) = &raw.base_url {
             check_base_url(url).map_err(|m| located.error(located.line_of_key("base_url"), m))?;
         }
@@ -276,6 +473,7 @@ impl Scenario {
             base_url: raw.base_url,
             seed,
             hammer,
+            teardown,
         })
     }
 
@@ -322,6 +520,21 @@ impl Locator<'_> {
             .position(|l| l.trim_start().starts_with(key))
             .map(|i| i + 1)
             .unwrap_or(0)
+    }
+
+    /// The line of a table's header: `seed.login` → `[seed.login]`,
+    /// `hammer.requests[2]` → the third `[[hammer.requests]]`.
+    fn line_of_table(&self, field: &str) -> usize {
+        let (name, nth) = match field.strip_suffix(']').and_then(|f| f.rsplit_once('[')) {
+            Some((name, n)) => (format!("[[{name}]]"), n.parse().unwrap_or(0)),
+            None => (format!("[{field}]"), 0),
+        };
+        self.text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.trim_start().starts_with(&name))
+            .nth(nth)
+            .map_or(0, |(i, _)| i + 1)
     }
 
     fn error(&self, line: usize, message: impl Into<String>) -> ScenarioError {
@@ -409,6 +622,7 @@ impl Locator<'_> {
                     .login
                     .map(|r| self.request(r, "hammer.auth.login"))
                     .transpose()?,
+                reauth_on: a.reauth_on.unwrap_or_else(|| vec![401]),
             },
         };
         let requests: Vec<Request> = raw
@@ -417,8 +631,33 @@ impl Locator<'_> {
             .enumerate()
             .map(|(i, r)| self.request(r, &format!("hammer.requests[{i}]")))
             .collect::<Result<_, _>>()?;
-        if !requests.is_empty() && requests.iter().all(|r| r.weight == 0) {
-            return Err(self.error(requests[0].line, "hammer.requests: every weight is 0"));
+        let flows: Vec<Flow> = raw
+            .flows
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| self.flow(f, &format!("hammer.flows[{i}]")))
+            .collect::<Result<_, _>>()?;
+        let weights = requests
+            .iter()
+            .map(|r| r.weight)
+            .chain(flows.iter().map(|f| f.weight));
+        if (!requests.is_empty() || !flows.is_empty()) && weights.clone().all(|w| w == 0) {
+            let line = requests.first().map_or_else(|| flows[0].line, |r| r.line);
+            return Err(self.error(line, "hammer: every request and flow has weight 0"));
+        }
+        for (i, flow) in flows.iter().enumerate() {
+            let clash = requests.iter().any(|r| r.name == flow.name)
+                || flows[..i].iter().any(|f| f.name == flow.name);
+            if clash {
+                return Err(self.error(
+                    flow.line,
+                    format!(
+                        "flow `{}`: the name is taken by a request or another flow; \
+                         events and thresholds tell them apart by name",
+                        flow.name
+                    ),
+                ));
+            }
         }
         Ok(Hammer {
             think: raw
@@ -472,12 +711,191 @@ impl Locator<'_> {
                 .transpose()?,
             auth,
             requests,
+            flows,
         })
     }
 
-    fn request(&self, raw: RawRequest, field: &str) -> Result<Request, ScenarioError> {
-        let line = self.line_of(raw.path.span().start);
+    fn flow(&self, raw: RawFlow, field: &str) -> Result<Flow, ScenarioError> {
+        let line = self.line_of(raw.name.span().start);
+        let on_failure = match raw.on_failure.as_ref().map(|s| (s.get_ref().as_str(), s)) {
+            None | Some(("stop", _)) => OnFailure::Stop,
+            Some(("continue", _)) => OnFailure::Continue,
+            Some((other, spanned)) => {
+                return Err(self.error(
+                    self.line_of(spanned.span().start),
+                    format!("{field}.on_failure: `{other}` is not `stop` or `continue`"),
+                ))
+            }
+        };
+        let name = raw.name.into_inner();
+        if name.trim().is_empty() {
+            return Err(self.error(line, format!("{field}: the name is empty")));
+        }
+        let steps = self.steps(raw.steps, &format!("{field}.steps"), line)?;
+        if steps.is_empty() {
+            return Err(self.error(line, format!("{field} (`{name}`): no steps")));
+        }
+        Ok(Flow {
+            name,
+            weight: raw.weight.unwrap_or(1),
+            on_failure,
+            steps,
+            line,
+        })
+    }
+
+    fn steps(
+        &self,
+        raw: Vec<RawRequest>,
+        field: &str,
+        line: usize,
+    ) -> Result<Vec<Step>, ScenarioError> {
+        raw.into_iter()
+            .enumerate()
+            .map(|(i, r)| self.step(r, &format!("{field}[{i}]"), line))
+            .collect()
+    }
+
+    /// One flow step; `outer` is the enclosing line, for steps with no line of their own.
+    fn step(&self, mut raw: RawRequest, field: &str, outer: usize) -> Result<Step, ScenarioError> {
+        let line = raw
+            .path
+            .as_ref()
+            .map(|p| p.span().start)
+            .or(raw.think.as_ref().map(|t| t.span().start))
+            .or(raw.set.as_ref().map(|t| t.span().start))
+            .or(raw.repeat.as_ref().map(|t| t.span().start))
+            .map_or(outer, |at| self.line_of(at));
         let err = |m: String| self.error(line, format!("{field}: {m}"));
+        if raw.weight.is_some() {
+            return Err(err(
+                "weight is for [[hammer.requests]] and [[hammer.flows]], not for steps".into(),
+            ));
+        }
+        let only = |raw: &RawRequest, what: &str, allowed: &[&str]| {
+            let extra: Vec<&str> = raw
+                .keys()
+                .into_iter()
+                .filter(|k| !allowed.contains(k))
+                .collect();
+            if extra.is_empty() {
+                Ok(())
+            } else {
+                Err(err(format!(
+                    "a {what} step takes no {}",
+                    extra
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )))
+            }
+        };
+        let repeat = raw
+            .repeat
+            .take()
+            .map(|r| match r.into_inner() {
+                RawRepeat::Times(n) => Ok(Repeat::Times(n)),
+                RawRepeat::Range(text) => Repeat::parse(&text).map_err(err),
+            })
+            .transpose()?;
+        let counter = raw.counter.take();
+        if let Some(steps) = raw.steps.take() {
+            only(&raw, "loop", &[])?;
+            let Some(repeat) = repeat else {
+                return Err(err(
+                    "a loop (`steps`) needs `repeat`, e.g. repeat = \"1..30\"".into(),
+                ));
+            };
+            let steps = self.steps(steps, &format!("{field}.steps"), line)?;
+            if steps.is_empty() {
+                return Err(err("a loop with no steps".into()));
+            }
+            return Ok(Step::Loop(Loop {
+                repeat,
+                counter,
+                steps,
+                line,
+            }));
+        }
+        if let Some(think) = raw.think.take() {
+            only(&raw, "think", &[])?;
+            if repeat.is_some() || counter.is_some() {
+                return Err(err("a think step takes no `repeat` or `counter`".into()));
+            }
+            return Ok(Step::Think(self.value::<_, str, _>(
+                &think,
+                field,
+                Think::parse,
+            )?));
+        }
+        if let Some(set) = raw.set.take() {
+            only(&raw, "set", &[])?;
+            if repeat.is_some() || counter.is_some() {
+                return Err(err("a set step takes no `repeat` or `counter`".into()));
+            }
+            let values = set
+                .into_inner()
+                .into_iter()
+                .map(|(name, value)| {
+                    let json =
+                        serde_json::to_value(value).map_err(|e| err(format!("set.{name}: {e}")))?;
+                    JsonTemplate::parse(&json)
+                        .map(|t| (name.clone(), t))
+                        .map_err(|m| err(format!("set.{name}: {m}")))
+                })
+                .collect::<Result<_, _>>()?;
+            return Ok(Step::Set { values, line });
+        }
+        if raw.path.is_none() {
+            return Err(err(
+                "a step is a request (`path`), a `think`, a `set`, or a loop (`repeat` and `steps`)"
+                    .into(),
+            ));
+        }
+        let request = Step::Request(Box::new(self.request(raw, field)?));
+        Ok(match repeat {
+            None if counter.is_some() => return Err(err("`counter` needs `repeat`".into())),
+            None => request,
+            Some(repeat) => Step::Loop(Loop {
+                repeat,
+                counter,
+                steps: vec![request],
+                line,
+            }),
+        })
+    }
+
+    fn request(&self, mut raw: RawRequest, field: &str) -> Result<Request, ScenarioError> {
+        let Some(path) = raw.path.take() else {
+            return Err(self.error(
+                self.line_of_table(field),
+                format!("{field}: missing field `path`"),
+            ));
+        };
+        let line = self.line_of(path.span().start);
+        let err = |m: String| self.error(line, format!("{field}: {m}"));
+        for (present, key) in [
+            (raw.think.is_some(), "think"),
+            (raw.set.is_some(), "set"),
+            (raw.steps.is_some(), "steps"),
+            (raw.counter.is_some(), "counter"),
+        ] {
+            if present {
+                return Err(err(format!(
+                    "`{key}` belongs to flow steps ([[hammer.flows.steps]])"
+                )));
+            }
+        }
+        let repeat = match raw.repeat.take().map(Spanned::into_inner) {
+            None => 1,
+            Some(RawRepeat::Times(n)) => n,
+            Some(RawRepeat::Range(text)) => {
+                return Err(err(format!(
+                    "repeat `{text}`: a range is for flow steps; a seed step repeats a fixed count"
+                )))
+            }
+        };
         let method = raw
             .method
             .unwrap_or_else(|| "GET".into())
@@ -485,10 +903,10 @@ impl Locator<'_> {
         if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
             return Err(err(format!("method `{method}` is not an HTTP method")));
         }
-        if !raw.path.get_ref().starts_with('/') {
+        if !path.get_ref().starts_with('/') {
             return Err(err(format!(
                 "path `{}` must start with `/`",
-                raw.path.get_ref()
+                path.get_ref()
             )));
         }
         let pairs = |map: BTreeMap<String, String>,
@@ -506,35 +924,82 @@ impl Locator<'_> {
         if bodies.iter().filter(|&&b| b).count() > 1 {
             return Err(err("give only one of json, form and body".into()));
         }
-        let body = if let Some(json) = raw.json {
+        let (body, content_type) = if let Some(json) = raw.json {
             let value = serde_json::to_value(json).map_err(|e| err(format!("json: {e}")))?;
-            Body::Json(JsonTemplate::parse(&value).map_err(|m| err(format!("json: {m}")))?)
+            (
+                Body::Json(JsonTemplate::parse(&value).map_err(|m| err(format!("json: {m}")))?),
+                Some("application/json"),
+            )
         } else if let Some(form) = raw.form {
-            Body::Form(pairs(form, "form")?)
+            (
+                Body::Form(pairs(form, "form")?),
+                Some("application/x-www-form-urlencoded"),
+            )
         } else if let Some(text) = raw.body {
-            Body::Raw(Template::parse(&text).map_err(|m| err(format!("body: {m}")))?)
+            (
+                Body::Raw(Template::parse(&text).map_err(|m| err(format!("body: {m}")))?),
+                None,
+            )
         } else {
-            Body::None
+            (Body::None, None)
         };
-        let checks = raw
-            .checks
-            .into_iter()
-            .map(|c| {
-                if !(c.pointer.is_empty() || c.pointer.starts_with('/')) {
-                    return Err(err(format!(
-                        "checks: pointer `{}` must be empty or start with `/`",
-                        c.pointer
-                    )));
+        let content_type = raw.content_type.or(content_type.map(str::to_string));
+        let exists_when =
+            match raw.exists_when {
+                None => None,
+                Some(_) if raw.exists.is_empty() => {
+                    return Err(err(
+                        "exists_when needs `exists` (the statuses it refines)".into()
+                    ))
                 }
-                Ok(Check {
-                    pointer: c.pointer,
-                    equals: c
-                        .equals
-                        .map(|v| serde_json::to_value(v).unwrap_or_default()),
-                    exists: c.exists,
+                Some(RawBodyMatch {
+                    contains: Some(text),
+                    pointer: None,
+                    equals: None,
+                }) if !text.is_empty() => Some(BodyMatch::Contains(text)),
+                Some(RawBodyMatch {
+                    contains: None,
+                    pointer: Some(pointer),
+                    equals,
+                }) if pointer.is_empty() || pointer.starts_with('/') => Some(BodyMatch::Pointer {
+                    pointer,
+                    equals: equals.map(|v| serde_json::to_value(v).unwrap_or_default()),
+                }),
+                Some(_) => return Err(err(
+                    "exists_when: give `contains = \"text\"`, or `pointer = \"/json/pointer\"` \
+                     (with `equals` for a value)"
+                        .into(),
+                )),
+            };
+        let checks =
+            raw.checks
+                .into_iter()
+                .map(|c| {
+                    let pointer =
+                        match (c.pointer, &c.cookie) {
+                            (Some(p), None) => p,
+                            (None, Some(_)) if c.equals.is_none() => String::new(),
+                            _ => return Err(err(
+                                "checks: give `pointer` (with `equals` or `exists`) or `cookie` \
+                             (with `exists`)"
+                                    .into(),
+                            )),
+                        };
+                    if !(pointer.is_empty() || pointer.starts_with('/')) {
+                        return Err(err(format!(
+                            "checks: pointer `{pointer}` must be empty or start with `/`"
+                        )));
+                    }
+                    Ok(Check {
+                        pointer,
+                        cookie: c.cookie,
+                        equals: c
+                            .equals
+                            .map(|v| serde_json::to_value(v).unwrap_or_default()),
+                        exists: c.exists,
+                    })
                 })
-            })
-            .collect::<Result<_, _>>()?;
+                .collect::<Result<_, _>>()?;
         for pointer in raw.capture.values().chain(raw.append.values()) {
             if !(pointer.is_empty() || pointer.starts_with('/')) {
                 return Err(err(format!(
@@ -548,26 +1013,64 @@ impl Locator<'_> {
             .transpose()?;
         let name = raw
             .name
-            .unwrap_or_else(|| format!("{method} {}", raw.path.get_ref()));
+            .unwrap_or_else(|| format!("{method} {}", path.get_ref()));
         Ok(Request {
             name,
             method,
-            path: Template::parse(raw.path.get_ref()).map_err(|m| err(format!("path: {m}")))?,
+            path: Template::parse(path.get_ref()).map_err(|m| err(format!("path: {m}")))?,
             query: pairs(raw.query, "query")?,
             headers: pairs(raw.headers, "headers")?,
             body,
+            content_type,
             expect: raw.expect,
             exists: raw.exists,
+            exists_when,
             capture: raw.capture.into_iter().collect(),
             append: raw.append.into_iter().collect(),
             remove: raw.remove,
             checks,
             max_latency,
             weight: raw.weight.unwrap_or(1),
-            repeat: raw.repeat.unwrap_or(1),
+            repeat,
             auth: raw.auth.unwrap_or(true),
             line,
         })
+    }
+}
+
+impl RawRequest {
+    /// The keys given, by their scenario names.
+    fn keys(&self) -> Vec<&'static str> {
+        let r = self;
+        [
+            (r.name.is_some(), "name"),
+            (r.method.is_some(), "method"),
+            (r.path.is_some(), "path"),
+            (!r.query.is_empty(), "query"),
+            (!r.headers.is_empty(), "headers"),
+            (r.json.is_some(), "json"),
+            (r.form.is_some(), "form"),
+            (r.body.is_some(), "body"),
+            (r.content_type.is_some(), "content_type"),
+            (!r.expect.is_empty(), "expect"),
+            (!r.exists.is_empty(), "exists"),
+            (r.exists_when.is_some(), "exists_when"),
+            (!r.capture.is_empty(), "capture"),
+            (!r.append.is_empty(), "append"),
+            (!r.remove.is_empty(), "remove"),
+            (!r.checks.is_empty(), "checks"),
+            (r.max_latency.is_some(), "max_latency"),
+            (r.weight.is_some(), "weight"),
+            (r.repeat.is_some(), "repeat"),
+            (r.auth.is_some(), "auth"),
+            (r.think.is_some(), "think"),
+            (r.set.is_some(), "set"),
+            (r.counter.is_some(), "counter"),
+            (r.steps.is_some(), "steps"),
+        ]
+        .into_iter()
+        .filter_map(|(present, key)| present.then_some(key))
+        .collect()
     }
 }
 

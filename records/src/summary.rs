@@ -11,6 +11,11 @@ use serde::{Deserialize, Serialize};
 pub enum Summary {
     Run(RunInfo),
     Endpoint(Stats),
+    /// A flow's iterations (user journeys), shaped like an endpoint: `count`
+    /// iterations, `errors` failed ones, `rps` iterations per second (TPS),
+    /// latencies the journey's duration from its scheduled start, and
+    /// `error_kinds` the failing step's name to count.
+    Flow(Stats),
     Total(Stats),
     Interval(Interval),
     Threshold(ThresholdResult),

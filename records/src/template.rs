@@ -1,16 +1,23 @@
 //! Templates in scenario strings: `{user}`, `{password}`, `{token}`,
 //! `{refresh_token}`, `{n}` (user number), `{i}` (repeat number),
 //! `{var:NAME}` (a captured value; a random element when it is a list),
-//! `{rand:1000..9999}`, `{uuid}`, `{seq}` (a counter), `{now}` (Unix seconds).
-//! `{{` and `}}` stand for literal braces.
+//! `{rand:1000..9999}`, `{uuid}`, `{seq}` (a counter), `{now}` (Unix seconds),
+//! `{flow:NAME}` (a value of the running flow iteration: set by a `set` step
+//! or captured by an earlier step). `{{` and `}}` stand for literal braces.
+//!
+//! A template renders as text, except a JSON body leaf that is exactly one
+//! placeholder: it renders with the value's own type ([`Template::render_value`]),
+//! so a captured number goes back as a number.
 //!
 //! A template is parsed once when the scenario is loaded, so an unknown
 //! placeholder is a load-time error naming the field, and rendering is a
 //! walk over ready parts.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use rand::Rng;
+use serde_json::Value;
 
 use crate::user::{User, Var};
 
@@ -24,6 +31,7 @@ enum Part {
     UserNumber,
     Repeat,
     Var(String),
+    Flow(String),
     Rand(i64, i64),
     Uuid,
     Seq,
@@ -45,9 +53,14 @@ pub enum RenderError {
     EmptyList(String),
 }
 
+/// The values of one flow iteration, `{flow:NAME}`.
+pub type FlowValues = BTreeMap<String, Value>;
+
 /// What a template is rendered against.
 pub struct Context<'a, R: Rng> {
     pub user: &'a User,
+    /// The running flow iteration's values, when rendering inside a flow.
+    pub flow: Option<&'a FlowValues>,
     /// 1-based number of the user in the seeded set.
     pub n: u64,
     /// 1-based repeat number within a seed step.
@@ -57,13 +70,14 @@ pub struct Context<'a, R: Rng> {
     pub rng: &'a mut R,
     /// Values picked from lists while rendering, as (var name, value), so a
     /// request can remove the ID it just deleted.
-    pub picked: Vec<(String, String)>,
+    pub picked: Vec<(String, Value)>,
 }
 
 impl<'a, R: Rng> Context<'a, R> {
     pub fn new(user: &'a User, rng: &'a mut R) -> Self {
         Context {
             user,
+            flow: None,
             n: 0,
             i: 0,
             seq: 0,
@@ -129,6 +143,36 @@ impl Template {
         })
     }
 
+    /// Names of the flow values this template reads.
+    pub fn flow_values(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Flow(name) => Some(name.as_str()),
+            _ => None,
+        })
+    }
+
+    /// Renders with the value's own type when the template is exactly one
+    /// placeholder (`"{var:user_id}"` gives the captured number, `"{n}"` a
+    /// number, `"{user}"` a string); otherwise as text.
+    pub fn render_value<R: Rng>(&self, ctx: &mut Context<'_, R>) -> Result<Value, RenderError> {
+        let [part] = self.parts.as_slice() else {
+            return Ok(Value::String(self.render(ctx)?));
+        };
+        Ok(match part {
+            Part::UserNumber => ctx.n.into(),
+            Part::Repeat => ctx.i.into(),
+            Part::Seq => {
+                ctx.seq += 1;
+                ctx.seq.into()
+            }
+            Part::Now => (crate::units::now_ns() / 1_000_000_000).into(),
+            Part::Rand(low, high) => ctx.rng.gen_range(*low..=*high).into(),
+            Part::Var(name) => var_value(ctx, name)?,
+            Part::Flow(name) => flow_value(ctx, name)?.clone(),
+            _ => Value::String(self.render(ctx)?),
+        })
+    }
+
     /// Whether the template uses the user's token.
     pub fn uses_token(&self) -> bool {
         self.parts.iter().any(|p| matches!(p, Part::Token))
@@ -160,18 +204,8 @@ impl Template {
                 Part::Repeat => {
                     let _ = write!(out, "{}", ctx.i);
                 }
-                Part::Var(name) => match ctx.user.vars.get(name) {
-                    Some(Var::One(value)) => out.push_str(value),
-                    Some(Var::List(list)) if list.is_empty() => {
-                        return Err(RenderError::EmptyList(name.clone()))
-                    }
-                    Some(Var::List(list)) => {
-                        let value = &list[ctx.rng.gen_range(0..list.len())];
-                        out.push_str(value);
-                        ctx.picked.push((name.clone(), value.clone()));
-                    }
-                    None => return Err(RenderError::Missing(format!("var:{name}"))),
-                },
+                Part::Var(name) => push_text(out, &var_value(ctx, name)?),
+                Part::Flow(name) => push_text(out, flow_value(ctx, name)?),
                 Part::Rand(low, high) => {
                     let _ = write!(out, "{}", ctx.rng.gen_range(*low..=*high));
                 }
@@ -193,6 +227,36 @@ impl Template {
             }
         }
         Ok(())
+    }
+}
+
+/// A var's value; a random element (checked out in `ctx.picked`) of a list.
+fn var_value<R: Rng>(ctx: &mut Context<'_, R>, name: &str) -> Result<Value, RenderError> {
+    match ctx.user.vars.get(name) {
+        Some(Var::One(value)) => Ok(value.clone()),
+        Some(Var::List(list)) if list.is_empty() => Err(RenderError::EmptyList(name.to_string())),
+        Some(Var::List(list)) => {
+            let value = list[ctx.rng.gen_range(0..list.len())].clone();
+            ctx.picked.push((name.to_string(), value.clone()));
+            Ok(value)
+        }
+        None => Err(RenderError::Missing(format!("var:{name}"))),
+    }
+}
+
+fn flow_value<'c, R: Rng>(ctx: &'c Context<'_, R>, name: &str) -> Result<&'c Value, RenderError> {
+    ctx.flow
+        .and_then(|values| values.get(name))
+        .ok_or_else(|| RenderError::Missing(format!("flow:{name}")))
+}
+
+/// A value as template text: strings bare, everything else as JSON text.
+pub fn push_text(out: &mut String, value: &Value) {
+    match value {
+        Value::String(s) => out.push_str(s),
+        other => {
+            let _ = write!(out, "{other}");
+        }
     }
 }
 
@@ -219,6 +283,11 @@ fn parse_placeholder(inner: &str) -> Result<Part, String> {
                     return Err("`{var:}` needs a name, e.g. `{var:task_ids}`".into());
                 }
                 Part::Var(name.to_string())
+            } else if let Some(name) = inner.strip_prefix("flow:") {
+                if name.is_empty() {
+                    return Err("`{flow:}` needs a name, e.g. `{flow:task_id}`".into());
+                }
+                Part::Flow(name.to_string())
             } else if let Some(range) = inner.strip_prefix("rand:") {
                 let (low, high) = range.split_once("..").ok_or_else(|| {
                     format!("`{{{inner}}}`: write a range like `{{rand:1000..9999}}`")
@@ -235,7 +304,7 @@ fn parse_placeholder(inner: &str) -> Result<Part, String> {
                 Part::Rand(low, high)
             } else {
                 return Err(format!(
-                    "unknown placeholder `{{{inner}}}`; known: user, password, token, refresh_token, n, i, var:NAME, rand:A..B, uuid, seq, now"
+                    "unknown placeholder `{{{inner}}}`; known: user, password, token, refresh_token, n, i, var:NAME, flow:NAME, rand:A..B, uuid, seq, now"
                 ));
             }
         }
@@ -278,13 +347,23 @@ impl JsonTemplate {
         })
     }
 
+    /// Calls `f` on every string template in the body.
+    pub fn each_template<'t>(&'t self, f: &mut impl FnMut(&'t Template)) {
+        match self {
+            JsonTemplate::Value(_) => {}
+            JsonTemplate::Text(t) => f(t),
+            JsonTemplate::Array(items) => items.iter().for_each(|i| i.each_template(f)),
+            JsonTemplate::Object(fields) => fields.iter().for_each(|(_, v)| v.each_template(f)),
+        }
+    }
+
     pub fn render<R: Rng>(
         &self,
         ctx: &mut Context<'_, R>,
     ) -> Result<serde_json::Value, RenderError> {
         Ok(match self {
             JsonTemplate::Value(v) => v.clone(),
-            JsonTemplate::Text(t) => serde_json::Value::String(t.render(ctx)?),
+            JsonTemplate::Text(t) => t.render_value(ctx)?,
             JsonTemplate::Array(items) => serde_json::Value::Array(
                 items
                     .iter()
@@ -376,6 +455,41 @@ mod tests {
             .render(&mut ctx)
             .unwrap_err();
         assert_eq!(empty, RenderError::EmptyList("empty".into()));
+    }
+
+    #[test]
+    fn a_lone_placeholder_keeps_its_type() {
+        let mut u = user();
+        u.vars.insert("user_id".into(), Var::One(42.into()));
+        u.vars.insert("active".into(), Var::One(true.into()));
+        u.vars.insert("code".into(), Var::text("007"));
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(1);
+        let mut values = FlowValues::new();
+        values.insert("qr".into(), "QR123".into());
+        let mut ctx = Context::new(&u, &mut rng);
+        ctx.flow = Some(&values);
+        ctx.n = 7;
+        let body = serde_json::json!({
+            "userId": "{var:user_id}", "active": "{var:active}", "code": "{var:code}",
+            "n": "{n}", "label": "user {var:user_id}", "qr": "{flow:qr}",
+            "child": "{flow:qr}_CHILD_{n}", "email": "{user}"
+        });
+        let out = JsonTemplate::parse(&body)
+            .unwrap()
+            .render(&mut ctx)
+            .unwrap();
+        assert_eq!(
+            out,
+            serde_json::json!({
+                "userId": 42, "active": true, "code": "007", "n": 7, "label": "user 42",
+                "qr": "QR123", "child": "QR123_CHILD_7", "email": "loadtest7@example.com"
+            })
+        );
+        let missing = Template::parse("{flow:nope}")
+            .unwrap()
+            .render(&mut ctx)
+            .unwrap_err();
+        assert_eq!(missing, RenderError::Missing("flow:nope".into()));
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub struct User {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
     /// Values the seed steps captured: IDs of data created for this user.
+    /// Any JSON: a list is what `{var:NAME}` picks from.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub vars: BTreeMap<String, Var>,
     /// Session cookies, name to value.
@@ -27,12 +28,21 @@ pub struct User {
     pub cookies: BTreeMap<String, String>,
 }
 
-/// A captured value: one string, or a list that requests pick from at random.
+/// A captured value, with its JSON type: a list that requests pick from at
+/// random (a JSON array), or one value of any other type. A captured integer
+/// stays an integer, so a JSON template `"{var:user_id}"` sends it as a number.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Var {
-    One(String),
-    List(Vec<String>),
+    List(Vec<serde_json::Value>),
+    One(serde_json::Value),
+}
+
+impl Var {
+    /// A single string value.
+    pub fn text(value: impl Into<String>) -> Var {
+        Var::One(serde_json::Value::String(value.into()))
+    }
 }
 
 impl fmt::Debug for User {

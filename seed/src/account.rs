@@ -141,6 +141,7 @@ impl<R: Rng> Steps<'_, R> {
             reply.latency,
             &mut self.user,
             now_secs,
+            None,
         );
         if let Some((_, detail)) = &verdict.error {
             let mut reason = detail.clone();

@@ -29,7 +29,7 @@ fn text(bytes: &[u8]) -> String {
 
 fn task_ids(user: &User) -> Vec<String> {
     match user.vars.get("task_ids") {
-        Some(Var::List(ids)) => ids.clone(),
+        Some(Var::List(ids)) => ids.iter().map(records::exchange::value_text).collect(),
         other => panic!("{}: task_ids is {other:?}", user.user),
     }
 }

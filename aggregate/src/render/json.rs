@@ -14,6 +14,7 @@ pub struct Json;
 struct Document<'a> {
     run: &'a RunInfo,
     endpoints: &'a [Stats],
+    flows: &'a [Stats],
     total: &'a Stats,
     intervals: Vec<&'a Interval>,
     thresholds: &'a [ThresholdResult],
@@ -26,6 +27,7 @@ impl Render for Json {
         let doc = Document {
             run: &report.run,
             endpoints: &report.endpoints,
+            flows: &report.flows,
             total: &report.total,
             intervals: report.intervals.iter().map(|row| &row.record).collect(),
             thresholds: &report.thresholds,

@@ -18,8 +18,27 @@ pub fn load(stdout: &[u8]) -> Option<records::Load> {
     let last = text.lines().last()?;
     match serde_json::from_str::<records::event::StreamRecord>(last) {
         Ok(records::event::StreamRecord::Load(load)) => Some(load),
-        Err(_) => None,
+        _ => None,
     }
+}
+
+/// Whether a line is a flow's `iteration` record.
+fn is_iteration(line: &str) -> bool {
+    line.starts_with(r#"{"kind":"iteration""#)
+}
+
+/// The flows' `iteration` records of hammer's stdout, in order.
+pub fn iterations(stdout: &[u8]) -> Vec<records::Iteration> {
+    let text = std::str::from_utf8(stdout).expect("UTF-8 output");
+    text.lines()
+        .filter(|l| is_iteration(l))
+        .map(
+            |l| match serde_json::from_str::<records::event::StreamRecord>(l) {
+                Ok(records::event::StreamRecord::Iteration(it)) => it,
+                other => panic!("not an iteration record: {other:?}: {l}"),
+            },
+        )
+        .collect()
 }
 
 /// Parses hammer's stdout: every line a complete event, ending in a newline,
@@ -37,6 +56,7 @@ pub fn events(stdout: &[u8]) -> Vec<Event> {
     events
         .iter()
         .enumerate()
+        .filter(|(_, line)| !is_iteration(line))
         .map(|(i, line)| {
             serde_json::from_str::<WireEvent>(line)
                 .unwrap_or_else(|e| panic!("line {}: {e}: {line}", i + 1));

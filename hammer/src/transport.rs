@@ -1,0 +1,106 @@
+//! What a VU sends its requests through. The VU, flow, auth and ID
+//! check-out logic is written against this trait, so it can be unit-tested
+//! with a scripted fake ([`fake::Scripted`]) instead of a server; the run
+//! itself uses [`Client`], and being generic costs the hot path nothing.
+
+use std::future::Future;
+
+use crate::client::{Client, Conn};
+use crate::conn::{Failure, Response};
+use crate::h1::Outgoing;
+
+/// Sends one request on a VU's connection slot (making a connection when
+/// the slot is empty) and reads its response.
+pub trait Transport: Send + Sync + 'static {
+    /// A VU's connection.
+    type Conn: Send + 'static;
+
+    fn send<'a>(
+        &'a self,
+        slot: &'a mut Option<Self::Conn>,
+        req: Outgoing<'a>,
+        keep_body: bool,
+    ) -> impl Future<Output = Result<Response, Failure>> + Send + 'a;
+}
+
+impl Transport for Client {
+    type Conn = Conn;
+
+    fn send<'a>(
+        &'a self,
+        slot: &'a mut Option<Conn>,
+        req: Outgoing<'a>,
+        keep_body: bool,
+    ) -> impl Future<Output = Result<Response, Failure>> + Send + 'a {
+        Client::send(self, slot, req, keep_body)
+    }
+}
+
+#[cfg(test)]
+pub mod fake {
+    //! A transport that answers from a script and remembers what was sent.
+
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// What the fake saw of one request.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Sent {
+        pub method: String,
+        pub path: String,
+        pub body: String,
+        pub authorization: Option<String>,
+    }
+
+    type Answer = Box<dyn Fn(&Sent) -> (u16, String) + Send + Sync>;
+
+    /// Answers every request with `answer(request)`: a status and a body.
+    pub struct Scripted {
+        answer: Answer,
+        pub sent: Mutex<Vec<Sent>>,
+    }
+
+    impl Scripted {
+        pub fn new(answer: impl Fn(&Sent) -> (u16, String) + Send + Sync + 'static) -> Scripted {
+            Scripted {
+                answer: Box::new(answer),
+                sent: Mutex::new(Vec::new()),
+            }
+        }
+
+        pub fn sent(&self) -> Vec<Sent> {
+            self.sent.lock().unwrap().clone()
+        }
+    }
+
+    impl Transport for Scripted {
+        type Conn = ();
+
+        fn send<'a>(
+            &'a self,
+            _slot: &'a mut Option<()>,
+            req: Outgoing<'a>,
+            _keep_body: bool,
+        ) -> impl Future<Output = Result<Response, Failure>> + Send + 'a {
+            let sent = Sent {
+                method: req.method.to_string(),
+                path: req.path_and_query.to_string(),
+                body: String::from_utf8_lossy(req.body).into_owned(),
+                authorization: req
+                    .headers
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+                    .map(|(_, v)| v.clone()),
+            };
+            let (status, body) = (self.answer)(&sent);
+            self.sent.lock().unwrap().push(sent);
+            std::future::ready(Ok(Response {
+                status,
+                bytes_in: body.len() as u64,
+                body: body.into_bytes(),
+                ..Response::default()
+            }))
+        }
+    }
+}
