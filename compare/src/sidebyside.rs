@@ -37,7 +37,10 @@ fn find<'a>(run: &'a Run, name: &str, is_total: bool) -> Option<&'a Entry> {
     if is_total {
         Some(&run.total)
     } else {
-        run.endpoints.iter().find(|e| e.stats.name == name)
+        run.endpoints
+            .iter()
+            .chain(&run.flows)
+            .find(|e| e.stats.name == name)
     }
 }
 
@@ -53,7 +56,7 @@ impl SideBySide {
     pub fn new(runs: &[Run], settings: &Settings) -> SideBySide {
         let mut names: Vec<(String, bool)> = vec![(TOTAL.to_string(), true)];
         for run in runs {
-            for e in &run.endpoints {
+            for e in run.endpoints.iter().chain(&run.flows) {
                 if !names.iter().any(|(n, t)| !t && *n == e.stats.name) {
                     names.push((e.stats.name.clone(), false));
                 }

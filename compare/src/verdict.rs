@@ -166,12 +166,14 @@ impl Report {
 
 /// Compares `current` against `baseline`.
 pub fn compare(baseline: &Run, current: &Run, settings: &Settings) -> Report {
+    // Flows are compared like endpoints, by name.
     let mut names: Vec<&str> = baseline
         .endpoints
         .iter()
+        .chain(&baseline.flows)
         .map(|e| e.stats.name.as_str())
         .collect();
-    for e in &current.endpoints {
+    for e in current.endpoints.iter().chain(&current.flows) {
         if !names.contains(&e.stats.name.as_str()) {
             names.push(&e.stats.name);
         }
@@ -289,7 +291,10 @@ pub fn compare(baseline: &Run, current: &Run, settings: &Settings) -> Report {
 }
 
 fn endpoint<'a>(run: &'a Run, name: &str) -> Option<&'a Entry> {
-    run.endpoints.iter().find(|e| e.stats.name == name)
+    run.endpoints
+        .iter()
+        .chain(&run.flows)
+        .find(|e| e.stats.name == name)
 }
 
 fn sufficient(b: &Entry, c: &Entry, min_count: u64) -> bool {

@@ -189,6 +189,11 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub random_seed: Option<u64>,
 
+    /// Run only the named requests and flows of the scenario's mix (repeat
+    /// the flag for several), each keeping its weight among those chosen.
+    #[arg(long, value_name = "NAME", conflicts_with = "url")]
+    pub only: Vec<String>,
+
     /// Check the scenario without a target: parse it, render every template
     /// with placeholder values, and report vars no step makes, flow values
     /// used before they are set, and the like (file and line); exit 2 if any.
@@ -368,6 +373,33 @@ fn adhoc_request(args: &Args, url: &str) -> anyhow::Result<(String, Request)> {
     Ok((base, request))
 }
 
+/// `--only`: keeps the named requests and flows of the mix; a name that is
+/// neither is an error listing what there is.
+fn only(hammer: &mut records::scenario::Hammer, names: &[String], file: &str) -> anyhow::Result<()> {
+    for name in names {
+        let known = hammer.requests.iter().any(|r| &r.name == name)
+            || hammer.flows.iter().any(|f| &f.name == name);
+        if !known {
+            let all: Vec<String> = hammer
+                .requests
+                .iter()
+                .map(|r| format!("`{}`", r.name))
+                .chain(hammer.flows.iter().map(|f| format!("flow `{}`", f.name)))
+                .collect();
+            return Err(bad_input(format!(
+                "--only `{name}`: {file} has no request or flow of that name; it has {}",
+                all.join(", ")
+            )));
+        }
+    }
+    hammer.requests.retain(|r| names.contains(&r.name));
+    hammer.flows.retain(|f| names.contains(&f.name));
+    if hammer.requests.iter().map(|r| r.weight).chain(hammer.flows.iter().map(|f| f.weight)).all(|w| w == 0) {
+        return Err(bad_input("--only: every chosen request and flow has weight 0"));
+    }
+    Ok(())
+}
+
 /// Whether any request (single, in a flow or in the teardown) needs
 /// something only a seeded user has.
 fn needs_users(requests: &[Request], flows: &[Flow], teardown: &[Step], has_auth: bool) -> bool {
@@ -408,6 +440,10 @@ impl Config {
                 )));
             }
             let base = scenario.target(args.target.as_deref()).map_err(bad_input)?;
+            let mut hammer = hammer;
+            if !args.only.is_empty() {
+                only(&mut hammer, &args.only, &scenario.file)?;
+            }
             (base, hammer.requests.clone(), hammer, Some(scenario))
         };
         let target = Target::parse(&base).map_err(bad_input)?;

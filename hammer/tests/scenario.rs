@@ -80,10 +80,12 @@ fn seed_pipes_users_and_the_mix_follows_the_weights() {
             "{name}: {share:.1}% vs {weight}% ({counts:?})"
         );
     }
-    // Every name is a mix or auth request.
+    // Every name is a mix, auth or task-lifecycle (the scenario's flow) request.
     for name in counts.keys() {
         assert!(
-            weights.contains_key(name.as_str()) || name.starts_with("POST /api/v1/auth/"),
+            weights.contains_key(name.as_str())
+                || name.starts_with("POST /api/v1/auth/")
+                || name.starts_with("lifecycle: "),
             "{name}"
         );
     }

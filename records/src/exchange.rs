@@ -26,6 +26,8 @@ pub struct Rendered {
     pub body: Vec<u8>,
     /// List values the templates picked, as (var, value): what `remove` consumes.
     pub picked: Vec<(String, Value)>,
+    /// Each check's `equals`, rendered (parallel to the request's checks).
+    pub expected: Vec<Option<Value>>,
 }
 
 /// Renders `request` for the user in `ctx`.
@@ -86,12 +88,18 @@ pub fn render<R: Rng>(
             headers.push(("Content-Type".into(), content_type.clone()));
         }
     }
+    let expected = request
+        .checks
+        .iter()
+        .map(|c| c.equals.as_ref().map(|e| e.render(ctx)).transpose())
+        .collect::<Result<_, _>>()?;
     Ok(Rendered {
         method: request.method.clone(),
         path_and_query,
         headers,
         body,
         picked: std::mem::take(&mut ctx.picked),
+        expected,
     })
 }
 
@@ -196,9 +204,10 @@ pub fn judge(
                 }
             }
         };
-        for check in request.checks.iter().filter(|c| c.cookie.is_none()) {
+        let expected = request.checks.iter().zip(&rendered.expected);
+        for (check, want) in expected.filter(|(c, _)| c.cookie.is_none()) {
             let found = json.pointer(&check.pointer);
-            let failure = match (&check.equals, found) {
+            let failure = match (want, found) {
                 (Some(want), Some(got)) if got != want => {
                     Some(format!("{} is {got}, expected {want}", check.pointer))
                 }

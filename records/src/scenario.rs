@@ -322,7 +322,9 @@ pub enum Body {
 pub struct Check {
     pub pointer: String,
     pub cookie: Option<String>,
-    pub equals: Option<serde_json::Value>,
+    /// A JSON template: `equals = "{flow:task_id}"` compares with a value
+    /// an earlier step captured, with its type.
+    pub equals: Option<JsonTemplate>,
     pub exists: bool,
 }
 
@@ -423,6 +425,11 @@ impl Request {
             Body::Json(json) => json.each_template(&mut |t| all.push(t)),
             Body::Form(fields) => all.extend(fields.iter().map(|(_, t)| t)),
             Body::Raw(t) => all.push(t),
+        }
+        for check in &self.checks {
+            if let Some(equals) = &check.equals {
+                equals.each_template(&mut |t| all.push(t));
+            }
         }
         all
     }
@@ -990,12 +997,18 @@ impl Locator<'_> {
                             "checks: pointer `{pointer}` must be empty or start with `/`"
                         )));
                     }
+                    let equals = c
+                        .equals
+                        .map(|v| {
+                            let value = serde_json::to_value(v).unwrap_or_default();
+                            JsonTemplate::parse(&value)
+                                .map_err(|m| err(format!("checks: equals: {m}")))
+                        })
+                        .transpose()?;
                     Ok(Check {
                         pointer,
                         cookie: c.cookie,
-                        equals: c
-                            .equals
-                            .map(|v| serde_json::to_value(v).unwrap_or_default()),
+                        equals,
                         exists: c.exists,
                     })
                 })

@@ -37,13 +37,33 @@ fn latency_section(
     pick: &dyn Fn(&Stats) -> Latency,
 ) -> io::Result<()> {
     writeln!(out, "{title}")?;
-    let mut head: Vec<String> = ["endpoint", "reqs", "fail", "rps"]
+    let all: Vec<&Stats> = report.endpoints.iter().chain([&report.total]).collect();
+    latency_rows(out, ["endpoint", "reqs", "fail", "rps"], &all, pick)?;
+    if report
+        .endpoints
         .iter()
-        .map(|s| s.to_string())
-        .collect();
+        .any(|s| LATENCY_COLUMNS.iter().any(|m| !m.resolved_by(s.count)))
+    {
+        writeln!(
+            out,
+            "  -: too few requests for that percentile (p99 needs 100, p99.9 1,000)"
+        )?;
+    }
+    Ok(())
+}
+
+/// One row per endpoint or flow: its name, count, failure rate and rate,
+/// then the latency columns, `-` past what its count resolves.
+fn latency_rows(
+    out: &mut dyn Write,
+    head: [&str; 4],
+    all: &[&Stats],
+    pick: &dyn Fn(&Stats) -> Latency,
+) -> io::Result<()> {
+    let mut head: Vec<String> = head.iter().map(|s| s.to_string()).collect();
     head.extend(LATENCY_COLUMNS.iter().map(|m| m.label().to_string()));
     let mut rows = vec![head];
-    for s in report.endpoints.iter().chain([&report.total]) {
+    for s in all {
         let mut row = vec![
             s.name.clone(),
             s.count.to_string(),
@@ -60,16 +80,29 @@ fn latency_section(
         }));
         rows.push(row);
     }
-    write_rows(out, &rows, 1)?;
-    if report
-        .endpoints
+    write_rows(out, &rows, 1)
+}
+
+/// Flows: iterations, failed ones, iterations per second (TPS) and the
+/// journeys' durations; then where failed iterations failed.
+fn flows_section(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    writeln!(
+        out,
+        "flows (one iteration = one transaction; duration from its scheduled start, think steps included)"
+    )?;
+    let all: Vec<&Stats> = report.flows.iter().collect();
+    latency_rows(out, ["flow", "iters", "fail", "tps"], &all, &|s| s.latency.clone())?;
+    let failing: Vec<Vec<String>> = report
+        .flows
         .iter()
-        .any(|s| LATENCY_COLUMNS.iter().any(|m| !m.resolved_by(s.count)))
-    {
-        writeln!(
-            out,
-            "  -: too few requests for that percentile (p99 needs 100, p99.9 1,000)"
-        )?;
+        .flat_map(|f| {
+            f.error_kinds
+                .iter()
+                .map(|(step, n)| vec![f.name.clone(), format!("failed at {step}"), n.to_string()])
+        })
+        .collect();
+    if !failing.is_empty() {
+        write_rows(out, &failing, 2)?;
     }
     Ok(())
 }
@@ -117,13 +150,21 @@ impl Render for Table {
         let total = &report.total;
         writeln!(
             out,
-            "{} requests in {} ({:.1}/s), {} failed ({}), {} endpoints",
+            "{} requests in {} ({:.1}/s), {} failed ({}), {} endpoints{}",
             total.count,
             records::units::format_duration(std::time::Duration::from_nanos(run.duration_ns)),
             total.rps,
             total.errors,
             percent(total.error_rate()),
             report.endpoints.len(),
+            match report.flows.len() {
+                0 => String::new(),
+                n => format!(
+                    ", {} flow iterations in {n} flow{}",
+                    report.flows.iter().map(|f| f.count).sum::<u64>(),
+                    if n == 1 { "" } else { "s" }
+                ),
+            },
         )?;
         write!(out, "run {} .. {}", utc(run.start), utc(run.end))?;
         for (k, v) in &run.labels {
@@ -176,6 +217,11 @@ impl Render for Table {
                 report,
                 &|s| s.service.clone().unwrap_or_default(),
             )?;
+        }
+
+        if !report.flows.is_empty() {
+            writeln!(out)?;
+            flows_section(out, report)?;
         }
 
         if report
