@@ -375,7 +375,11 @@ fn adhoc_request(args: &Args, url: &str) -> anyhow::Result<(String, Request)> {
 
 /// `--only`: keeps the named requests and flows of the mix; a name that is
 /// neither is an error listing what there is.
-fn only(hammer: &mut records::scenario::Hammer, names: &[String], file: &str) -> anyhow::Result<()> {
+fn only(
+    hammer: &mut records::scenario::Hammer,
+    names: &[String],
+    file: &str,
+) -> anyhow::Result<()> {
     for name in names {
         let known = hammer.requests.iter().any(|r| &r.name == name)
             || hammer.flows.iter().any(|f| &f.name == name);
@@ -394,8 +398,16 @@ fn only(hammer: &mut records::scenario::Hammer, names: &[String], file: &str) ->
     }
     hammer.requests.retain(|r| names.contains(&r.name));
     hammer.flows.retain(|f| names.contains(&f.name));
-    if hammer.requests.iter().map(|r| r.weight).chain(hammer.flows.iter().map(|f| f.weight)).all(|w| w == 0) {
-        return Err(bad_input("--only: every chosen request and flow has weight 0"));
+    if hammer
+        .requests
+        .iter()
+        .map(|r| r.weight)
+        .chain(hammer.flows.iter().map(|f| f.weight))
+        .all(|w| w == 0)
+    {
+        return Err(bad_input(
+            "--only: every chosen request and flow has weight 0",
+        ));
     }
     Ok(())
 }

@@ -322,7 +322,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             config.workload.peak_vus(),
             config.grace,
         ));
-        sink::flush();
+        sink::uninstall();
     }
     let window = progress::Window {
         load: load_end.saturating_duration_since(started),

@@ -80,6 +80,16 @@ pub fn flush() {
     });
 }
 
+/// Hands this thread's pending events to the writer and lets go of it, so
+/// the writer can end once the other senders are gone too.
+pub fn uninstall() {
+    LOCAL.with(|l| {
+        if let Some(mut local) = l.borrow_mut().take() {
+            hand_over(&mut local);
+        }
+    });
+}
+
 /// How the writer ended.
 #[derive(Debug, Default)]
 pub struct Written {

@@ -137,21 +137,21 @@ pub fn judge(
     let exists = request.existed(status, body);
     if request.exists.contains(&status) && !exists {
         let wanted = match &request.exists_when {
-            Some(BodyMatch::Contains(text)) => format!("containing `{text}`"),
+            Some(BodyMatch::Contains(text)) => format!("`{text}`"),
             Some(BodyMatch::Pointer {
                 pointer,
                 equals: Some(v),
-            }) => format!("with {pointer} = {v}"),
+            }) => format!("{pointer} = {v}"),
             Some(BodyMatch::Pointer {
                 pointer,
                 equals: None,
-            }) => format!("with {pointer}"),
+            }) => pointer.clone(),
             None => String::new(),
         };
         return Verdict {
             error: Some((
                 ErrorKind::Status,
-                format!("status {status}, and not the \"already exists\" answer (a body {wanted})"),
+                format!("status {status}, not \"already exists\" (no {wanted})"),
             )),
             exists: false,
         };

@@ -978,41 +978,41 @@ impl Locator<'_> {
                         .into(),
                 )),
             };
-        let checks =
-            raw.checks
-                .into_iter()
-                .map(|c| {
-                    let pointer =
-                        match (c.pointer, &c.cookie) {
-                            (Some(p), None) => p,
-                            (None, Some(_)) if c.equals.is_none() => String::new(),
-                            _ => return Err(err(
-                                "checks: give `pointer` (with `equals` or `exists`) or `cookie` \
+        let checks = raw
+            .checks
+            .into_iter()
+            .map(|c| {
+                let pointer = match (c.pointer, &c.cookie) {
+                    (Some(p), None) => p,
+                    (None, Some(_)) if c.equals.is_none() => String::new(),
+                    _ => {
+                        return Err(err(
+                            "checks: give `pointer` (with `equals` or `exists`) or `cookie` \
                              (with `exists`)"
-                                    .into(),
-                            )),
-                        };
-                    if !(pointer.is_empty() || pointer.starts_with('/')) {
-                        return Err(err(format!(
-                            "checks: pointer `{pointer}` must be empty or start with `/`"
-                        )));
+                                .into(),
+                        ))
                     }
-                    let equals = c
-                        .equals
-                        .map(|v| {
-                            let value = serde_json::to_value(v).unwrap_or_default();
-                            JsonTemplate::parse(&value)
-                                .map_err(|m| err(format!("checks: equals: {m}")))
-                        })
-                        .transpose()?;
-                    Ok(Check {
-                        pointer,
-                        cookie: c.cookie,
-                        equals,
-                        exists: c.exists,
+                };
+                if !(pointer.is_empty() || pointer.starts_with('/')) {
+                    return Err(err(format!(
+                        "checks: pointer `{pointer}` must be empty or start with `/`"
+                    )));
+                }
+                let equals = c
+                    .equals
+                    .map(|v| {
+                        let value = serde_json::to_value(v).unwrap_or_default();
+                        JsonTemplate::parse(&value).map_err(|m| err(format!("checks: equals: {m}")))
                     })
+                    .transpose()?;
+                Ok(Check {
+                    pointer,
+                    cookie: c.cookie,
+                    equals,
+                    exists: c.exists,
                 })
-                .collect::<Result<_, _>>()?;
+            })
+            .collect::<Result<_, _>>()?;
         for pointer in raw.capture.values().chain(raw.append.values()) {
             if !(pointer.is_empty() || pointer.starts_with('/')) {
                 return Err(err(format!(

@@ -91,7 +91,9 @@ fn flows_section(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         "flows (one iteration = one transaction; duration from its scheduled start, think steps included)"
     )?;
     let all: Vec<&Stats> = report.flows.iter().collect();
-    latency_rows(out, ["flow", "iters", "fail", "tps"], &all, &|s| s.latency.clone())?;
+    latency_rows(out, ["flow", "iters", "fail", "tps"], &all, &|s| {
+        s.latency.clone()
+    })?;
     let failing: Vec<Vec<String>> = report
         .flows
         .iter()

@@ -198,3 +198,56 @@ pub fn names(events: &[Event]) -> BTreeSet<String> {
 pub fn path(file: &tempfile::NamedTempFile) -> PathBuf {
     file.path().to_path_buf()
 }
+
+/// One HTTP/1.1 request over a plain socket (`Connection: close`), for
+/// checking the server's state in tests: the status and the body.
+pub fn http(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let mut stream = std::net::TcpStream::connect(authority).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).expect("a response");
+    let split = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a response head");
+    let status_line = String::from_utf8_lossy(&answer[..split]);
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status");
+    let head_text = status_line.to_ascii_lowercase();
+    let mut payload = answer[split + 4..].to_vec();
+    if head_text.contains("transfer-encoding: chunked") {
+        let mut plain = Vec::new();
+        let mut rest = &payload[..];
+        loop {
+            let end = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+            let size = usize::from_str_radix(std::str::from_utf8(&rest[..end]).unwrap().trim(), 16)
+                .unwrap();
+            if size == 0 {
+                break;
+            }
+            plain.extend_from_slice(&rest[end + 2..end + 2 + size]);
+            rest = &rest[end + 4 + size..];
+        }
+        payload = plain;
+    }
+    (status, payload)
+}
