@@ -129,7 +129,7 @@ impl<T: Transport> Vu<T> {
         match self.render(&p.request, None) {
             Ok((rendered, _)) => {
                 let ok = self
-                    .exchange(plan, p, rendered, None, None, false)
+                    .exchange(plan, p, &rendered, None, None, false)
                     .await
                     .1
                     .is_none();

@@ -171,3 +171,250 @@ impl<T: Transport> Vu<T> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! VU, flow and auth logic against a scripted transport: exact, no server.
+
+    use std::sync::Arc;
+
+    use records::{Scenario, User, Var};
+
+    use super::*;
+    use crate::auth::AuthPlan;
+    use crate::mix::{Entry, Mix, Prepared};
+    use crate::progress::Stats;
+    use crate::signals::Control;
+    use crate::transport::fake::{Scripted, Sent};
+    use crate::vu::{Clock, SharedUser};
+
+    /// A plan for the `[hammer]` of `toml`, sending through `fake`.
+    fn plan(toml: &str, fake: Scripted) -> Plan<Scripted> {
+        let hammer = Scenario::parse(toml, "t.toml").unwrap().hammer.unwrap();
+        let mut entries: Vec<Entry> = hammer
+            .requests
+            .into_iter()
+            .map(|r| Entry::Request(Prepared::new(r).unwrap()))
+            .collect();
+        entries.extend(
+            hammer
+                .flows
+                .into_iter()
+                .map(|f| Entry::Flow(PreparedFlow::new(f).unwrap())),
+        );
+        let prepare = |r: Option<records::scenario::Request>| r.map(|r| Prepared::new(r).unwrap());
+        Plan {
+            mix: Mix::new(entries),
+            auth: AuthPlan {
+                refresh_before: std::time::Duration::from_secs(30),
+                refresh: prepare(hammer.auth.refresh),
+                login: prepare(hammer.auth.login),
+                reauth_on: hammer.auth.reauth_on,
+            },
+            think: Default::default(),
+            teardown: Vec::new(),
+            client: fake,
+            stats: Arc::new(Stats::new(false)),
+            control: Control::new(),
+            clock: Clock::now(),
+        }
+    }
+
+    /// Runs `iterations` draws of the mix for one VU playing `user`; returns
+    /// the stream's lines.
+    fn run(plan: &Plan<Scripted>, user: Arc<SharedUser>, iterations: usize) -> Vec<String> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        sink::install(tx);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mut vu: Vu<Scripted> = Vu::new(1, user, 1, 7, &plan.control);
+            for _ in 0..iterations {
+                vu.iteration(plan, None).await;
+            }
+        });
+        sink::uninstall();
+        rx.try_iter()
+            .flat_map(|batch| {
+                String::from_utf8(batch)
+                    .unwrap()
+                    .lines()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    fn user_with(vars: &[(&str, Var)]) -> Arc<SharedUser> {
+        let mut user = User {
+            user: "u@example.com".into(),
+            password: Some("pw".into()),
+            token: Some("T0".into()),
+            ..User::default()
+        };
+        for (name, var) in vars {
+            user.vars.insert(name.to_string(), var.clone());
+        }
+        SharedUser::new(user)
+    }
+
+    #[test]
+    fn a_flow_carries_captured_values_with_their_types() {
+        let fake = Scripted::new(|sent: &Sent| match sent.path.as_str() {
+            "/users" => (201, r#"{"id":42,"name":"ann","admin":false}"#.into()),
+            _ => (200, "{}".into()),
+        });
+        let plan = plan(
+            r#"
+[hammer]
+[[hammer.flows]]
+name = "journey"
+[[hammer.flows.steps]]
+method = "POST"
+path = "/users"
+capture = { id = "/id", name = "/name", admin = "/admin" }
+[[hammer.flows.steps]]
+set = { label = "user {flow:id}" }
+[[hammer.flows.steps]]
+method = "PUT"
+path = "/users/{flow:id}"
+json = { userId = "{flow:id}", name = "{flow:name}", admin = "{flow:admin}", label = "{flow:label}" }
+"#,
+            fake,
+        );
+        let user = user_with(&[]);
+        let lines = run(&plan, user.clone(), 2);
+        let sent = plan.client.sent();
+        assert_eq!(sent.len(), 4);
+        assert_eq!(sent[1].path, "/users/42");
+        let body: serde_json::Value = serde_json::from_str(&sent[1].body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"userId": 42, "name": "ann", "admin": false, "label": "user 42"})
+        );
+        // Two requests' events and the iteration's record, twice.
+        let records: Vec<&String> = lines
+            .iter()
+            .filter(|l| l.contains("\"iteration\""))
+            .collect();
+        assert_eq!(lines.len(), 6);
+        assert_eq!(records.len(), 2);
+        assert!(
+            records[0].contains(r#""flow":"journey""#) && records[0].contains(r#""requests":2"#)
+        );
+        // A flow's captures are its own: the user's vars are untouched.
+        assert!(user.lock().user.vars.is_empty());
+    }
+
+    #[test]
+    fn a_failing_step_stops_the_iteration_or_not() {
+        for (on_failure, sends) in [("stop", 2), ("continue", 3)] {
+            let fake = Scripted::new(|sent: &Sent| match sent.path.as_str() {
+                "/b" => (500, String::new()),
+                _ => (200, String::new()),
+            });
+            let plan = plan(
+                &format!(
+                    r#"
+[hammer]
+[[hammer.flows]]
+name = "abc"
+on_failure = "{on_failure}"
+steps = [{{ path = "/a" }}, {{ path = "/b" }}, {{ path = "/c" }}]
+"#
+                ),
+                fake,
+            );
+            let lines = run(&plan, user_with(&[]), 1);
+            assert_eq!(plan.client.sent().len(), sends, "{on_failure}");
+            let record = lines.last().unwrap();
+            assert!(
+                record.contains(r#""error":"status""#)
+                    && record.contains(r#""failed_step":"GET /b""#),
+                "{on_failure}: {record}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_401_about_one_id_logs_in_once_and_drops_that_id() {
+        // The target answers 401 to task 13 whatever the token: "not yours".
+        let fake = Scripted::new(|sent: &Sent| match sent.path.as_str() {
+            "/login" => (200, r#"{"access_token":"T1"}"#.into()),
+            "/tasks/13" => (401, r#"{"detail":"Not authenticated"}"#.into()),
+            _ => (200, r#"{"id":1}"#.into()),
+        });
+        let plan = plan(
+            r#"
+[hammer]
+[hammer.auth.login]
+method = "POST"
+path = "/login"
+auth = false
+capture = { token = "/access_token" }
+[[hammer.requests]]
+name = "GET /tasks/{id}"
+path = "/tasks/{var:task_ids}"
+"#,
+            fake,
+        );
+        let ids: Vec<serde_json::Value> = [11, 12, 13, 14].map(Into::into).to_vec();
+        let user = user_with(&[("task_ids", Var::List(ids))]);
+        let lines = run(&plan, user.clone(), 200);
+        let sent = plan.client.sent();
+        let logins = sent.iter().filter(|s| s.path == "/login").count();
+        let thirteens: Vec<&Sent> = sent.iter().filter(|s| s.path == "/tasks/13").collect();
+        assert_eq!(logins, 1, "one renewal: {:#?}", &sent[..sent.len().min(20)]);
+        // Its first answer and the retry with the fresh token; then dropped.
+        assert_eq!(thirteens.len(), 2);
+        assert_eq!(thirteens[0].authorization.as_deref(), Some("Bearer T0"));
+        assert_eq!(thirteens[1].authorization.as_deref(), Some("Bearer T1"));
+        let Var::List(left) = &user.lock().user.vars["task_ids"] else {
+            panic!("a list")
+        };
+        let mut left = left.clone();
+        left.sort_by_key(|v| v.as_i64());
+        assert_eq!(left, [11, 12, 14].map(serde_json::Value::from).to_vec());
+        // 200 draws, the one retry, the one login: each an event.
+        assert_eq!(lines.len(), 202);
+        let failures = lines
+            .iter()
+            .filter(|l| l.contains(r#""status":401"#))
+            .count();
+        assert_eq!(failures, 2);
+    }
+
+    #[test]
+    fn a_token_the_target_really_revoked_is_renewed_once_per_generation() {
+        // Every request with the old token gets a 401; the new one works.
+        let fake = Scripted::new(|sent: &Sent| {
+            match (sent.path.as_str(), sent.authorization.as_deref()) {
+                ("/login", _) => (200, r#"{"access_token":"T1"}"#.into()),
+                (_, Some("Bearer T1")) => (200, "{}".into()),
+                _ => (401, String::new()),
+            }
+        });
+        let plan = plan(
+            r#"
+[hammer]
+[hammer.auth.login]
+method = "POST"
+path = "/login"
+auth = false
+capture = { token = "/access_token" }
+[[hammer.requests]]
+path = "/me"
+"#,
+            fake,
+        );
+        let user = user_with(&[]);
+        run(&plan, user.clone(), 50);
+        let sent = plan.client.sent();
+        assert_eq!(sent.iter().filter(|s| s.path == "/login").count(), 1);
+        // The first request, the login, its retry and 49 more: all but the first work.
+        assert_eq!(sent.len(), 52);
+        assert_eq!(user.lock().token_gen, 1);
+    }
+}

@@ -317,7 +317,7 @@ impl<T: Transport> Vu<T> {
     ) -> StepResult {
         let trusted = self.token_trusted(token_gen);
         let (status, error) = self
-            .exchange(plan, p, rendered, scheduled, flow.as_deref_mut(), trusted)
+            .exchange(plan, p, &rendered, scheduled, flow.as_deref_mut(), trusted)
             .await;
         let mut result = StepResult { error, sent: 1 };
         let renew = error.is_some()
@@ -328,10 +328,29 @@ impl<T: Transport> Vu<T> {
         if !renew || !self.reauth(plan, token_gen, false).await {
             return result;
         }
-        let Ok((again, retry_gen)) = self.render(&p.request, flow.as_deref()) else {
-            return result;
+        // The same request again (the same IDs), with the new credentials.
+        let mut again = rendered;
+        let retry_gen = {
+            let mut state = self.user.lock();
+            let same = exchange::reauthorize(&p.request, &mut again, &state.user);
+            if same {
+                check_out(&mut state.user, &again);
+                Some(state.token_gen)
+            } else {
+                None
+            }
         };
-        let (status, error) = self.exchange(plan, p, again, None, flow, true).await;
+        let retry_gen = match retry_gen {
+            Some(g) => g,
+            None => match self.render(&p.request, flow.as_deref()) {
+                Ok((rendered, g)) => {
+                    again = rendered;
+                    g
+                }
+                Err(_) => return result,
+            },
+        };
+        let (status, error) = self.exchange(plan, p, &again, None, flow, true).await;
         result.sent += 1;
         result.error = error;
         if error.is_some() && plan.auth.reauth_on.contains(&status) {
@@ -349,7 +368,7 @@ impl<T: Transport> Vu<T> {
         &mut self,
         plan: &Plan<T>,
         p: &Prepared,
-        rendered: Rendered,
+        rendered: &Rendered,
         scheduled: Option<Instant>,
         flow: Option<&mut FlowValues>,
         trusted: bool,
@@ -396,7 +415,7 @@ impl<T: Transport> Vu<T> {
                 let now = now_secs();
                 let verdict = exchange::judge(
                     &p.request,
-                    &rendered,
+                    rendered,
                     resp.status,
                     &resp.body,
                     latency,
@@ -420,7 +439,7 @@ impl<T: Transport> Vu<T> {
             check_in(
                 &mut self.user.lock().user,
                 &p.request,
-                &rendered,
+                rendered,
                 status,
                 error.is_none(),
                 denied,

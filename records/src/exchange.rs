@@ -62,14 +62,7 @@ pub fn render<R: Rng>(
         }
     }
     if !ctx.user.cookies.is_empty() && !has(&headers, "cookie") {
-        let cookie = ctx
-            .user
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        headers.push(("Cookie".into(), cookie));
+        headers.push(("Cookie".into(), cookie_header(ctx.user)));
     }
     let body = match &request.body {
         Body::None => Vec::new(),
@@ -101,6 +94,47 @@ pub fn render<R: Rng>(
         picked: std::mem::take(&mut ctx.picked),
         expected,
     })
+}
+
+/// Brings a rendered request's credentials up to date with `user` (a new
+/// token, a new session cookie), keeping everything else, the values it
+/// picked included, so a retry after re-authentication is the same request.
+/// False when the request writes those headers itself: render it again.
+pub fn reauthorize(request: &Request, rendered: &mut Rendered, user: &User) -> bool {
+    let own = |name: &str| {
+        request
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+    };
+    if own("authorization") || own("cookie") {
+        return false;
+    }
+    rendered.headers.retain(|(n, _)| {
+        !n.eq_ignore_ascii_case("authorization") && !n.eq_ignore_ascii_case("cookie")
+    });
+    if request.auth {
+        if let Some(token) = &user.token {
+            rendered
+                .headers
+                .push(("Authorization".into(), format!("Bearer {token}")));
+        }
+    }
+    if !user.cookies.is_empty() {
+        rendered
+            .headers
+            .push(("Cookie".into(), cookie_header(user)));
+    }
+    true
+}
+
+/// The user's cookie jar as a `Cookie` header value.
+fn cookie_header(user: &User) -> String {
+    user.cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// What the response said about the request.
