@@ -328,7 +328,7 @@ pub fn percentiles(runs: &[Run], path: &Path, opts: &Options) -> anyhow::Result<
                 ),
                 color: style::series_color(i),
                 width: fonts.px(3.0),
-                points: single::curve_of(&r.total, x_max),
+                points: single::curve_of(&r.total, x_max, crate::nines::STEPS),
             }
         })
         .collect();

@@ -16,7 +16,7 @@ use crate::style::{self, Fonts};
 use crate::Options;
 
 /// Processes drawn one by one; more would not tell apart in the legend.
-const MAX_PROCESSES: usize = 4;
+pub const MAX_PROCESSES: usize = 4;
 
 type Points = Vec<(f64, f64)>;
 
@@ -107,6 +107,16 @@ pub fn load(path: &str) -> anyhow::Result<Samples> {
     Ok(out)
 }
 
+/// A watched group's name in legends: a `--pid`'s samples are labelled with
+/// the bare number.
+pub fn process_name(watch: &str) -> String {
+    if watch.bytes().all(|b| b.is_ascii_digit()) {
+        format!("pid {watch}")
+    } else {
+        style::truncate(watch, 24)
+    }
+}
+
 /// Whether any host sample falls within `[start, end]` (epoch ns).
 pub fn overlaps(samples: &Samples, start: u64, end: u64) -> bool {
     samples.host.iter().any(|t| t.ts >= start && t.ts <= end)
@@ -157,12 +167,7 @@ pub fn host_activity(
         if mine.is_empty() {
             continue;
         }
-        // A --pid's samples are labelled with the bare number.
-        let name = if watch.bytes().all(|b| b.is_ascii_digit()) {
-            format!("pid {watch}")
-        } else {
-            style::truncate(watch, 24)
-        };
+        let name = process_name(watch);
         lines.push(Line {
             name,
             color: style::PALETTE[1 + i],

@@ -9,10 +9,10 @@ use plotters::prelude::*;
 
 use crate::bars::{BarChart, BarSeries};
 use crate::canvas::{self, draw_err, ms_text, tick, Area, TimeAxis};
-use crate::lttb::lttb;
 use crate::nines;
 use crate::pg::Poll;
 use crate::run::{self, Entry, Run};
+use crate::series;
 use crate::style::{self, Fonts};
 use crate::Options;
 use records::units::percent;
@@ -41,8 +41,7 @@ fn latency_panel(
     opts: &Options,
     fonts: &Fonts,
 ) -> anyhow::Result<()> {
-    let busy: Vec<_> = run.intervals.iter().filter(|i| i.count > 0).collect();
-    if busy.is_empty() {
+    if !run.intervals.iter().any(|i| i.count > 0) {
         let inner = canvas::titled(area, title, fonts)?;
         return canvas::no_data(
             &inner,
@@ -51,18 +50,12 @@ fn latency_panel(
         );
     }
     let axis = TimeAxis::for_duration(run::axis_secs(run));
-    let points = |f: &dyn Fn(&records::Interval) -> u64| -> Vec<(f64, f64)> {
-        let all: Vec<(f64, f64)> = busy
-            .iter()
-            .map(|i| (axis.x(run.interval_x(i)), nines::ms(f(i) as f64)))
-            .collect();
-        lttb(&all, opts.max_points())
-    };
-    let lines = [
-        ("p50", style::P50, points(&|i| i.p50_ns)),
-        ("p95", style::P95, points(&|i| i.p95_ns)),
-        ("p99", style::P99, points(&|i| i.p99_ns)),
-    ];
+    let colors = [style::P50, style::P95, style::P99];
+    let lines: Vec<Line> = series::latency(run, opts.max_points())
+        .into_iter()
+        .zip(colors)
+        .map(|(s, color)| (s.name, color, series::scaled(&s.points, |x| axis.x(x))))
+        .collect();
     let x_range = 0.0..axis.x(run::axis_secs(run));
     let ys = lines.iter().flat_map(|(_, _, p)| p.iter().map(|&(_, y)| y));
     let mut builder = ChartBuilder::on(area);
@@ -189,23 +182,9 @@ pub fn throughput_over_time(run: &Run, path: &Path, opts: &Options) -> anyhow::R
         return root.present().map_err(draw_err(path));
     }
     let axis = TimeAxis::for_duration(run::axis_secs(run));
-    let series = |f: &dyn Fn(&records::Interval) -> f64| -> Vec<(f64, f64)> {
-        let all: Vec<(f64, f64)> = run
-            .intervals
-            .iter()
-            .map(|i| (axis.x(run.interval_x(i)), f(i)))
-            .collect();
-        lttb(&all, opts.max_points())
-    };
-    let rps = series(&|i| {
-        if i.rps > 0.0 {
-            i.rps
-        } else {
-            i.count as f64 / i.secs
-        }
-    });
-    let fails = series(&|i| i.errors as f64 / i.secs);
-    let vus = series(&|i| i.vus as f64);
+    let t = series::throughput(run, opts.max_points());
+    let x = |p: &[(f64, f64)]| series::scaled(p, |x| axis.x(x));
+    let (rps, fails, vus) = (x(&t.rps), x(&t.failures), x(&t.vus));
     let y_hi = canvas::upper(rps.iter().chain(&fails).map(|p| p.1).fold(0.0, f64::max));
     let vu_hi = canvas::upper(vus.iter().map(|p| p.1).fold(0.0, f64::max));
     let x_range = 0.0..axis.x(run::axis_secs(run));
@@ -257,16 +236,25 @@ pub struct Curve {
     pub points: Vec<(f64, f64)>,
 }
 
-/// The percentile curve of an endpoint, from its histogram, up to `x_max`
-/// or as far as its count resolves, whichever is nearer: 65 requests say
-/// nothing about p99.
-pub fn curve_of(e: &Entry, x_max: f64) -> Vec<(f64, f64)> {
+/// The percentile curve of an endpoint, from its histogram, on a grid of
+/// `steps` over `0..x_max`, stopped where its count stops resolving
+/// ([`records::metric::resolved_nines`]: 65 requests say nothing about p99).
+/// Curves of one chart share their x values, so the report aligns them.
+pub fn curve_of(e: &Entry, x_max: f64, steps: usize) -> Vec<(f64, f64)> {
     if e.hist.is_empty() {
-        Vec::new()
-    } else {
-        let resolved = records::metric::resolved_nines(e.hist.len()).max(1.0);
-        nines::curve(&e.hist, x_max.min(resolved))
+        return Vec::new();
     }
+    let resolved = records::metric::resolved_nines(e.hist.len()).max(1.0);
+    let mut points = nines::curve(&e.hist, x_max, steps);
+    if resolved < x_max {
+        points.retain(|p| p.0 <= resolved);
+        let at = e.hist.value_at_quantile(nines::q_of(resolved));
+        let end = (resolved, nines::ms(e.hist.highest_equivalent(at) as f64));
+        if points.last().is_some_and(|p| p.0 < resolved) {
+            points.push(end);
+        }
+    }
+    points
 }
 
 /// Draws one latency-by-percentile line per endpoint (top 10, "others") and the total.
@@ -284,7 +272,7 @@ pub fn percentile_distribution(run: &Run, path: &Path, opts: &Options) -> anyhow
             ),
             color: style::TEXT,
             width: fonts.px(3.0),
-            points: curve_of(&run.total, x_max),
+            points: curve_of(&run.total, x_max, nines::STEPS),
         });
     }
     for (i, e) in top.iter().enumerate() {
@@ -296,7 +284,7 @@ pub fn percentile_distribution(run: &Run, path: &Path, opts: &Options) -> anyhow
             ),
             color: style::series_color(i),
             width: fonts.px(2.0),
-            points: curve_of(e, x_max),
+            points: curve_of(e, x_max, nines::STEPS),
         });
     }
     let title = format!("Latency by percentile — {}", run.label);
@@ -440,44 +428,30 @@ pub fn pg_activity(run: &Run, polls: &[Poll], path: &Path, opts: &Options) -> an
     let root = canvas::canvas(path, (opts.width, opts.height))?;
     let title = format!("Latency and PostgreSQL activity — {}", run.label);
     let bottom = under_latency(&root, run, &title, opts, &fonts)?;
-    let start = run.start_ns();
     // Samples outside the run still show, on the same axis, up to the run's length.
     let axis = TimeAxis::for_duration(run::axis_secs(run));
-    let x_of = |p: &Poll| axis.x((p.ts as f64 - start as f64) / 1e9);
     let x_range = 0.0..axis.x(run::axis_secs(run));
-    let within: Vec<&Poll> = polls
-        .iter()
-        .filter(|p| x_range.contains(&x_of(p)) || x_of(p) == x_range.end)
-        .collect();
-    if within.is_empty() {
-        return {
-            canvas::no_data(
-                &bottom,
-                "no PostgreSQL samples fall within this run's time window",
-                &fonts,
-            )?;
-            root.present().map_err(draw_err(path))
-        };
-    }
-    let series = |f: &dyn Fn(&Poll) -> f64| -> Vec<(f64, f64)> {
-        let all: Vec<(f64, f64)> = within.iter().map(|p| (x_of(p), f(p))).collect();
-        lttb(&all, opts.max_points())
+    let Some(lines) = series::pg(run, polls, opts.max_points()) else {
+        canvas::no_data(
+            &bottom,
+            "no PostgreSQL samples fall within this run's time window",
+            &fonts,
+        )?;
+        return root.present().map_err(draw_err(path));
     };
-    let states = [
-        ("active", style::PALETTE[0], series(&|p| p.active as f64)),
-        ("idle", style::PALETTE[2], series(&|p| p.idle as f64)),
-        (
-            "idle in transaction",
-            style::PALETTE[1],
-            series(&|p| p.idle_in_transaction as f64),
-        ),
-        (
-            "waiting on a lock",
-            style::ERROR,
-            series(&|p| p.waiting as f64),
-        ),
+    let colors = [
+        style::PALETTE[0],
+        style::PALETTE[2],
+        style::PALETTE[1],
+        style::ERROR,
     ];
-    let util = series(&|p| p.utilization_pct);
+    let states: Vec<Line> = lines
+        .states
+        .into_iter()
+        .zip(colors)
+        .map(|(s, color)| (s.name, color, series::scaled(&s.points, |x| axis.x(x))))
+        .collect();
+    let util = series::scaled(&lines.utilization, |x| axis.x(x));
     let y_hi = canvas::upper(
         states
             .iter()
