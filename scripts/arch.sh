@@ -17,3 +17,4 @@ done
     --out-dir "$RUN" --format table
 "$BIN/chart" "$RUN/mono/summary.ndjson" "$RUN/micro/summary.ndjson" -o "$RUN/charts"
 echo "arch: results in $RUN/ (summary.txt, charts/)" >&2
+echo "arch: open the report: $RUN/charts/report.html (both runs, compare's verdicts; works offline)" >&2

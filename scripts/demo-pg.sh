@@ -29,3 +29,4 @@ wait "$pgwatch" || true
 psql "$DATABASE_URL" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || true
 ln -sfn "$(basename "$RUN")" out/latest
 echo "demo-pg: results in $RUN/ (pg.ndjson: $(wc -l <"$RUN/pg.ndjson") samples; charts/pg_activity.png)" >&2
+echo "demo-pg: open the report: $RUN/charts/report.html (works offline)" >&2

@@ -66,7 +66,12 @@ pub struct Args {
     pub host: Option<String>,
 
     /// Directory the PNGs and report.html are written to (created if missing).
-    #[arg(short = 'o', long = "out-dir", value_name = "DIR", required_unless_present = "html")]
+    #[arg(
+        short = 'o',
+        long = "out-dir",
+        value_name = "DIR",
+        required_unless_present = "html"
+    )]
     pub out: Option<PathBuf>,
 
     /// Write the interactive HTML report to FILE (one self-contained file, no
@@ -188,7 +193,11 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     eprintln!(
         "chart: wrote {} charts{} to {place}",
         written.iter().filter(|p| is_png(p)).count(),
-        if html.is_some() { " and report.html" } else { "" },
+        if html.is_some() {
+            " and report.html"
+        } else {
+            ""
+        },
     );
     for path in &written {
         eprintln!("  {}", path.display());

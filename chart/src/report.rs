@@ -141,7 +141,17 @@ fn one_run(
                  is left out, as it would only be the interval's slowest request."
             )
         });
-        chart(out, charts, &id("latency"), "Latency per interval", "time", "latency (ms)", None, lines, remark);
+        chart(
+            out,
+            charts,
+            &id("latency"),
+            "Latency per interval",
+            "time",
+            "latency (ms)",
+            None,
+            lines,
+            remark,
+        );
         let t = series::throughput(run, MAX_POINTS);
         let lines = vec![
             line("requests/s", style::OK, &t.rps),
@@ -233,15 +243,24 @@ fn header(out: &mut String, run: &Run) {
     }
     out.push_str("</dl>");
     if run.info.is_none() {
-        note(out, "The summary has no run record: start, scenario and load model are unknown.");
+        note(
+            out,
+            "The summary has no run record: start, scenario and load model are unknown.",
+        );
     }
     if info.cpu_bound {
-        warn(out, "hammer was CPU-bound during this run: latencies include generator delay.");
+        warn(
+            out,
+            "hammer was CPU-bound during this run: latencies include generator delay.",
+        );
     }
     if info.skipped_lines > 0 {
         warn(
             out,
-            &format!("{} input lines were skipped as invalid (--skip-invalid).", info.skipped_lines),
+            &format!(
+                "{} input lines were skipped as invalid (--skip-invalid).",
+                info.skipped_lines
+            ),
         );
     }
 }
@@ -249,16 +268,24 @@ fn header(out: &mut String, run: &Run) {
 /// The pass/fail banner with each threshold's measured value.
 fn thresholds(out: &mut String, results: &[ThresholdResult]) {
     if results.is_empty() {
-        out.push_str("<div class=\"banner none\">No thresholds were set (aggregate --threshold).</div>");
+        out.push_str(
+            "<div class=\"banner none\">No thresholds were set (aggregate --threshold).</div>",
+        );
         return;
     }
     let failed = results.iter().filter(|t| !t.ok).count();
     let (class, verdict) = if failed == 0 {
         ("pass", "PASS: every threshold held".to_string())
     } else {
-        ("fail", format!("FAIL: {failed} of {} thresholds crossed", results.len()))
+        (
+            "fail",
+            format!("FAIL: {failed} of {} thresholds crossed", results.len()),
+        )
     };
-    let _ = write!(out, "<div class=\"banner {class}\"><strong>{verdict}</strong><ul>");
+    let _ = write!(
+        out,
+        "<div class=\"banner {class}\"><strong>{verdict}</strong><ul>"
+    );
     for t in results {
         let metric = t
             .expr
@@ -281,7 +308,10 @@ fn thresholds(out: &mut String, results: &[ThresholdResult]) {
 fn endpoint_table(out: &mut String, run: &Run) {
     let _ = write!(out, "<h3>Endpoints</h3>");
     if run.endpoints.is_empty() {
-        note(out, "The summary has no endpoint records: no requests were recorded.");
+        note(
+            out,
+            "The summary has no endpoint records: no requests were recorded.",
+        );
     }
     let slow_above = 2.0 * run.total.stats.latency.p95_ns as f64;
     out.push_str(
@@ -294,7 +324,9 @@ fn endpoint_table(out: &mut String, run: &Run) {
     out.push_str("<th data-type=\"text\">status codes</th><th data-type=\"text\">marks</th></tr></thead><tbody>");
     // Flows (records of kind "flow", once aggregate writes them) get rows
     // like these, in a table of their own below this one.
-    for (e, total) in std::iter::once((&run.total, true)).chain(run.endpoints.iter().map(|e| (e, false))) {
+    for (e, total) in
+        std::iter::once((&run.total, true)).chain(run.endpoints.iter().map(|e| (e, false)))
+    {
         row(out, e, total, slow_above);
     }
     out.push_str("</tbody></table></div>");
@@ -314,22 +346,45 @@ fn row(out: &mut String, e: &Entry, total: bool, slow_above: f64) {
     let _ = write!(out, "<tr{class}><td data-v=\"{0}\">{0}</td>", esc(&s.name));
     let cell = |out: &mut String, m: Metric, v: f64, show: bool| {
         let text = if show { m.show(v) } else { "-".into() };
-        let _ = write!(out, "<td data-v=\"{}\">{}</td>", if show { v } else { -1.0 }, esc(&text));
+        let _ = write!(
+            out,
+            "<td data-v=\"{}\">{}</td>",
+            if show { v } else { -1.0 },
+            esc(&text)
+        );
     };
-    for m in [Metric::Count, Metric::ErrorCount, Metric::ErrorRate, Metric::Rps] {
+    for m in [
+        Metric::Count,
+        Metric::ErrorCount,
+        Metric::ErrorRate,
+        Metric::Rps,
+    ] {
         cell(out, m, m.value(s), true);
     }
     for m in LATENCY_COLUMNS {
         cell(out, m, m.value(s), s.count > 0 && m.resolved_by(s.count));
     }
-    let codes: Vec<String> = s.status.iter().map(|(c, n)| {
-        let class = match c.as_bytes().first() {
-            Some(b'2') | Some(b'3') => "ok",
-            _ => "bad",
-        };
-        format!("<span class=\"{class}\">{}: {}</span>", esc(c), records::units::thousands(*n as f64))
-    }).collect();
-    let _ = write!(out, "<td data-v=\"{}\">{}</td>", codes.len(), codes.join(" "));
+    let codes: Vec<String> = s
+        .status
+        .iter()
+        .map(|(c, n)| {
+            let class = match c.as_bytes().first() {
+                Some(b'2') | Some(b'3') => "ok",
+                _ => "bad",
+            };
+            format!(
+                "<span class=\"{class}\">{}: {}</span>",
+                esc(c),
+                records::units::thousands(*n as f64)
+            )
+        })
+        .collect();
+    let _ = write!(
+        out,
+        "<td data-v=\"{}\">{}</td>",
+        codes.len(),
+        codes.join(" ")
+    );
     let mut marks = Vec::new();
     if s.errors > 0 {
         marks.push("<span class=\"mark failing\">failing</span>");
@@ -342,7 +397,12 @@ fn row(out: &mut String, e: &Entry, total: bool, slow_above: f64) {
     } else if s.errors == s.count {
         marks.push("<span class=\"mark failing\">no successes</span>");
     }
-    let _ = write!(out, "<td data-v=\"{}\">{}</td></tr>", marks.len(), marks.join(" "));
+    let _ = write!(
+        out,
+        "<td data-v=\"{}\">{}</td></tr>",
+        marks.len(),
+        marks.join(" ")
+    );
 }
 
 /// Errors by kind and endpoint, then non-2xx/3xx status codes.
@@ -378,7 +438,10 @@ fn errors(out: &mut String, run: &Run) {
     }
     out.push_str("</tbody></table></div>");
     if rows.is_empty() {
-        note(out, "The summary counts failures but not their kinds (no error_kinds).");
+        note(
+            out,
+            "The summary counts failures but not their kinds (no error_kinds).",
+        );
     }
     note(
         out,
@@ -392,11 +455,18 @@ fn errors(out: &mut String, run: &Run) {
 fn spectrum(out: &mut String, charts: &mut Vec<Value>, run: &Run, id: &str) {
     let _ = write!(out, "<h3>Latency by percentile</h3>");
     if run.total.hist.is_empty() {
-        note(out, "No successful or failed request has a latency: no percentile spectrum.");
+        note(
+            out,
+            "No successful or failed request has a latency: no percentile spectrum.",
+        );
         return;
     }
     let x_max = nines::x_max(run.total.stats.count);
-    let mut lines = vec![line("all endpoints", style::TEXT, &curve(&run.total, x_max))];
+    let mut lines = vec![line(
+        "all endpoints",
+        style::TEXT,
+        &curve(&run.total, x_max),
+    )];
     let top = run::top_endpoints(run, MAX_CURVES);
     for (i, e) in top.iter().enumerate().filter(|_| top.len() > 1) {
         lines.push(line_owned(
@@ -409,12 +479,25 @@ fn spectrum(out: &mut String, charts: &mut Vec<Value>, run: &Run, id: &str) {
         "x: percentile on a log scale of nines (90%, 99%, 99.9%…). Each curve stops where its \
          request count stops resolving (p99 needs 100 requests, p99.9 1,000){}.",
         if run.endpoints.len() > MAX_CURVES + 1 {
-            format!("; {} endpoints beyond the busiest {MAX_CURVES} are merged as “others”", run.endpoints.len() - MAX_CURVES)
+            format!(
+                "; {} endpoints beyond the busiest {MAX_CURVES} are merged as “others”",
+                run.endpoints.len() - MAX_CURVES
+            )
         } else {
             String::new()
         }
     );
-    chart(out, charts, id, "Latency by percentile", "nines", "latency (ms)", None, lines, Some(remark));
+    chart(
+        out,
+        charts,
+        id,
+        "Latency by percentile",
+        "nines",
+        "latency (ms)",
+        None,
+        lines,
+        Some(remark),
+    );
 }
 
 fn curve(e: &Entry, x_max: f64) -> series::Points {
@@ -431,7 +514,10 @@ fn omission(out: &mut String, charts: &mut Vec<Value>, run: &Run, id: &str) {
         }
         return;
     };
-    let _ = write!(out, "<h3>Coordinated omission: response vs service time</h3>");
+    let _ = write!(
+        out,
+        "<h3>Coordinated omission: response vs service time</h3>"
+    );
     let x_max = nines::x_max(run.total.stats.count);
     let service_entry = Entry {
         stats: run.total.stats.clone(),
@@ -447,7 +533,11 @@ fn omission(out: &mut String, charts: &mut Vec<Value>, run: &Run, id: &str) {
         .map(|(r, s)| (r.0, (r.1 - s.1).max(0.0)))
         .collect();
     let lines = vec![
-        line("response time (from the intended send)", style::P99, &response),
+        line(
+            "response time (from the intended send)",
+            style::P99,
+            &response,
+        ),
         line("service time (from the actual send)", style::P50, &service),
         line("difference: send lag", style::VUS, &lag),
     ];
@@ -458,16 +548,40 @@ fn omission(out: &mut String, charts: &mut Vec<Value>, run: &Run, id: &str) {
         records::format_ns(run.total.stats.latency.p99_ns as f64),
         records::format_ns(s.p99_ns as f64)
     );
-    chart(out, charts, id, "Response vs service time, by percentile", "nines", "latency (ms)", None, lines, Some(remark));
+    chart(
+        out,
+        charts,
+        id,
+        "Response vs service time, by percentile",
+        "nines",
+        "latency (ms)",
+        None,
+        lines,
+        Some(remark),
+    );
 }
 
-fn pg_chart(out: &mut String, charts: &mut Vec<Value>, run: &Run, polls: &[crate::pg::Poll], id: &str) {
+fn pg_chart(
+    out: &mut String,
+    charts: &mut Vec<Value>,
+    run: &Run,
+    polls: &[crate::pg::Poll],
+    id: &str,
+) {
     let _ = write!(out, "<h3>PostgreSQL</h3>");
     let Some(pg) = series::pg(run, polls, MAX_POINTS) else {
-        note(out, "No PostgreSQL sample (--pg) falls within this run's time window.");
+        note(
+            out,
+            "No PostgreSQL sample (--pg) falls within this run's time window.",
+        );
         return;
     };
-    let colors = [style::PALETTE[0], style::PALETTE[2], style::PALETTE[1], style::ERROR];
+    let colors = [
+        style::PALETTE[0],
+        style::PALETTE[2],
+        style::PALETTE[1],
+        style::ERROR,
+    ];
     let mut lines: Vec<Value> = pg
         .states
         .iter()
@@ -488,11 +602,20 @@ fn pg_chart(out: &mut String, charts: &mut Vec<Value>, run: &Run, polls: &[crate
     );
 }
 
-fn host_chart(out: &mut String, charts: &mut Vec<Value>, run: &Run, hosts: &crate::host::Samples, id: &str) {
+fn host_chart(
+    out: &mut String,
+    charts: &mut Vec<Value>,
+    run: &Run,
+    hosts: &crate::host::Samples,
+    id: &str,
+) {
     let _ = write!(out, "<h3>Host</h3>");
     let lines = series::host(run, hosts, MAX_POINTS);
     if lines.is_empty() {
-        note(out, "No host sample (--host) falls within this run's time window.");
+        note(
+            out,
+            "No host sample (--host) falls within this run's time window.",
+        );
         return;
     }
     let lines = lines
@@ -500,12 +623,26 @@ fn host_chart(out: &mut String, charts: &mut Vec<Value>, run: &Run, hosts: &crat
         .enumerate()
         .map(|(i, (name, points))| line_owned(name.clone(), style::series_color(i), points))
         .collect();
-    chart(out, charts, id, "CPU (% of all cores for the host, of one core per process)", "time", "CPU %", None, lines, None);
+    chart(
+        out,
+        charts,
+        id,
+        "CPU (% of all cores for the host, of one core per process)",
+        "time",
+        "CPU %",
+        None,
+        lines,
+        None,
+    );
 }
 
 /// Several runs: compare's verdicts against the first, and overlays.
 fn comparison(out: &mut String, charts: &mut Vec<Value>, runs: &[Run]) {
-    let _ = write!(out, "<section class=\"comparison\"><h2>Comparison against {}</h2>", esc(&runs[0].label));
+    let _ = write!(
+        out,
+        "<section class=\"comparison\"><h2>Comparison against {}</h2>",
+        esc(&runs[0].label)
+    );
     let settings = compare::verdict::Settings::default();
     for current in &runs[1..] {
         let report = compare::verdict::compare(&runs[0], current, &settings);
@@ -577,16 +714,55 @@ fn comparison(out: &mut String, charts: &mut Vec<Value>, runs: &[Run]) {
             .collect()
     };
     let p95 = overlay(|r| series::latency(r, MAX_POINTS)[1].points.clone());
-    chart(out, charts, "cmp-p95", "p95 per interval, every run", "time", "latency (ms)", None, p95, None);
+    chart(
+        out,
+        charts,
+        "cmp-p95",
+        "p95 per interval, every run",
+        "time",
+        "latency (ms)",
+        None,
+        p95,
+        None,
+    );
     let rps = overlay(|r| series::throughput(r, MAX_POINTS).rps);
-    chart(out, charts, "cmp-rps", "Requests per second, every run", "time", "req/s", None, rps, None);
-    let x_max = runs.iter().map(|r| nines::x_max(r.total.stats.count)).fold(2.0, f64::max);
+    chart(
+        out,
+        charts,
+        "cmp-rps",
+        "Requests per second, every run",
+        "time",
+        "req/s",
+        None,
+        rps,
+        None,
+    );
+    let x_max = runs
+        .iter()
+        .map(|r| nines::x_max(r.total.stats.count))
+        .fold(2.0, f64::max);
     let spectra = runs
         .iter()
         .enumerate()
-        .map(|(i, r)| line_owned(r.label.clone(), style::series_color(i), &curve(&r.total, x_max)))
+        .map(|(i, r)| {
+            line_owned(
+                r.label.clone(),
+                style::series_color(i),
+                &curve(&r.total, x_max),
+            )
+        })
         .collect();
-    chart(out, charts, "cmp-spectrum", "Latency by percentile, every run", "nines", "latency (ms)", None, spectra, None);
+    chart(
+        out,
+        charts,
+        "cmp-spectrum",
+        "Latency by percentile, every run",
+        "nines",
+        "latency (ms)",
+        None,
+        spectra,
+        None,
+    );
     out.push_str("</section>");
 }
 
@@ -607,7 +783,11 @@ fn chart(
         .into_iter()
         .filter(|l| l["x"].as_array().is_some_and(|a| !a.is_empty()))
         .collect();
-    let _ = write!(out, "<figure class=\"chart\"><figcaption>{}</figcaption>", esc(title));
+    let _ = write!(
+        out,
+        "<figure class=\"chart\"><figcaption>{}</figcaption>",
+        esc(title)
+    );
     if drawn.is_empty() {
         note(out, "No data for this chart.");
     } else {
@@ -656,7 +836,11 @@ fn embedded(run: &Run) -> Value {
     if let Some(info) = &run.info {
         records.push(Summary::Run(info.clone()));
     }
-    records.extend(run.endpoints.iter().map(|e| Summary::Endpoint(e.stats.clone())));
+    records.extend(
+        run.endpoints
+            .iter()
+            .map(|e| Summary::Endpoint(e.stats.clone())),
+    );
     records.push(Summary::Total(run.total.stats.clone()));
     records.extend(run.thresholds.iter().cloned().map(Summary::Threshold));
     json!({
@@ -705,7 +889,10 @@ mod tests {
 
     #[test]
     fn text_is_escaped_and_json_cannot_close_its_script() {
-        assert_eq!(esc("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            esc("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
         let s = script_json(&json!({"name": "</script><b>"})).unwrap();
         assert!(!s.contains('<'), "{s}");
         let back: Value = serde_json::from_str(&s).unwrap();

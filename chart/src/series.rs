@@ -98,9 +98,8 @@ pub fn pg(run: &Run, polls: &[Poll], max_points: usize) -> Option<PgLines> {
     if within.is_empty() {
         return None;
     }
-    let series = |f: &dyn Fn(&Poll) -> f64| {
-        downsampled(within.iter().map(|&(x, p)| (x, f(p))), max_points)
-    };
+    let series =
+        |f: &dyn Fn(&Poll) -> f64| downsampled(within.iter().map(|&(x, p)| (x, f(p))), max_points);
     let state = |name, f: fn(&Poll) -> u64| Series {
         name,
         points: series(&|p| f(p) as f64),
@@ -197,7 +196,10 @@ mod tests {
         let r = run(vec![interval(0, 500), interval(1, 10), interval(2, 50)]);
         let [p50, p95, p99] = latency(&r, 100);
         assert_eq!(p50.points.len(), 3);
-        assert_eq!(p95.points.iter().map(|p| p.0).collect::<Vec<_>>(), [0.5, 2.5]);
+        assert_eq!(
+            p95.points.iter().map(|p| p.0).collect::<Vec<_>>(),
+            [0.5, 2.5]
+        );
         assert_eq!(p99.points, vec![(0.5, 3.0)]);
         assert_eq!(unresolved_intervals(&r), 2);
     }

@@ -210,7 +210,12 @@ impl Browser {
         self.events
             .iter()
             .filter(|e| e["method"] == "Network.requestWillBeSent")
-            .map(|e| e["params"]["request"]["url"].as_str().unwrap_or("").to_string())
+            .map(|e| {
+                e["params"]["request"]["url"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string()
+            })
             .collect()
     }
 
@@ -319,23 +324,48 @@ fn the_report_works_in_a_real_browser_offline() {
     let rows = browser.eval(TABLE);
     let rows = rows.as_array().unwrap();
     let stats = endpoints(&records);
-    assert_eq!(rows.len(), stats.len() + 1, "the total and every endpoint: {rows:?}");
+    assert_eq!(
+        rows.len(),
+        stats.len() + 1,
+        "the total and every endpoint: {rows:?}"
+    );
     assert_eq!(rows[0][0], "Aggregated");
     for s in &stats {
         let row = rows
             .iter()
             .find(|r| r[0] == json!(s.name))
             .unwrap_or_else(|| panic!("no row for {}", s.name));
-        assert_eq!(row[1], json!(Metric::Count.show(s.count as f64)), "{}", s.name);
-        assert_eq!(row[3], json!(Metric::ErrorCount.show(s.errors as f64)), "{}", s.name);
-        assert_eq!(row[2], json!(Metric::P95.show(s.latency.p95_ns as f64)), "{}", s.name);
+        assert_eq!(
+            row[1],
+            json!(Metric::Count.show(s.count as f64)),
+            "{}",
+            s.name
+        );
+        assert_eq!(
+            row[3],
+            json!(Metric::ErrorCount.show(s.errors as f64)),
+            "{}",
+            s.name
+        );
+        assert_eq!(
+            row[2],
+            json!(Metric::P95.show(s.latency.p95_ns as f64)),
+            "{}",
+            s.name
+        );
     }
 
     // Every chart drew its series: latency, throughput, pg, host, spectrum.
     let charts = browser.eval(CHARTS);
     let charts = charts.as_array().unwrap();
     let ids: Vec<&str> = charts.iter().map(|c| c["id"].as_str().unwrap()).collect();
-    for want in ["r0-latency", "r0-throughput", "r0-pg", "r0-host", "r0-spectrum"] {
+    for want in [
+        "r0-latency",
+        "r0-throughput",
+        "r0-pg",
+        "r0-host",
+        "r0-spectrum",
+    ] {
         assert!(ids.contains(&want), "no chart {want}: {ids:?}");
     }
     assert_eq!(
@@ -387,14 +417,20 @@ fn the_report_works_in_a_real_browser_offline() {
     assert_eq!(sorted[1][0], json!(quietest.name), "{sorted}");
 
     // The summary records are in the page as data a tool can read back.
-    let embedded = browser.eval("JSON.parse(document.getElementById('summary-records').textContent).runs[0].records.length");
+    let embedded = browser.eval(
+        "JSON.parse(document.getElementById('summary-records').textContent).runs[0].records.length",
+    );
     assert_eq!(embedded, json!(stats.len() + 2), "run, endpoints, total");
 
     // A phone-sized screen: the page still lays out (no horizontal overflow of the body).
     browser.viewport(390, 844, true);
     browser.eval("new Promise(r => setTimeout(r, 200))");
     let overflow = browser.eval("document.documentElement.scrollWidth <= window.innerWidth + 1");
-    assert_eq!(overflow, json!(true), "the page is wider than a phone screen");
+    assert_eq!(
+        overflow,
+        json!(true),
+        "the page is wider than a phone screen"
+    );
     browser.screenshot(&artifact("report-phone.png"));
 
     assert_eq!(browser.errors(), Vec::<String>::new(), "console errors");
@@ -440,9 +476,18 @@ fn two_runs_show_the_verdicts_and_overlays() {
     assert!(!verdicts.is_empty(), "no p95 verdict rows");
     // 3 ms slower on every request, thousands of them: compare calls p95 a significant change.
     let total = verdicts.iter().find(|r| r[0] == "Aggregated").unwrap();
-    assert!(total[1].as_str().unwrap().is_empty() || total[1] != "~", "{total}");
+    assert!(
+        total[1].as_str().unwrap().is_empty() || total[1] != "~",
+        "{total}"
+    );
     let charts = browser.eval(CHARTS);
-    for id in ["cmp-p95", "cmp-rps", "cmp-spectrum", "r0-latency", "r1-latency"] {
+    for id in [
+        "cmp-p95",
+        "cmp-rps",
+        "cmp-spectrum",
+        "r0-latency",
+        "r1-latency",
+    ] {
         let c = charts
             .as_array()
             .unwrap()
@@ -490,18 +535,14 @@ fn thin_runs_render_and_say_what_is_missing() {
         (
             "empty",
             run_record,
-            &["no endpoint records", "nothing to draw over time", "no percentile spectrum"],
+            &[
+                "no endpoint records",
+                "nothing to draw over time",
+                "no percentile spectrum",
+            ],
         ),
-        (
-            "all-failed",
-            all_failed,
-            &["no successes", "Errors"],
-        ),
-        (
-            "single-request",
-            base,
-            &["too few requests to resolve"],
-        ),
+        ("all-failed", all_failed, &["no successes", "Errors"]),
+        ("single-request", base, &["too few requests to resolve"]),
     ];
     for (name, records, expected) in cases {
         let run = dir.path().join(format!("{name}.ndjson"));
@@ -510,11 +551,19 @@ fn thin_runs_render_and_say_what_is_missing() {
         chart_html(&[&run.to_string_lossy()], &html);
         browser.open(&html);
         browser.screenshot(&artifact(&format!("report-{name}.png")));
-        let text = browser.eval("document.body.innerText").as_str().unwrap().to_string();
+        let text = browser
+            .eval("document.body.innerText")
+            .as_str()
+            .unwrap()
+            .to_string();
         for want in expected {
             assert!(text.contains(want), "{name}: no “{want}” in:\n{text}");
         }
-        assert_eq!(browser.errors(), Vec::<String>::new(), "{name}: console errors");
+        assert_eq!(
+            browser.errors(),
+            Vec::<String>::new(),
+            "{name}: console errors"
+        );
         assert_eq!(
             browser.eval("document.body.getAttribute('data-errors')"),
             Value::Null,
