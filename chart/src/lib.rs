@@ -1,4 +1,5 @@
-//! `chart`: renders load-test summaries (aggregate's NDJSON) as PNG charts.
+//! `chart`: renders load-test summaries (aggregate's NDJSON) as PNG charts
+//! and as `report.html` ([`report`]).
 //!
 //! One run gives latency and throughput over time, the percentile
 //! distribution and a per-endpoint summary; two or more runs give the five
@@ -27,12 +28,16 @@ use records::Exit;
 
 use crate::run::Run;
 
-/// Render load-test summaries as PNG charts.
+/// Render load-test summaries as PNG charts and an interactive HTML report.
 ///
 /// One RUN: latency over time, throughput over time, percentile distribution,
 /// per-endpoint summary. Two or more RUNs: response time, throughput, failure
 /// rate and percentile comparisons, a summary table and summary.txt (plus each
-/// run's own charts in a subfolder named after its label).
+/// run's own charts in a subfolder named after its label). Beside them,
+/// report.html: one self-contained page (no network needed to open it) with
+/// the thresholds banner, a sortable endpoint table, zoomable time series, the
+/// percentile spectrum, errors, compare's verdicts for several runs, and the
+/// summary records embedded as JSON.
 #[derive(Debug, Parser)]
 #[command(
     name = "chart",
@@ -44,7 +49,8 @@ use crate::run::Run;
         chart run.ndjson -o charts/\n  \
         chart mono.ndjson micro.ndjson --label monolith --label microservices -o compare/\n  \
         chart run.ndjson --pg pg.ndjson -o charts/ --log-scale\n  \
-        chart run.ndjson --host host.ndjson -o charts/\n\n",
+        chart run.ndjson --host host.ndjson -o charts/\n  \
+        chart run.ndjson --html report.html          # the report alone\n\n",
         records::exit_status_help!()
     )
 )]
