@@ -72,13 +72,13 @@ fn latency_panel(
         let chart = builder
             .build_cartesian_2d(x_range, (lo..hi).log_scale())
             .map_err(|e| records::fault(format!("{e:?}")))?;
-        draw_latency(chart, &lines, &errors, (lo, hi), axis, fonts)
+        draw_latency(chart, &lines, &errors, (lo, hi, true), axis, fonts)
     } else {
         let hi = canvas::upper(ys.fold(0.0, f64::max));
         let chart = builder
             .build_cartesian_2d(x_range, 0.0..hi)
             .map_err(|e| records::fault(format!("{e:?}")))?;
-        draw_latency(chart, &lines, &errors, (0.0, hi), axis, fonts)
+        draw_latency(chart, &lines, &errors, (0.0, hi, false), axis, fonts)
     }
 }
 
@@ -103,7 +103,7 @@ fn draw_latency<'a, 'b: 'a, Y>(
     mut chart: Chart<'a, 'b, Y>,
     lines: &[Line],
     errors: &[(f64, f64, f64)],
-    (lo, hi): (f64, f64),
+    (lo, hi, log): (f64, f64, bool),
     axis: TimeAxis,
     fonts: &Fonts,
 ) -> anyhow::Result<()>
@@ -135,7 +135,19 @@ where
             .draw_series(canvas::marks(points, *color, fonts.px(4.0)))
             .map_err(err)?;
     }
-    legend(&mut chart, fonts)
+    let mut labels: Vec<&str> = lines.iter().map(|l| l.0).collect();
+    if !errors.is_empty() {
+        labels.push("intervals with errors (darker = more)");
+    }
+    let placed: Vec<canvas::Placed> = lines
+        .iter()
+        .map(|l| canvas::Placed {
+            points: &l.2,
+            y: lo..hi,
+            log_y: log,
+        })
+        .collect();
+    legend(&mut chart, &placed, &labels, fonts)
 }
 
 /// Pixel-wide buckets of intervals that had errors: (x0, x1, worst error rate).
@@ -159,11 +171,20 @@ fn error_buckets(run: &Run, axis: &TimeAxis, buckets: usize) -> Vec<(f64, f64, f
     out
 }
 
-fn legend<'a, 'b: 'a, Y>(chart: &mut Chart<'a, 'b, Y>, fonts: &Fonts) -> anyhow::Result<()>
+/// The legend, in the plot corner with the least data.
+fn legend<'a, 'b: 'a, Y>(
+    chart: &mut Chart<'a, 'b, Y>,
+    lines: &[canvas::Placed],
+    labels: &[&str],
+    fonts: &Fonts,
+) -> anyhow::Result<()>
 where
     Y: Ranged<ValueType = f64>,
 {
-    canvas::legend(chart, fonts).map_err(|e| records::fault(format!("drawing legend: {e:?}")))
+    let plot = chart.plotting_area().dim_in_pixel();
+    let corner = canvas::place_legend(lines, chart.x_range(), labels, plot, fonts);
+    canvas::legend_in(chart, corner, fonts)
+        .map_err(|e| records::fault(format!("drawing legend: {e:?}")))
 }
 
 /// Draws requests/s and failures/s per interval, active VUs on a second axis.
@@ -188,6 +209,18 @@ pub fn throughput_over_time(run: &Run, path: &Path, opts: &Options) -> anyhow::R
     let y_hi = canvas::upper(rps.iter().chain(&fails).map(|p| p.1).fold(0.0, f64::max));
     let vu_hi = canvas::upper(vus.iter().map(|p| p.1).fold(0.0, f64::max));
     let x_range = 0.0..axis.x(run::axis_secs(run));
+    let labels = ["requests/s", "failures/s", "virtual users (right axis)"];
+    // Ramp, plateau, ramp down fills every corner: raise both axes so the
+    // legend sits above the plateau.
+    let stretch = canvas::legend_headroom(
+        &[
+            canvas::fractions(&rps, x_range.clone(), 0.0..y_hi, false),
+            canvas::fractions(&fails, x_range.clone(), 0.0..y_hi, false),
+            canvas::fractions(&vus, x_range.clone(), 0.0..vu_hi, false),
+        ],
+        canvas::legend_size(labels.len(), 26, canvas::plot_estimate(&root), &fonts),
+    );
+    let (y_hi, vu_hi) = (y_hi * stretch, vu_hi * stretch);
     let err = |e| records::fault(format!("drawing throughput: {e:?}"));
     let mut builder = ChartBuilder::on(&root);
     builder.caption(
@@ -224,7 +257,26 @@ pub fn throughput_over_time(run: &Run, path: &Path, opts: &Options) -> anyhow::R
     chart
         .draw_secondary_series(canvas::marks(&vus, vu_color, dot))
         .map_err(err)?;
-    canvas::legend(&mut chart, &fonts).map_err(err)?;
+    let placed = [
+        canvas::Placed {
+            points: &rps,
+            y: 0.0..y_hi,
+            log_y: false,
+        },
+        canvas::Placed {
+            points: &fails,
+            y: 0.0..y_hi,
+            log_y: false,
+        },
+        canvas::Placed {
+            points: &vus,
+            y: 0.0..vu_hi,
+            log_y: false,
+        },
+    ];
+    let plot = chart.plotting_area().dim_in_pixel();
+    let corner = canvas::place_legend(&placed, chart.x_range(), &labels, plot, &fonts);
+    canvas::legend_in(&mut chart, corner, &fonts).map_err(err)?;
     root.present().map_err(draw_err(path))
 }
 
@@ -327,13 +379,13 @@ pub fn percentile_chart(
         let chart = builder
             .build_cartesian_2d(0.0..x_max, (lo..hi).log_scale())
             .map_err(|e| records::fault(format!("{e:?}")))?;
-        draw_curves(chart, &curves, x_max, &fonts)?;
+        draw_curves(chart, &curves, x_max, true, &fonts)?;
     } else {
         let hi = canvas::upper(ys.fold(0.0, f64::max));
         let chart = builder
             .build_cartesian_2d(0.0..x_max, 0.0..hi)
             .map_err(|e| records::fault(format!("{e:?}")))?;
-        draw_curves(chart, &curves, x_max, &fonts)?;
+        draw_curves(chart, &curves, x_max, false, &fonts)?;
     }
     root.present().map_err(draw_err(path))
 }
@@ -342,6 +394,7 @@ fn draw_curves<'a, 'b: 'a, Y>(
     mut chart: Chart<'a, 'b, Y>,
     curves: &[Curve],
     x_max: f64,
+    log_y: bool,
     fonts: &Fonts,
 ) -> anyhow::Result<()>
 where
@@ -359,6 +412,7 @@ where
     for c in curves {
         canvas::line(&mut chart, &c.points, c.color, c.width, c.label.as_str()).map_err(err)?;
     }
+    let (lo, hi) = (chart.y_range().start, chart.y_range().end);
     // The first curve (the total, drawn thick) again on top, so it stays visible.
     if let Some(c) = curves.first().filter(|_| curves.len() > 1) {
         chart
@@ -368,7 +422,16 @@ where
             ))
             .map_err(err)?;
     }
-    legend(&mut chart, fonts)
+    let placed: Vec<canvas::Placed> = curves
+        .iter()
+        .map(|c| canvas::Placed {
+            points: &c.points,
+            y: lo..hi,
+            log_y,
+        })
+        .collect();
+    let labels: Vec<&str> = curves.iter().map(|c| c.label.as_str()).collect();
+    legend(&mut chart, &placed, &labels, fonts)
 }
 
 /// Draws p50/p95/p99 bars per endpoint with each endpoint's error rate and count.
@@ -459,6 +522,23 @@ pub fn pg_activity(run: &Run, polls: &[Poll], path: &Path, opts: &Options) -> an
             .fold(0.0, f64::max),
     );
     let util_hi = canvas::upper(util.iter().map(|p| p.1).fold(0.0, f64::max)).min(110.0);
+    let stretch = {
+        let mut fr: Vec<Vec<(f64, f64)>> = states
+            .iter()
+            .map(|l| canvas::fractions(&l.2, x_range.clone(), 0.0..y_hi, false))
+            .collect();
+        fr.push(canvas::fractions(
+            &util,
+            x_range.clone(),
+            0.0..util_hi.max(1.0),
+            false,
+        ));
+        canvas::legend_headroom(
+            &fr,
+            canvas::legend_size(5, 26, canvas::plot_estimate(&bottom), &fonts),
+        )
+    };
+    let (y_hi, util_hi) = (y_hi * stretch, util_hi * stretch);
     let err = |e| records::fault(format!("drawing pg activity: {e:?}"));
     let mut builder = ChartBuilder::on(&bottom);
     let mut chart =
@@ -481,6 +561,23 @@ pub fn pg_activity(run: &Run, polls: &[Poll], path: &Path, opts: &Options) -> an
         &fonts,
     )
     .map_err(err)?;
-    canvas::legend(&mut chart, &fonts).map_err(err)?;
+    let mut placed: Vec<canvas::Placed> = states
+        .iter()
+        .map(|l| canvas::Placed {
+            points: &l.2,
+            y: 0.0..y_hi,
+            log_y: false,
+        })
+        .collect();
+    placed.push(canvas::Placed {
+        points: &util,
+        y: 0.0..util_hi.max(1.0),
+        log_y: false,
+    });
+    let mut labels: Vec<&str> = states.iter().map(|l| l.0).collect();
+    labels.push("utilization % (right axis)");
+    let plot = chart.plotting_area().dim_in_pixel();
+    let corner = canvas::place_legend(&placed, chart.x_range(), &labels, plot, &fonts);
+    canvas::legend_in(&mut chart, corner, &fonts).map_err(err)?;
     root.present().map_err(draw_err(path))
 }
