@@ -594,7 +594,7 @@ mod tests {
         // A flat line low down, with only its two ends as points: the top is free.
         let low = vec![(0.0, 0.1), (1.0, 0.1)];
         assert_eq!(
-            legend_corner(&[low.clone()], (0.3, 0.25)),
+            legend_corner(&[low], (0.3, 0.25)),
             SeriesLabelPosition::UpperLeft
         );
         // Latency falling from a cold start to a low plateau: upper right.
