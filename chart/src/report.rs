@@ -596,7 +596,10 @@ fn pg_chart(
         "PostgreSQL connections by state",
         "time",
         "connections",
-        Some("utilization (% of max_connections)"),
+        Some(&format!(
+            "utilization ({})",
+            crate::pg::utilization_of(polls)
+        )),
         lines,
         None,
     );

@@ -546,7 +546,8 @@ pub fn pg_activity(run: &Run, polls: &[Poll], path: &Path, opts: &Options) -> an
     canvas::time_mesh(&mut chart, &axis, "connections", &fonts)
         .draw()
         .map_err(err)?;
-    canvas::right_axis(&mut chart, "utilization (% of max_connections)", &fonts)
+    let util_label = format!("utilization ({})", crate::pg::utilization_of(polls));
+    canvas::right_axis(&mut chart, &util_label, &fonts)
         .draw()
         .map_err(err)?;
     for (name, color, points) in &states {
