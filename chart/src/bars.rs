@@ -42,6 +42,9 @@ pub struct BarChart<'a> {
     /// caller draws one legend for several panels).
     pub legend: bool,
     pub empty_message: &'a str,
+    /// The largest value the x axis must show: panels side by side pass
+    /// their common largest so their bars compare; `None`: this chart's own.
+    pub x_max: Option<f64>,
 }
 
 /// The width the category names take at the left of a bar chart `width` wide.
@@ -93,7 +96,8 @@ impl BarChart<'_> {
             .iter()
             .flat_map(|s| s.values.iter().copied())
             .filter(|v| v.is_finite())
-            .fold(0.0, f64::max);
+            .fold(0.0, f64::max)
+            .max(self.x_max.unwrap_or(0.0));
         // Room right of the longest bar for its value.
         let x_hi = if max > 0.0 { max * 1.18 } else { 1.0 };
         let rows = n as f64;

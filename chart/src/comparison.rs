@@ -1,5 +1,5 @@
 //! The charts comparing two or more runs: response time, throughput, failure
-//! rate and percentiles side by side, a summary table and `summary.txt`.
+//! rate and percentiles side by side, a summary table and `summary_table.txt`.
 
 use std::path::{Path, PathBuf};
 
@@ -20,7 +20,7 @@ use records::units::percent;
 /// Endpoints drawn one by one in comparisons before the rest become "others".
 pub const MAX_ENDPOINTS: usize = 8;
 
-/// Writes the five comparison PNGs and summary.txt into `dir`.
+/// Writes the five comparison PNGs and summary_table.txt into `dir`.
 pub fn render(runs: &[Run], dir: &Path, opts: &Options) -> anyhow::Result<Vec<PathBuf>> {
     type Draw = fn(&[Run], &Path, &Options) -> anyhow::Result<()>;
     let charts: [(&str, Draw); 5] = [
@@ -36,7 +36,7 @@ pub fn render(runs: &[Run], dir: &Path, opts: &Options) -> anyhow::Result<Vec<Pa
         draw(runs, &path, opts).with_context(|| format!("writing {}", path.display()))?;
         out.push(path);
     }
-    let path = dir.join("summary.txt");
+    let path = dir.join("summary_table.txt");
     std::fs::write(&path, table::summary_text(runs))
         .with_context(|| format!("writing {}", path.display()))?;
     out.push(path);
@@ -126,24 +126,37 @@ pub fn response_time(runs: &[Run], path: &Path, opts: &Options) -> anyhow::Resul
         title: fonts.axis,
         ..fonts
     };
-    for (i, (panel, name, value)) in panels.into_iter().enumerate() {
-        let series = series_per_run(runs, &groups, |e| {
-            if e.stats.count > 0 {
-                value(e)
-            } else {
-                0.0
-            }
-        });
+    let all: Vec<Vec<BarSeries>> = panels
+        .iter()
+        .map(|(_, _, value)| {
+            series_per_run(runs, &groups, |e| {
+                if e.stats.count > 0 {
+                    value(e)
+                } else {
+                    0.0
+                }
+            })
+        })
+        .collect();
+    // One x scale for the three panels, so a bar compares across them.
+    let x_max = all
+        .iter()
+        .flatten()
+        .flat_map(|s| s.values.iter().copied())
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max);
+    for (i, ((panel, name, _), series)) in panels.into_iter().zip(&all).enumerate() {
         BarChart {
             title: name,
             categories: &categories,
-            series: &series,
-            x_desc: "latency (ms)",
+            series,
+            x_desc: "latency (ms, one scale for the three panels)",
             format: ms_text,
             notes: None,
             names: i == 0,
             legend: false,
             empty_message: "no requests",
+            x_max: Some(x_max),
         }
         .draw(panel, &small)?;
     }
@@ -305,6 +318,7 @@ fn over_time_and_bars(runs: &[Run], path: &Path, opts: &Options, m: Metric) -> a
         names: true,
         legend: false,
         empty_message: m.empty,
+        x_max: None,
     }
     .draw(&bottom, &small)?;
     root.present().map_err(draw_err(path))

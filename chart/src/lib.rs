@@ -3,7 +3,7 @@
 //!
 //! One run gives latency and throughput over time, the percentile
 //! distribution and a per-endpoint summary; two or more runs give the five
-//! comparison charts and `summary.txt`. Text is drawn with DejaVu Sans from
+//! comparison charts and `summary_table.txt`. Text is drawn with DejaVu Sans from
 //! the `dejavu` crate, so no system fonts are needed.
 
 pub mod bars;
@@ -32,7 +32,7 @@ use crate::run::Run;
 ///
 /// One RUN: latency over time, throughput over time, percentile distribution,
 /// per-endpoint summary. Two or more RUNs: response time, throughput, failure
-/// rate and percentile comparisons, a summary table and summary.txt (plus each
+/// rate and percentile comparisons, a summary table and summary_table.txt (plus each
 /// run's own charts in a subfolder named after its label). Beside them,
 /// report.html: one self-contained page (no network needed to open it) with
 /// the thresholds banner, a sortable endpoint table, zoomable time series, the

@@ -479,6 +479,7 @@ pub fn endpoint_summary(run: &Run, path: &Path, opts: &Options) -> anyhow::Resul
         names: true,
         legend: true,
         empty_message: "no endpoint records: nothing to draw",
+        x_max: None,
     }
     .draw(&root, &fonts)?;
     root.present().map_err(draw_err(path))

@@ -215,9 +215,9 @@ fn two_runs_render_the_comparison_set() {
             &[BLUE],
         );
     }
-    let text = std::fs::read_to_string(out_dir.join("summary.txt")).unwrap();
+    let text = std::fs::read_to_string(out_dir.join("summary_table.txt")).unwrap();
     // The text summary is pinned (file paths vary, so they are cut out).
-    let pinned = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/summary.txt");
+    let pinned = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/summary_table.txt");
     records::testkit::assert_snapshot(
         &pinned,
         &text.replace(&format!("{}/", tmp.path().display()), ""),
