@@ -17,7 +17,7 @@ use records::units::thousands;
 
 use crate::style::{self, Fonts, FONT};
 
-pub type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+pub type Area<'a> = DrawingArea<crate::text::Backend<'a>, Shift>;
 
 /// Anything plotters can fail with, as an anyhow error naming the file.
 pub fn draw_err<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> anyhow::Error + '_ {
@@ -27,7 +27,7 @@ pub fn draw_err<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> anyhow::Error 
 /// A white canvas of `size` that becomes the PNG at `path` on `present`.
 pub fn canvas(path: &Path, size: (u32, u32)) -> anyhow::Result<Area<'_>> {
     style::register_fonts();
-    let root = BitMapBackend::new(path, size).into_drawing_area();
+    let root = crate::text::Backend(BitMapBackend::new(path, size)).into_drawing_area();
     root.fill(&WHITE).map_err(draw_err(path))?;
     Ok(root)
 }

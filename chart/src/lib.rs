@@ -19,6 +19,7 @@ pub mod series;
 pub mod single;
 pub mod style;
 pub mod table;
+pub mod text;
 
 use std::path::{Path, PathBuf};
 

@@ -21,7 +21,7 @@ use records::units::percent;
 /// "others" that is ten lines, one per palette colour.
 pub const MAX_SERIES: usize = 9;
 
-type Chart<'a, 'b, Y> = ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, Y>>;
+type Chart<'a, 'b, Y> = ChartContext<'a, crate::text::Backend<'b>, Cartesian2d<RangedCoordf64, Y>>;
 
 /// Draws latency p50/p95/p99 per interval, with intervals that had errors shaded.
 pub fn latency_over_time(run: &Run, path: &Path, opts: &Options) -> anyhow::Result<()> {
@@ -54,7 +54,15 @@ fn latency_panel(
     let lines: Vec<Line> = series::latency(run, opts.max_points())
         .into_iter()
         .zip(colors)
-        .map(|(s, color)| (s.name, color, series::scaled(&s.points, |x| axis.x(x))))
+        .map(|(s, color)| {
+            // Say why a line is missing rather than leave a silent legend entry.
+            let name = match (s.name, s.points.is_empty()) {
+                ("p95", true) => "p95 (no interval had the 20 requests it needs)",
+                ("p99", true) => "p99 (no interval had the 100 requests it needs)",
+                (name, _) => name,
+            };
+            (name, color, series::scaled(&s.points, |x| axis.x(x)))
+        })
         .collect();
     let x_range = 0.0..axis.x(run::axis_secs(run));
     let ys = lines.iter().flat_map(|(_, _, p)| p.iter().map(|&(_, y)| y));
@@ -75,6 +83,14 @@ fn latency_panel(
         draw_latency(chart, &lines, &errors, (lo, hi, true), axis, fonts)
     } else {
         let hi = canvas::upper(ys.fold(0.0, f64::max));
+        // Dense lines can fill every corner: then the legend gets room on top.
+        let fr: Vec<Vec<(f64, f64)>> = lines
+            .iter()
+            .map(|l| canvas::fractions(&l.2, x_range.clone(), 0.0..hi, false))
+            .collect();
+        let entries = lines.len() + usize::from(!errors.is_empty());
+        let size = canvas::legend_size(entries, 40, canvas::plot_estimate(area), fonts);
+        let hi = hi * canvas::legend_headroom(&fr, size);
         let chart = builder
             .build_cartesian_2d(x_range, 0.0..hi)
             .map_err(|e| records::fault(format!("{e:?}")))?;
