@@ -49,6 +49,15 @@ const LATENCY_COLUMNS: [Metric; 8] = [
     Metric::Max,
 ];
 
+/// The metrics the verdict table shows for each endpoint.
+const VERDICT_ROWS: [Metric; 5] = [
+    Metric::P50,
+    Metric::P95,
+    Metric::P99,
+    Metric::ErrorRate,
+    Metric::Rps,
+];
+
 /// Writes the report of `runs` (each with its overlays) to `path`.
 pub fn write(runs: &[Run], overlays: &[Overlays], path: &Path) -> anyhow::Result<()> {
     let html = render(runs, overlays)?;
@@ -647,8 +656,10 @@ fn comparison(out: &mut String, charts: &mut Vec<Value>, runs: &[Run]) {
         esc(&runs[0].label)
     );
     let settings = compare::verdict::Settings::default();
+    let mut limits = String::new();
     for current in &runs[1..] {
         let report = compare::verdict::compare(&runs[0], current, &settings);
+        limits = compare::render::limits(&report);
         let regressions = report.count(compare::verdict::Verdict::Regression);
         let class = if regressions > 0 { "fail" } else { "pass" };
         let _ = write!(
@@ -666,7 +677,11 @@ fn comparison(out: &mut String, charts: &mut Vec<Value>, runs: &[Run]) {
              <th data-type=\"text\">metric</th><th>baseline</th><th>current</th><th>change</th><th>p</th>\
              <th>effect (A)</th><th data-type=\"text\">verdict</th></tr></thead><tbody>",
         );
-        for e in &report.endpoints {
+        // The total first; per endpoint the rows people decide on (and any
+        // metric compare has a limit for), not all nine.
+        let mut endpoints: Vec<_> = report.endpoints.iter().collect();
+        endpoints.sort_by_key(|e| !e.is_total);
+        for e in endpoints {
             if e.rows.is_empty() {
                 let _ = write!(
                     out,
@@ -675,7 +690,11 @@ fn comparison(out: &mut String, charts: &mut Vec<Value>, runs: &[Run]) {
                     esc(&e.name), e.count_baseline, e.count_current, e.status.as_str()
                 );
             }
-            for r in &e.rows {
+            for r in e
+                .rows
+                .iter()
+                .filter(|r| VERDICT_ROWS.contains(&r.metric) || r.limit.is_some())
+            {
                 let num = |v: Option<f64>| v.map_or(f64::NAN, |v| v);
                 let verdict = compare::render::verdict(r);
                 let _ = write!(
@@ -704,10 +723,14 @@ fn comparison(out: &mut String, charts: &mut Vec<Value>, runs: &[Run]) {
     }
     note(
         out,
-        "Verdicts as `compare` gives them (default settings: α 0.01 after Holm's correction, \
-         at least 20 requests a side; no practical limits, so a metric is judged only where it has one). \
-         p: Mann–Whitney for latency, a proportion test for failures. Effect: probability that a \
-         current request is slower than a baseline one (0.5: no difference).",
+        &format!(
+            "Verdicts as `compare` gives them with its default settings: α {} after Holm's \
+             correction, at least {} requests a side, limits {}; a metric without a limit is shown \
+             but not judged. Rows: p50, p95, p99, failure rate, throughput. p: Mann–Whitney for \
+             latency, a proportion test for failures. Effect (A): the probability that a current \
+             request is slower than a baseline one (0.5: no difference).",
+            settings.alpha, settings.min_count, limits
+        ),
     );
     // The runs' series overlaid, each on its own run's clock.
     let overlay = |what: fn(&Run) -> series::Points| -> Vec<Value> {
