@@ -222,7 +222,10 @@ fn header(out: &mut String, run: &Run) {
     let ns = |v: u64| records::format_ns(v as f64);
     facts.push((
         "load window",
-        format!("{} then {} drain", ns(run.duration_ns()), ns(info.drain_ns)),
+        match info.drain_ns {
+            0 => format!("{}, no drain recorded after it", ns(run.duration_ns())),
+            d => format!("{} then {} drain", ns(run.duration_ns()), ns(d)),
+        },
     ));
     let max_vus = run.intervals.iter().map(|i| i.vus).max().unwrap_or(0);
     let model = if info.scheduled > 0 {

@@ -545,8 +545,8 @@ fn thin_runs_render_and_say_what_is_missing() {
                 "no percentile spectrum",
             ],
         ),
-        ("all-failed", all_failed, &["no successes", "Errors"]),
-        ("single-request", base, &["too few requests to resolve"]),
+        ("all-failed", all_failed, &["no successes", "100.00%"]),
+        ("single-request", base, &["“-”: too few requests"]),
     ];
     for (name, records, expected) in cases {
         let run = dir.path().join(format!("{name}.ndjson"));
@@ -562,6 +562,23 @@ fn thin_runs_render_and_say_what_is_missing() {
             .to_string();
         for want in expected {
             assert!(text.contains(want), "{name}: no “{want}” in:\n{text}");
+        }
+        if name == "single-request" {
+            // One request: min and max are its latency; no percentile is resolved.
+            let row = &browser.eval(TABLE)[1];
+            assert_eq!(row[1], "1", "{row}");
+            assert_eq!(row[2], "-", "p95 of one request: {row}");
+            let cells = browser.eval(
+                "Array.from(document.querySelectorAll('table.endpoints tbody tr')[1].cells).map(c => c.textContent)",
+            );
+            let cells: Vec<&str> = cells
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_str().unwrap())
+                .collect();
+            assert!(cells[5].ends_with('s') && cells[5] != "-", "min: {cells:?}");
+            assert_eq!(cells[5], cells[12], "min is max: {cells:?}");
         }
         assert_eq!(
             browser.errors(),
