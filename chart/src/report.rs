@@ -12,7 +12,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use plotters::style::RGBColor;
-use records::metric::Metric;
+use records::metric::{Metric, LATENCY_COLUMNS};
 use records::{Summary, ThresholdResult};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -36,18 +36,6 @@ const SPECTRUM_STEPS: usize = 120;
 
 /// Endpoints drawn one by one in the report's charts; the table lists all.
 const MAX_CURVES: usize = crate::single::MAX_SERIES;
-
-/// The latency columns of the endpoint table, Locust's and more.
-const LATENCY_COLUMNS: [Metric; 8] = [
-    Metric::Min,
-    Metric::Mean,
-    Metric::P50,
-    Metric::P90,
-    Metric::P95,
-    Metric::P99,
-    Metric::P999,
-    Metric::Max,
-];
 
 /// The metrics the verdict table shows for each endpoint.
 const VERDICT_ROWS: [Metric; 5] = [
