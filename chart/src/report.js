@@ -47,16 +47,33 @@
     var el = document.getElementById(spec.id);
     var tables = spec.series.map(function (s) { return [s.x, s.y]; });
     var data = uPlot.join(tables);
+    // Stacked series (bottom first) are drawn as cumulative bands; the
+    // legend still shows each one's own value, kept in raw.
+    var raw = data.map(function (col) { return col.slice(); });
+    var bands = [], below = null;
+    spec.series.forEach(function (s, i) {
+      if (!s.stack) return;
+      var col = data[i + 1];
+      if (below !== null) {
+        for (var k = 0; k < col.length; k++) {
+          if (col[k] != null && data[below][k] != null) col[k] += data[below][k];
+        }
+        bands.push({ series: [i + 1, below], fill: s.color + "70" });
+      }
+      below = i + 1;
+    });
     var time = spec.x === "time";
     var series = [{ label: time ? "time" : "percentile", value: function (u, v) {
       return v == null ? "–" : time ? clock(v) : nines(v);
     } }];
-    spec.series.forEach(function (s) {
+    var firstStacked = spec.series.findIndex(function (s) { return s.stack; });
+    spec.series.forEach(function (s, i) {
       series.push({
         label: s.label, stroke: s.color, width: 1.5, spanGaps: true,
         scale: s.scale || "y", dash: s.scale ? [6, 4] : undefined,
+        fill: i === firstStacked ? s.color + "70" : undefined,
         points: { show: false },
-        value: function (u, v) { return num(v); },
+        value: function (u, v, si, idx) { return num(idx == null ? v : raw[si][idx]); },
       });
     });
     var axes = [
@@ -74,7 +91,7 @@
     }
     var opts = {
       width: width, height: Math.max(220, Math.min(360, Math.round(width * 0.45))),
-      series: series, axes: axes, scales: scales,
+      series: series, axes: axes, scales: scales, bands: bands,
       cursor: { drag: { x: true, y: false } },
       legend: { live: true },
     };

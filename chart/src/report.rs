@@ -576,24 +576,27 @@ fn pg_chart(
         );
         return;
     };
-    let colors = [
-        style::PALETTE[0],
-        style::PALETTE[2],
-        style::PALETTE[1],
-        style::ERROR,
-    ];
+    // The first three stack to the connections open; hovering shows each
+    // state's own count.
     let mut lines: Vec<Value> = pg
         .states
         .iter()
-        .zip(colors)
-        .map(|(s, c)| line(s.name, c, &s.points))
+        .zip(style::PG_STATES)
+        .enumerate()
+        .map(|(i, (s, c))| {
+            let mut l = line(s.name, c, &s.points);
+            if i < 3 {
+                l["stack"] = json!(true);
+            }
+            l
+        })
         .collect();
     lines.push(right(line("utilization %", style::VUS, &pg.utilization)));
     chart(
         out,
         charts,
         id,
-        "PostgreSQL connections by state",
+        "PostgreSQL connections by state (active, idle in transaction and idle stacked)",
         "time",
         "connections",
         Some(&format!(

@@ -79,9 +79,12 @@ pub fn throughput(run: &Run, max_points: usize) -> Throughput {
     }
 }
 
-/// PostgreSQL connections by state, and utilization (%), per poll.
+/// PostgreSQL connections by state, and utilization (%), per poll, every
+/// series on the same polls.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PgLines {
+    /// active, idle in transaction, idle (these three stack to the
+    /// connections open), then waiting on a lock (a part of active).
     pub states: [Series; 4],
     pub utilization: Points,
 }
@@ -98,8 +101,27 @@ pub fn pg(run: &Run, polls: &[Poll], max_points: usize) -> Option<PgLines> {
     if within.is_empty() {
         return None;
     }
+    // One set of polls for every series, so the states stack: the ones LTTB
+    // keeps of the busy count (active or idle in transaction), whose spikes
+    // are what matters.
+    let busy: Points = within
+        .iter()
+        .map(|&(x, p)| (x, p.active.saturating_add(p.idle_in_transaction) as f64))
+        .collect();
+    let kept = lttb(&busy, max_points);
+    let mut next = kept.iter().map(|k| k.0).peekable();
+    let chosen: Vec<(f64, &Poll)> = within
+        .into_iter()
+        .filter(|(x, _)| {
+            let hit = next.peek() == Some(x);
+            if hit {
+                next.next();
+            }
+            hit
+        })
+        .collect();
     let series =
-        |f: &dyn Fn(&Poll) -> f64| downsampled(within.iter().map(|&(x, p)| (x, f(p))), max_points);
+        |f: &dyn Fn(&Poll) -> f64| -> Points { chosen.iter().map(|&(x, p)| (x, f(p))).collect() };
     let state = |name, f: fn(&Poll) -> u64| Series {
         name,
         points: series(&|p| f(p) as f64),
@@ -107,12 +129,32 @@ pub fn pg(run: &Run, polls: &[Poll], max_points: usize) -> Option<PgLines> {
     Some(PgLines {
         states: [
             state("active", |p| p.active),
-            state("idle", |p| p.idle),
             state("idle in transaction", |p| p.idle_in_transaction),
+            state("idle", |p| p.idle),
             state("waiting on a lock", |p| p.waiting),
         ],
         utilization: series(&|p| p.utilization_pct),
     })
+}
+
+/// Stacked bands of `states` (sharing their x values), bottom first: each
+/// band's (x, lower, upper).
+pub fn stacked(states: &[&Points]) -> Vec<Vec<(f64, f64, f64)>> {
+    let n = states.first().map_or(0, |s| s.len());
+    let mut floor = vec![0.0; n];
+    states
+        .iter()
+        .map(|s| {
+            s.iter()
+                .zip(floor.iter_mut())
+                .map(|(&(x, y), f)| {
+                    let lower = *f;
+                    *f += y;
+                    (x, lower, *f)
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Host CPU (% of all cores), then each watched process's CPU (% of one
@@ -202,6 +244,40 @@ mod tests {
         );
         assert_eq!(p99.points, vec![(0.5, 3.0)]);
         assert_eq!(unresolved_intervals(&r), 2);
+    }
+
+    #[test]
+    fn pg_series_share_their_polls_and_stack() {
+        let polls: Vec<Poll> = (0..1000u64)
+            .map(|i| Poll {
+                ts: i * 250_000_000,
+                active: i % 5,
+                idle: 4 - i % 5,
+                idle_in_transaction: u64::from(i % 7 == 0),
+                total: 4 + u64::from(i % 7 == 0),
+                ..Poll::default()
+            })
+            .collect();
+        let mut r = run(vec![interval(0, 10)]);
+        r.intervals[0].secs = 250.0;
+        r.intervals[0].active_secs = 250.0;
+        let pg = pg(&r, &polls, 100).unwrap();
+        let xs = |s: &Series| s.points.iter().map(|p| p.0).collect::<Vec<_>>();
+        assert!(pg.states[0].points.len() <= 100);
+        for s in &pg.states[1..] {
+            assert_eq!(xs(s), xs(&pg.states[0]), "{}", s.name);
+        }
+        let bands = stacked(&[
+            &pg.states[0].points,
+            &pg.states[1].points,
+            &pg.states[2].points,
+        ]);
+        // The top of the stack is every open connection of that poll.
+        for (k, &(x, _, top)) in bands[2].iter().enumerate() {
+            let poll = &polls[(x * 4.0).round() as usize];
+            assert_eq!(top, poll.total as f64, "poll {k}");
+            assert_eq!(bands[1][k].2, bands[2][k].1);
+        }
     }
 
     #[test]

@@ -519,30 +519,32 @@ pub fn pg_activity(run: &Run, polls: &[Poll], path: &Path, opts: &Options) -> an
         )?;
         return root.present().map_err(draw_err(path));
     };
-    let colors = [
-        style::PALETTE[0],
-        style::PALETTE[2],
-        style::PALETTE[1],
-        style::ERROR,
-    ];
+    // active, idle in transaction and idle stack to the connections open;
+    // waiting on a lock (a part of active) is a line over them.
     let states: Vec<Line> = lines
         .states
         .into_iter()
-        .zip(colors)
+        .zip(style::PG_STATES)
         .map(|(s, color)| (s.name, color, series::scaled(&s.points, |x| axis.x(x))))
+        .collect();
+    let bands = series::stacked(&[&states[0].2, &states[1].2, &states[2].2]);
+    let tops: Vec<Vec<(f64, f64)>> = bands
+        .iter()
+        .map(|b| b.iter().map(|&(x, _, hi)| (x, hi)).collect())
         .collect();
     let util = series::scaled(&lines.utilization, |x| axis.x(x));
     let y_hi = canvas::upper(
-        states
-            .iter()
-            .flat_map(|s| s.2.iter().map(|p| p.1))
+        tops.iter()
+            .chain(std::iter::once(&states[3].2))
+            .flat_map(|s| s.iter().map(|p| p.1))
             .fold(0.0, f64::max),
     );
     let util_hi = canvas::upper(util.iter().map(|p| p.1).fold(0.0, f64::max)).min(110.0);
     let stretch = {
-        let mut fr: Vec<Vec<(f64, f64)>> = states
+        let mut fr: Vec<Vec<(f64, f64)>> = tops
             .iter()
-            .map(|l| canvas::fractions(&l.2, x_range.clone(), 0.0..y_hi, false))
+            .chain(std::iter::once(&states[3].2))
+            .map(|l| canvas::fractions(l, x_range.clone(), 0.0..y_hi, false))
             .collect();
         fr.push(canvas::fractions(
             &util,
@@ -567,9 +569,37 @@ pub fn pg_activity(run: &Run, polls: &[Poll], path: &Path, opts: &Options) -> an
     canvas::right_axis(&mut chart, &util_label, &fonts)
         .draw()
         .map_err(err)?;
-    for (name, color, points) in &states {
-        canvas::line(&mut chart, points, *color, fonts.line(points.len()), *name).map_err(err)?;
+    for ((name, color, _), band) in states.iter().zip(&bands) {
+        let outline: Vec<(f64, f64)> = band
+            .iter()
+            .map(|&(x, _, hi)| (x, hi))
+            .chain(band.iter().rev().map(|&(x, lo, _)| (x, lo)))
+            .collect();
+        let fill = color.mix(0.45).filled();
+        chart
+            .draw_series(std::iter::once(Polygon::new(outline, fill)))
+            .map_err(err)?
+            .label(format!("{name} (stacked)"))
+            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], fill));
     }
+    // Each band's top edge in its full colour, so thin bands still show.
+    for ((_, color, _), top) in states.iter().zip(&tops) {
+        chart
+            .draw_series(LineSeries::new(
+                top.iter().copied(),
+                color.stroke_width(fonts.px(1.5)),
+            ))
+            .map_err(err)?;
+    }
+    let (name, color, waiting) = &states[3];
+    canvas::line(
+        &mut chart,
+        waiting,
+        *color,
+        fonts.line(waiting.len()),
+        *name,
+    )
+    .map_err(err)?;
     canvas::dashed_right(
         &mut chart,
         &util,
@@ -579,10 +609,11 @@ pub fn pg_activity(run: &Run, polls: &[Poll], path: &Path, opts: &Options) -> an
         &fonts,
     )
     .map_err(err)?;
-    let mut placed: Vec<canvas::Placed> = states
+    let mut placed: Vec<canvas::Placed> = tops
         .iter()
+        .chain(std::iter::once(&states[3].2))
         .map(|l| canvas::Placed {
-            points: &l.2,
+            points: l,
             y: 0.0..y_hi,
             log_y: false,
         })
