@@ -42,6 +42,10 @@ pub struct BarChart<'a> {
     /// caller draws one legend for several panels).
     pub legend: bool,
     pub empty_message: &'a str,
+    /// The width of the names column when `names` is set (default: what
+    /// [`names_width`] gives); panels side by side pass the one they planned
+    /// their widths with, so their plots come out equally wide.
+    pub name_width: Option<u32>,
     /// The largest value the x axis must show: panels side by side pass
     /// their common largest so their bars compare; `None`: this chart's own.
     pub x_max: Option<f64>,
@@ -79,7 +83,8 @@ impl BarChart<'_> {
             .map(|c| style::truncate(c, NAME_CHARS))
             .collect();
         let name_width = if self.names {
-            names_width(self.categories, fonts, w)
+            self.name_width
+                .unwrap_or_else(|| names_width(self.categories, fonts, w))
         } else {
             fonts.px(10.0)
         };

@@ -111,9 +111,12 @@ pub fn response_time(runs: &[Run], path: &Path, opts: &Options) -> anyhow::Resul
     let (categories, groups) = rows(runs, true);
     let (w, _) = area.dim_in_pixel();
     let names = bars::names_width(&categories, &fonts, w * 2 / 3);
-    let first = names + (w - names) / 3;
-    let (left, rest) = area.split_horizontally(first);
-    let (middle, right) = rest.split_horizontally((w - first) / 2);
+    // Equal plot widths: the left panel adds the names column, the others
+    // their narrow label margin (BarChart's 10 px), to the same share.
+    let pad = fonts.px(10.0);
+    let share = w.saturating_sub(names + 2 * pad) / 3;
+    let (left, rest) = area.split_horizontally(names + share);
+    let (middle, right) = rest.split_horizontally(pad + share);
     type Panel<'p, 'a> = (&'p Area<'a>, &'static str, fn(&Entry) -> f64);
     let panels: [Panel; 3] = [
         (&left, "mean", |e| e.stats.latency.mean_ns / 1e6),
@@ -150,12 +153,13 @@ pub fn response_time(runs: &[Run], path: &Path, opts: &Options) -> anyhow::Resul
             title: name,
             categories: &categories,
             series,
-            x_desc: "latency (ms, one scale for the three panels)",
+            x_desc: "latency (ms), shared scale",
             format: ms_text,
             notes: None,
             names: i == 0,
             legend: false,
             empty_message: "no requests",
+            name_width: Some(names),
             x_max: Some(x_max),
         }
         .draw(panel, &small)?;
@@ -318,6 +322,7 @@ fn over_time_and_bars(runs: &[Run], path: &Path, opts: &Options, m: Metric) -> a
         names: true,
         legend: false,
         empty_message: m.empty,
+        name_width: None,
         x_max: None,
     }
     .draw(&bottom, &small)?;

@@ -495,6 +495,7 @@ pub fn endpoint_summary(run: &Run, path: &Path, opts: &Options) -> anyhow::Resul
         names: true,
         legend: true,
         empty_message: "no endpoint records: nothing to draw",
+        name_width: None,
         x_max: None,
     }
     .draw(&root, &fonts)?;
