@@ -236,6 +236,8 @@ impl Browser {
             "Input.dispatchMouseEvent",
             json!({"type": "mouseMoved", "x": x, "y": y}),
         );
+        // uPlot may update the legend on the next frame.
+        self.eval("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))");
     }
 }
 
