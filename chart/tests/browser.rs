@@ -424,6 +424,22 @@ fn the_report_works_in_a_real_browser_offline() {
     );
     assert_eq!(embedded, json!(stats.len() + 2), "run, endpoints, total");
 
+    // It prints: a PDF of several pages (charts are canvases, kept in print).
+    let pdf = browser.call("Page.printToPDF", json!({"printBackground": true}));
+    let pdf = base64::engine::general_purpose::STANDARD
+        .decode(pdf["data"].as_str().unwrap())
+        .unwrap();
+    assert!(pdf.starts_with(b"%PDF"), "not a PDF");
+    assert!(
+        pdf.len() > 50_000,
+        "a {} byte PDF is too small for this report",
+        pdf.len()
+    );
+    std::fs::write(artifact("report-one-run.pdf"), &pdf).unwrap();
+    browser.call("Emulation.setEmulatedMedia", json!({"media": "print"}));
+    browser.screenshot(&artifact("report-print.png"));
+    browser.call("Emulation.setEmulatedMedia", json!({"media": ""}));
+
     // A phone-sized screen: the page still lays out (no horizontal overflow of the body).
     browser.viewport(390, 844, true);
     browser.eval("new Promise(r => setTimeout(r, 200))");
