@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Times `chart` on a one-hour run: 3,600 one-second intervals, 50 endpoints.
-# Target: under 2 s for the four one-run charts (release build).
+# Target: under 2 s for the four one-run charts, and for report.html alone
+# (release build); report.html at most 300 KB.
 #   chart/bench.sh            # from the workspace root
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,11 +14,14 @@ ls -l "$dir"/*.ndjson | awk '{print "input:", $5, "bytes", $NF}'
 one="target/release/chart $dir/hour.ndjson -o $dir/one"
 pg="target/release/chart $dir/hour.ndjson --pg $dir/hour.ndjson.pg.ndjson -o $dir/pg"
 two="target/release/chart $dir/hour.ndjson $dir/hour-b.ndjson -o $dir/two"
+html="target/release/chart $dir/hour.ndjson --html $dir/report.html"
 if command -v hyperfine >/dev/null; then
-    hyperfine --warmup 1 --runs 5 --style basic -n one-run "$one" -n one-run+pg "$pg" -n two-runs "$two"
+    hyperfine --warmup 1 --runs 5 --style basic -n one-run "$one" -n one-run+pg "$pg" -n two-runs "$two" -n report.html "$html"
 else
-    for cmd in "$one" "$pg" "$two"; do
+    for cmd in "$one" "$pg" "$two" "$html"; do
         echo "$cmd"
         /usr/bin/time -f "  %e s wall, %U s user, %M KB max RSS" $cmd 2>&1 | grep -v '^  /\|^chart:'
     done
 fi
+$html 2>/dev/null
+echo "report.html of the one-hour, 50-endpoint run: $(wc -c < "$dir/report.html") bytes (goal: 307200)"

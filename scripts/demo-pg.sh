@@ -18,8 +18,9 @@ start_tasktracker "$RUN/tasktracker.log" --database-url "$DATABASE_URL" \
     --db-schema "$SCHEMA" --pool-size "$POOL"
 echo "demo-pg: tasktracker on PostgreSQL (pool $POOL, schema $SCHEMA) at $URL" >&2
 
+# Utilization of tasktracker's pool, so the warning fires when it is full.
 "$BIN/pgwatch" --url "$DATABASE_URL" --interval 250ms --duration 10m \
-    --warn-utilization 75% >"$RUN/pg.ndjson" &
+    --pool-size "$POOL" --warn-utilization 100% >"$RUN/pg.ndjson" &
 pgwatch=$!
 run_pipeline "$RUN" "postgres" --threshold 'error_rate<1%'
 kill -INT "$pgwatch"
@@ -29,3 +30,4 @@ wait "$pgwatch" || true
 psql "$DATABASE_URL" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || true
 ln -sfn "$(basename "$RUN")" out/latest
 echo "demo-pg: results in $RUN/ (pg.ndjson: $(wc -l <"$RUN/pg.ndjson") samples; charts/pg_activity.png)" >&2
+echo "demo-pg: open the report: $RUN/charts/report.html (works offline)" >&2

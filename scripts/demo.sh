@@ -27,4 +27,5 @@ demo: results in $RUN/  (also out/latest)
   host.ndjson      host and tasktracker samples every 250 ms (hostwatch)
   users.ndjson     the seeded users, mode 0600: it holds tokens
   charts/*.png     $(cd "$RUN/charts" && ls -- *.png | tr '\n' ' ')
+  open the report: $RUN/charts/report.html  (one file, works offline)
 MSG

@@ -91,7 +91,7 @@ fn every_tool_prints_the_same_duration_and_rate() {
         "{}",
         String::from_utf8_lossy(&chart.stderr)
     );
-    let text = std::fs::read_to_string(charts.join("summary.txt")).unwrap();
+    let text = std::fs::read_to_string(charts.join("summary_table.txt")).unwrap();
     let line = |name: &str| {
         text.lines()
             .find(|l| l.starts_with(name))

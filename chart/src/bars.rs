@@ -42,6 +42,13 @@ pub struct BarChart<'a> {
     /// caller draws one legend for several panels).
     pub legend: bool,
     pub empty_message: &'a str,
+    /// The width of the names column when `names` is set (default: what
+    /// [`names_width`] gives); panels side by side pass the one they planned
+    /// their widths with, so their plots come out equally wide.
+    pub name_width: Option<u32>,
+    /// The largest value the x axis must show: panels side by side pass
+    /// their common largest so their bars compare; `None`: this chart's own.
+    pub x_max: Option<f64>,
 }
 
 /// The width the category names take at the left of a bar chart `width` wide.
@@ -76,7 +83,8 @@ impl BarChart<'_> {
             .map(|c| style::truncate(c, NAME_CHARS))
             .collect();
         let name_width = if self.names {
-            names_width(self.categories, fonts, w)
+            self.name_width
+                .unwrap_or_else(|| names_width(self.categories, fonts, w))
         } else {
             fonts.px(10.0)
         };
@@ -93,7 +101,8 @@ impl BarChart<'_> {
             .iter()
             .flat_map(|s| s.values.iter().copied())
             .filter(|v| v.is_finite())
-            .fold(0.0, f64::max);
+            .fold(0.0, f64::max)
+            .max(self.x_max.unwrap_or(0.0));
         // Room right of the longest bar for its value.
         let x_hi = if max > 0.0 { max * 1.18 } else { 1.0 };
         let rows = n as f64;

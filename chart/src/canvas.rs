@@ -17,7 +17,7 @@ use records::units::thousands;
 
 use crate::style::{self, Fonts, FONT};
 
-pub type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+pub type Area<'a> = DrawingArea<crate::text::Backend<'a>, Shift>;
 
 /// Anything plotters can fail with, as an anyhow error naming the file.
 pub fn draw_err<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> anyhow::Error + '_ {
@@ -27,7 +27,7 @@ pub fn draw_err<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> anyhow::Error 
 /// A white canvas of `size` that becomes the PNG at `path` on `present`.
 pub fn canvas(path: &Path, size: (u32, u32)) -> anyhow::Result<Area<'_>> {
     style::register_fonts();
-    let root = BitMapBackend::new(path, size).into_drawing_area();
+    let root = crate::text::Backend(BitMapBackend::new(path, size)).into_drawing_area();
     root.fill(&WHITE).map_err(draw_err(path))?;
     Ok(root)
 }
@@ -314,18 +314,179 @@ where
         .draw()
 }
 
-/// The usual legend: upper left, in the legend's font.
-pub fn legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>, fonts: &Fonts) -> DrawResult<(), DB>
+/// A legend in the corner `corner` (see [`legend_corner`]), in the legend's font.
+pub fn legend_in<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    corner: SeriesLabelPosition,
+    fonts: &Fonts,
+) -> DrawResult<(), DB>
 where
     DB: DrawingBackend + 'a,
     CT: CoordTranslate,
 {
-    legend_at(
-        chart,
-        SeriesLabelPosition::UpperLeft,
-        fonts.px(10.0),
-        fonts.legend,
-    )
+    legend_at(chart, corner, fonts.px(10.0), fonts.legend)
+}
+
+/// Series of one plot in plot fractions: x and y from 0 (left, bottom) to
+/// 1 (right, top), whatever axis (left or right, linear or log) each uses.
+pub fn fractions(
+    points: &[(f64, f64)],
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    log_y: bool,
+) -> Vec<(f64, f64)> {
+    let f = |v: f64, r: &std::ops::Range<f64>, log: bool| {
+        let (v, lo, hi) = if log {
+            (
+                v.max(1e-12).ln(),
+                r.start.max(1e-12).ln(),
+                r.end.max(1e-12).ln(),
+            )
+        } else {
+            (v, r.start, r.end)
+        };
+        if hi > lo {
+            (v - lo) / (hi - lo)
+        } else {
+            0.0
+        }
+    };
+    points
+        .iter()
+        .map(|&(px, py)| (f(px, &x, false), f(py, &y, log_y)))
+        .collect()
+}
+
+/// The plot corner a legend of `size` (fractions of the plot's width and
+/// height) covers least data in: each series' lines (given as
+/// [`fractions`]) sampled along every segment, so a long straight stretch
+/// with two points still counts. Ties go to upper left, upper right, lower
+/// right, lower left, in that order.
+pub fn legend_corner(series: &[Vec<(f64, f64)>], size: (f64, f64)) -> SeriesLabelPosition {
+    let (w, h) = (size.0.clamp(0.05, 1.0), size.1.clamp(0.05, 1.0));
+    let corners = [
+        (SeriesLabelPosition::UpperLeft, 0.0, 1.0 - h),
+        (SeriesLabelPosition::UpperRight, 1.0 - w, 1.0 - h),
+        (SeriesLabelPosition::LowerRight, 1.0 - w, 0.0),
+        (SeriesLabelPosition::LowerLeft, 0.0, 0.0),
+    ];
+    let mut hits = [0usize; 4];
+    let mut count = |x: f64, y: f64| {
+        for (i, &(_, x0, y0)) in corners.iter().enumerate() {
+            if x >= x0 && x <= x0 + w && y >= y0 && y <= y0 + h {
+                hits[i] += 1;
+            }
+        }
+    };
+    const STEPS: usize = 16;
+    for line in series {
+        if let [only] = line.as_slice() {
+            count(only.0, only.1);
+        }
+        for pair in line.windows(2) {
+            let ((x0, y0), (x1, y1)) = (pair[0], pair[1]);
+            for k in 0..STEPS {
+                let t = k as f64 / STEPS as f64;
+                count(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t);
+            }
+        }
+        if let Some(&(x, y)) = line.last() {
+            count(x, y);
+        }
+    }
+    let best = (0..4).min_by_key(|&i| (hits[i], i)).unwrap_or(0);
+    corners[best].0.clone()
+}
+
+/// A plot's size inside `area` before it is built: the area less the
+/// usual axis label room, for [`legend_size`].
+pub fn plot_estimate(area: &Area) -> (u32, u32) {
+    let (w, h) = area.dim_in_pixel();
+    (w * 8 / 10, h * 75 / 100)
+}
+
+/// One series for [`place_legend`]: its points and the y range (and scale)
+/// of the axis it is drawn on.
+pub struct Placed<'p> {
+    pub points: &'p [(f64, f64)],
+    pub y: Range<f64>,
+    pub log_y: bool,
+}
+
+/// The corner for the legend of a plot of `plot` pixels over `x`, with
+/// entries `labels` and series `lines`: the corner with the least data.
+pub fn place_legend(
+    lines: &[Placed],
+    x: Range<f64>,
+    labels: &[&str],
+    plot: (u32, u32),
+    fonts: &Fonts,
+) -> SeriesLabelPosition {
+    let fracs: Vec<Vec<(f64, f64)>> = lines
+        .iter()
+        .map(|l| fractions(l.points, x.clone(), l.y.clone(), l.log_y))
+        .collect();
+    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    legend_corner(&fracs, legend_size(labels.len(), longest, plot, fonts))
+}
+
+/// A legend's size in plot fractions, for [`legend_corner`]: `entries`
+/// lines of legend text, the longest `longest` characters, in a plot of `plot` pixels.
+pub fn legend_size(entries: usize, longest: usize, plot: (u32, u32), fonts: &Fonts) -> (f64, f64) {
+    // Measured on the drawn legends: a line is about 2 em high, the box
+    // sits 10 px (scaled) from the plot's edges, the swatch takes ~3 em.
+    let margin = fonts.px(10.0) as f64;
+    let w =
+        (longest as f64 * fonts.legend * 0.6 + fonts.legend * 4.0 + margin) / plot.0.max(1) as f64;
+    let h = (entries as f64 * fonts.legend * 2.0 + fonts.legend + margin) / plot.1.max(1) as f64;
+    (w, h)
+}
+
+/// How much to raise a linear y axis's top so a legend of `size` fits above
+/// the data (`lines` as [`fractions`]) when every corner holds some: 1.0
+/// when a corner is free, else what puts the highest point just under the
+/// legend's band.
+pub fn legend_headroom(lines: &[Vec<(f64, f64)>], size: (f64, f64)) -> f64 {
+    let corner = legend_corner(lines, size);
+    let free = lines
+        .iter()
+        .all(|l| fractions_in_corner(l, &corner, size) == 0);
+    if free {
+        return 1.0;
+    }
+    let top = lines
+        .iter()
+        .flat_map(|l| l.iter().map(|p| p.1))
+        .fold(0.0, f64::max);
+    // A little under the band, so the top point is clear of the box's edge.
+    let band = (1.0 - size.1.clamp(0.05, 0.6)) * 0.97;
+    (top / band).max(1.0)
+}
+
+fn fractions_in_corner(
+    line: &[(f64, f64)],
+    corner: &SeriesLabelPosition,
+    (w, h): (f64, f64),
+) -> usize {
+    let (x0, y0) = match corner {
+        SeriesLabelPosition::UpperRight => (1.0 - w, 1.0 - h),
+        SeriesLabelPosition::LowerRight => (1.0 - w, 0.0),
+        SeriesLabelPosition::LowerLeft => (0.0, 0.0),
+        _ => (0.0, 1.0 - h),
+    };
+    let inside = |x: f64, y: f64| x >= x0 && x <= x0 + w && y >= y0 && y <= y0 + h;
+    let mut n = line.iter().filter(|p| inside(p.0, p.1)).count();
+    for pair in line.windows(2) {
+        for k in 1..16 {
+            let t = k as f64 / 16.0;
+            let (x, y) = (
+                pair[0].0 + (pair[1].0 - pair[0].0) * t,
+                pair[0].1 + (pair[1].1 - pair[0].1) * t,
+            );
+            n += usize::from(inside(x, y));
+        }
+    }
+    n
 }
 
 /// How a run's time axis is labelled: seconds for short runs, minutes for long ones.
@@ -420,6 +581,67 @@ pub fn log_bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_legend_goes_where_the_data_is_not() {
+        // Throughput ramping up to a plateau at the top: the upper right and
+        // upper left are busy, the lower right is empty.
+        let ramp = vec![(0.0, 0.1), (0.2, 0.95), (1.0, 0.95)];
+        assert_eq!(
+            legend_corner(&[ramp], (0.3, 0.25)),
+            SeriesLabelPosition::LowerRight
+        );
+        // A flat line low down, with only its two ends as points: the top is free.
+        let low = vec![(0.0, 0.1), (1.0, 0.1)];
+        assert_eq!(
+            legend_corner(&[low], (0.3, 0.25)),
+            SeriesLabelPosition::UpperLeft
+        );
+        // Latency falling from a cold start to a low plateau: upper right.
+        let decay = vec![(0.0, 0.95), (0.3, 0.1), (1.0, 0.1)];
+        assert_eq!(
+            legend_corner(&[decay], (0.3, 0.25)),
+            SeriesLabelPosition::UpperRight
+        );
+        // Several series: the one on the right axis counts as much as the others.
+        let vus = vec![(0.0, 0.0), (0.4, 0.0), (1.0, 0.9)];
+        let rps = vec![(0.0, 0.9), (0.5, 0.9)];
+        assert_eq!(
+            legend_corner(&[rps, vus], (0.3, 0.25)),
+            SeriesLabelPosition::LowerRight
+        );
+    }
+
+    #[test]
+    fn a_legend_with_no_free_corner_gets_room_above_the_data() {
+        // Ramp up, plateau at the top, ramp down: every corner has data.
+        let plateau = vec![(0.0, 0.0), (0.2, 0.95), (0.8, 0.95), (1.0, 0.0)];
+        let low = vec![(0.0, 0.05), (1.0, 0.05)];
+        let size = (0.3, 0.2);
+        let stretch = legend_headroom(&[plateau.clone(), low.clone()], size);
+        assert!((stretch - 0.95 / (0.8 * 0.97)).abs() < 1e-9, "{stretch}");
+        let raised: Vec<Vec<(f64, f64)>> = [plateau, low]
+            .iter()
+            .map(|l| l.iter().map(|&(x, y)| (x, y / stretch)).collect())
+            .collect();
+        assert_eq!(
+            legend_headroom(&raised, size),
+            1.0,
+            "now the top band is free"
+        );
+        // A free corner needs no room.
+        let decay = vec![(0.0, 0.95), (0.3, 0.1), (1.0, 0.1)];
+        assert_eq!(legend_headroom(&[decay], size), 1.0);
+    }
+
+    #[test]
+    fn fractions_follow_the_axis() {
+        let f = fractions(&[(5.0, 10.0), (10.0, 100.0)], 0.0..10.0, 1.0..100.0, true);
+        assert!((f[0].0 - 0.5).abs() < 1e-12 && (f[0].1 - 0.5).abs() < 1e-12);
+        assert!((f[1].1 - 1.0).abs() < 1e-12);
+        let lin = fractions(&[(1.0, 50.0)], 0.0..2.0, 0.0..100.0, false);
+        assert_eq!(lin, vec![(0.5, 0.5)]);
+    }
 
     #[test]
     fn numbers_read_well() {

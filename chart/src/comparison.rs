@@ -1,5 +1,5 @@
 //! The charts comparing two or more runs: response time, throughput, failure
-//! rate and percentiles side by side, a summary table and `summary.txt`.
+//! rate and percentiles side by side, a summary table and `summary_table.txt`.
 
 use std::path::{Path, PathBuf};
 
@@ -20,7 +20,7 @@ use records::units::percent;
 /// Endpoints drawn one by one in comparisons before the rest become "others".
 pub const MAX_ENDPOINTS: usize = 8;
 
-/// Writes the five comparison PNGs and summary.txt into `dir`.
+/// Writes the five comparison PNGs and summary_table.txt into `dir`.
 pub fn render(runs: &[Run], dir: &Path, opts: &Options) -> anyhow::Result<Vec<PathBuf>> {
     type Draw = fn(&[Run], &Path, &Options) -> anyhow::Result<()>;
     let charts: [(&str, Draw); 5] = [
@@ -36,7 +36,7 @@ pub fn render(runs: &[Run], dir: &Path, opts: &Options) -> anyhow::Result<Vec<Pa
         draw(runs, &path, opts).with_context(|| format!("writing {}", path.display()))?;
         out.push(path);
     }
-    let path = dir.join("summary.txt");
+    let path = dir.join("summary_table.txt");
     std::fs::write(&path, table::summary_text(runs))
         .with_context(|| format!("writing {}", path.display()))?;
     out.push(path);
@@ -111,9 +111,12 @@ pub fn response_time(runs: &[Run], path: &Path, opts: &Options) -> anyhow::Resul
     let (categories, groups) = rows(runs, true);
     let (w, _) = area.dim_in_pixel();
     let names = bars::names_width(&categories, &fonts, w * 2 / 3);
-    let first = names + (w - names) / 3;
-    let (left, rest) = area.split_horizontally(first);
-    let (middle, right) = rest.split_horizontally((w - first) / 2);
+    // Equal plot widths: the left panel adds the names column, the others
+    // their narrow label margin (BarChart's 10 px), to the same share.
+    let pad = fonts.px(10.0);
+    let share = w.saturating_sub(names + 2 * pad) / 3;
+    let (left, rest) = area.split_horizontally(names + share);
+    let (middle, right) = rest.split_horizontally(pad + share);
     type Panel<'p, 'a> = (&'p Area<'a>, &'static str, fn(&Entry) -> f64);
     let panels: [Panel; 3] = [
         (&left, "mean", |e| e.stats.latency.mean_ns / 1e6),
@@ -126,24 +129,38 @@ pub fn response_time(runs: &[Run], path: &Path, opts: &Options) -> anyhow::Resul
         title: fonts.axis,
         ..fonts
     };
-    for (i, (panel, name, value)) in panels.into_iter().enumerate() {
-        let series = series_per_run(runs, &groups, |e| {
-            if e.stats.count > 0 {
-                value(e)
-            } else {
-                0.0
-            }
-        });
+    let all: Vec<Vec<BarSeries>> = panels
+        .iter()
+        .map(|(_, _, value)| {
+            series_per_run(runs, &groups, |e| {
+                if e.stats.count > 0 {
+                    value(e)
+                } else {
+                    0.0
+                }
+            })
+        })
+        .collect();
+    // One x scale for the three panels, so a bar compares across them.
+    let x_max = all
+        .iter()
+        .flatten()
+        .flat_map(|s| s.values.iter().copied())
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max);
+    for (i, ((panel, name, _), series)) in panels.into_iter().zip(&all).enumerate() {
         BarChart {
             title: name,
             categories: &categories,
-            series: &series,
-            x_desc: "latency (ms)",
+            series,
+            x_desc: "latency (ms), shared scale",
             format: ms_text,
             notes: None,
             names: i == 0,
             legend: false,
             empty_message: "no requests",
+            name_width: Some(names),
+            x_max: Some(x_max),
         }
         .draw(panel, &small)?;
     }
@@ -305,6 +322,8 @@ fn over_time_and_bars(runs: &[Run], path: &Path, opts: &Options, m: Metric) -> a
         names: true,
         legend: false,
         empty_message: m.empty,
+        name_width: None,
+        x_max: None,
     }
     .draw(&bottom, &small)?;
     root.present().map_err(draw_err(path))
@@ -328,7 +347,7 @@ pub fn percentiles(runs: &[Run], path: &Path, opts: &Options) -> anyhow::Result<
                 ),
                 color: style::series_color(i),
                 width: fonts.px(3.0),
-                points: single::curve_of(&r.total, x_max),
+                points: single::curve_of(&r.total, x_max, crate::nines::STEPS),
             }
         })
         .collect();

@@ -16,7 +16,7 @@ use crate::style::{self, Fonts};
 use crate::Options;
 
 /// Processes drawn one by one; more would not tell apart in the legend.
-const MAX_PROCESSES: usize = 4;
+pub const MAX_PROCESSES: usize = 4;
 
 type Points = Vec<(f64, f64)>;
 
@@ -107,6 +107,16 @@ pub fn load(path: &str) -> anyhow::Result<Samples> {
     Ok(out)
 }
 
+/// A watched group's name in legends: a `--pid`'s samples are labelled with
+/// the bare number.
+pub fn process_name(watch: &str) -> String {
+    if watch.bytes().all(|b| b.is_ascii_digit()) {
+        format!("pid {watch}")
+    } else {
+        style::truncate(watch, 24)
+    }
+}
+
 /// Whether any host sample falls within `[start, end]` (epoch ns).
 pub fn overlaps(samples: &Samples, start: u64, end: u64) -> bool {
     samples.host.iter().any(|t| t.ts >= start && t.ts <= end)
@@ -157,12 +167,7 @@ pub fn host_activity(
         if mine.is_empty() {
             continue;
         }
-        // A --pid's samples are labelled with the bare number.
-        let name = if watch.bytes().all(|b| b.is_ascii_digit()) {
-            format!("pid {watch}")
-        } else {
-            style::truncate(watch, 24)
-        };
+        let name = process_name(watch);
         lines.push(Line {
             name,
             color: style::PALETTE[1 + i],
@@ -182,27 +187,41 @@ pub fn host_activity(
     } else {
         Vec::new()
     };
-    // Headroom above the highest line keeps the legend (upper left) off a
-    // machine that sat at 100%.
-    const HEADROOM: f64 = 1.4;
     let cpu_hi = canvas::upper(
-        HEADROOM
-            * host_cpu
-                .iter()
-                .chain(lines.iter().flat_map(|l| l.cpu.iter()))
-                .map(|p| p.1)
-                .fold(100.0, f64::max),
+        host_cpu
+            .iter()
+            .chain(lines.iter().flat_map(|l| l.cpu.iter()))
+            .map(|p| p.1)
+            .fold(100.0, f64::max),
     );
     let mem_hi = canvas::upper(
-        HEADROOM
-            * lines
-                .iter()
-                .flat_map(|l| l.mem.iter())
-                .chain(host_mem.iter())
-                .map(|p| p.1)
-                .fold(0.0, f64::max),
+        lines
+            .iter()
+            .flat_map(|l| l.mem.iter())
+            .chain(host_mem.iter())
+            .map(|p| p.1)
+            .fold(0.0, f64::max),
     )
     .max(1.0);
+    // A machine at 100% and a process near 0 fill every corner: raise both
+    // axes so the legend sits above the lines.
+    let stretch = {
+        let cpu = std::iter::once(&host_cpu).chain(lines.iter().map(|l| &l.cpu));
+        let mem = lines
+            .iter()
+            .map(|l| &l.mem)
+            .chain(std::iter::once(&host_mem));
+        let fr: Vec<Points> = cpu
+            .map(|p| canvas::fractions(p, x_range.clone(), 0.0..cpu_hi, false))
+            .chain(mem.map(|p| canvas::fractions(p, x_range.clone(), 0.0..mem_hi, false)))
+            .collect();
+        let entries = 1 + 2 * lines.len().max(1);
+        canvas::legend_headroom(
+            &fr,
+            canvas::legend_size(entries, 34, canvas::plot_estimate(&bottom), &fonts),
+        )
+    };
+    let (cpu_hi, mem_hi) = (cpu_hi * stretch, mem_hi * stretch);
     let err = |e| anyhow::anyhow!("drawing host activity: {e:?}");
     let mut builder = ChartBuilder::on(&bottom);
     let mut chart = canvas::two_axes(&mut builder, x_range, cpu_hi, mem_hi, &fonts).map_err(err)?;
@@ -246,11 +265,36 @@ pub fn host_activity(
             .map(|l| (format!("{} RSS MB (right axis)", l.name), l.color, &l.mem))
             .collect()
     };
+    let mut placed = vec![canvas::Placed {
+        points: &host_cpu,
+        y: 0.0..cpu_hi,
+        log_y: false,
+    }];
+    let mut labels = vec![format!("host CPU % (of all {} cores)", samples.cpus.max(1))];
+    for l in &lines {
+        placed.push(canvas::Placed {
+            points: &l.cpu,
+            y: 0.0..cpu_hi,
+            log_y: false,
+        });
+        labels.push(format!("{} CPU % (of one core)", l.name));
+    }
+    for (name, _, points) in &dashed {
+        placed.push(canvas::Placed {
+            points,
+            y: 0.0..mem_hi,
+            log_y: false,
+        });
+        labels.push(name.clone());
+    }
     for (name, color, points) in dashed {
         // A short swatch: these are the dashed lines.
         canvas::dashed_right(&mut chart, points, color, name, 8, &fonts).map_err(err)?;
     }
-    canvas::legend(&mut chart, &fonts).map_err(err)?;
+    let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+    let plot = chart.plotting_area().dim_in_pixel();
+    let corner = canvas::place_legend(&placed, chart.x_range(), &labels, plot, &fonts);
+    canvas::legend_in(&mut chart, corner, &fonts).map_err(err)?;
     root.present().map_err(draw_err(path))
 }
 

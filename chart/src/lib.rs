@@ -1,8 +1,9 @@
-//! `chart`: renders load-test summaries (aggregate's NDJSON) as PNG charts.
+//! `chart`: renders load-test summaries (aggregate's NDJSON) as PNG charts
+//! and as `report.html` ([`report`]).
 //!
 //! One run gives latency and throughput over time, the percentile
 //! distribution and a per-endpoint summary; two or more runs give the five
-//! comparison charts and `summary.txt`. Text is drawn with DejaVu Sans from
+//! comparison charts and `summary_table.txt`. Text is drawn with DejaVu Sans from
 //! the `dejavu` crate, so no system fonts are needed.
 
 pub mod bars;
@@ -12,10 +13,13 @@ pub mod host;
 pub mod lttb;
 pub mod nines;
 pub mod pg;
+pub mod report;
 pub mod run;
+pub mod series;
 pub mod single;
 pub mod style;
 pub mod table;
+pub mod text;
 
 use std::path::{Path, PathBuf};
 
@@ -25,12 +29,16 @@ use records::Exit;
 
 use crate::run::Run;
 
-/// Render load-test summaries as PNG charts.
+/// Render load-test summaries as PNG charts and an interactive HTML report.
 ///
 /// One RUN: latency over time, throughput over time, percentile distribution,
 /// per-endpoint summary. Two or more RUNs: response time, throughput, failure
-/// rate and percentile comparisons, a summary table and summary.txt (plus each
-/// run's own charts in a subfolder named after its label).
+/// rate and percentile comparisons, a summary table and summary_table.txt (plus each
+/// run's own charts in a subfolder named after its label). Beside them,
+/// report.html: one self-contained page (no network needed to open it) with
+/// the thresholds banner, a sortable endpoint table, zoomable time series, the
+/// percentile spectrum, errors, compare's verdicts for several runs, and the
+/// summary records embedded as JSON.
 #[derive(Debug, Parser)]
 #[command(
     name = "chart",
@@ -42,7 +50,8 @@ use crate::run::Run;
         chart run.ndjson -o charts/\n  \
         chart mono.ndjson micro.ndjson --label monolith --label microservices -o compare/\n  \
         chart run.ndjson --pg pg.ndjson -o charts/ --log-scale\n  \
-        chart run.ndjson --host host.ndjson -o charts/\n\n",
+        chart run.ndjson --host host.ndjson -o charts/\n  \
+        chart run.ndjson --html report.html          # the report alone\n\n",
         records::exit_status_help!()
     )
 )]
@@ -63,9 +72,19 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub host: Option<String>,
 
-    /// Directory the PNGs are written to (created if missing).
-    #[arg(short = 'o', long = "out-dir", value_name = "DIR")]
-    pub out: PathBuf,
+    /// Directory the PNGs and report.html are written to (created if missing).
+    #[arg(
+        short = 'o',
+        long = "out-dir",
+        value_name = "DIR",
+        required_unless_present = "html"
+    )]
+    pub out: Option<PathBuf>,
+
+    /// Write the interactive HTML report to FILE (one self-contained file, no
+    /// network needed to open it); without -o, only the report is written.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 
     /// Image size in pixels.
     #[arg(long, value_name = "WIDTHxHEIGHT", default_value = "1280x720", value_parser = parse_size)]
@@ -125,48 +144,67 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         Some(path) => Some(host::load(path)?),
         None => None,
     };
-    std::fs::create_dir_all(&args.out)
-        .map_err(|e| records::bad_input(format!("cannot create {}: {e}", args.out.display())))?;
-    let mut written = Vec::new();
-    if runs.len() == 1 {
-        let overlays = Overlays {
-            polls: polls.as_deref(),
-            hosts: hosts.as_ref(),
-        };
-        written.extend(run_charts(&runs[0], overlays, &args.out, &opts)?);
-    } else {
-        written.extend(comparison::render(&runs, &args.out, &opts)?);
-        let mut any_pg = false;
-        let mut any_host = false;
-        for r in &runs {
-            let dir = args.out.join(slug(&r.label));
-            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-            // Samples belong to the run(s) they overlap in time.
-            let own = polls
+    // Each run's samples: the ones that overlap its time window (all of
+    // them for a single run, which warns when they miss it).
+    let overlays: Vec<Overlays> = runs
+        .iter()
+        .map(|r| Overlays {
+            polls: polls
                 .as_deref()
-                .filter(|p| pg::overlaps(p, r.start_ns(), r.end_ns()));
-            any_pg |= own.is_some();
-            let own_hosts = hosts
+                .filter(|p| runs.len() == 1 || pg::overlaps(p, r.start_ns(), r.end_ns())),
+            hosts: hosts
                 .as_ref()
-                .filter(|h| host::overlaps(h, r.start_ns(), r.end_ns()));
-            any_host |= own_hosts.is_some();
-            let overlays = Overlays {
-                polls: own,
-                hosts: own_hosts,
-            };
-            written.extend(run_charts(r, overlays, &dir, &opts)?);
-        }
-        if hosts.is_some() && !any_host {
+                .filter(|h| runs.len() == 1 || host::overlaps(h, r.start_ns(), r.end_ns())),
+        })
+        .collect();
+    if runs.len() > 1 {
+        if hosts.is_some() && overlays.iter().all(|o| o.hosts.is_none()) {
             eprintln!("chart: warning: the --host samples overlap none of the runs' time windows; no host chart drawn");
         }
-        if polls.is_some() && !any_pg {
+        if polls.is_some() && overlays.iter().all(|o| o.polls.is_none()) {
             eprintln!("chart: warning: the --pg samples overlap none of the runs' time windows; no pg chart drawn");
         }
     }
+    let mut written = Vec::new();
+    if let Some(out) = &args.out {
+        std::fs::create_dir_all(out)
+            .map_err(|e| records::bad_input(format!("cannot create {}: {e}", out.display())))?;
+        if runs.len() == 1 {
+            written.extend(run_charts(&runs[0], overlays[0], out, &opts)?);
+        } else {
+            written.extend(comparison::render(&runs, out, &opts)?);
+            for (r, overlay) in runs.iter().zip(&overlays) {
+                let dir = out.join(slug(&r.label));
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+                written.extend(run_charts(r, *overlay, &dir, &opts)?);
+            }
+        }
+    }
+    let html = args
+        .html
+        .clone()
+        .or_else(|| args.out.as_ref().map(|d| d.join("report.html")));
+    if let Some(path) = &html {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| records::bad_input(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        report::write(&runs, &overlays, path)?;
+        written.push(path.clone());
+    }
+    let place = args
+        .out
+        .as_ref()
+        .map_or_else(|| ".".to_string(), |d| d.display().to_string());
     eprintln!(
-        "chart: wrote {} charts to {}",
+        "chart: wrote {} charts{} to {place}",
         written.iter().filter(|p| is_png(p)).count(),
-        args.out.display()
+        if html.is_some() {
+            " and report.html"
+        } else {
+            ""
+        },
     );
     for path in &written {
         eprintln!("  {}", path.display());

@@ -5,8 +5,8 @@
 
 use hdrhistogram::Histogram;
 
-/// Points per curve: smooth at any chart width, cheap to draw.
-const STEPS: usize = 400;
+/// Points per curve in the PNGs: smooth at any chart width, cheap to draw.
+pub const STEPS: usize = 400;
 
 /// The x coordinate of quantile `q` (0..1).
 pub fn x_of(q: f64) -> f64 {
@@ -44,15 +44,16 @@ pub fn label(x: &f64) -> String {
     format!("{pct:.decimals$}%")
 }
 
-/// The percentile curve of `hist` in milliseconds, `STEPS` points from 0 to
-/// `x_max`, computed in one pass over the recorded values.
-pub fn curve(hist: &Histogram<u64>, x_max: f64) -> Vec<(f64, f64)> {
+/// The percentile curve of `hist` in milliseconds, `steps + 1` points from
+/// 0 to `x_max`, computed in one pass over the recorded values.
+pub fn curve(hist: &Histogram<u64>, x_max: f64, steps: usize) -> Vec<(f64, f64)> {
     let total = hist.len();
     if total == 0 {
         return Vec::new();
     }
-    let xs: Vec<f64> = (0..=STEPS)
-        .map(|i| x_max * i as f64 / STEPS as f64)
+    let steps = steps.max(1);
+    let xs: Vec<f64> = (0..=steps)
+        .map(|i| x_max * i as f64 / steps as f64)
         .collect();
     let targets: Vec<u64> = xs
         .iter()
@@ -109,7 +110,7 @@ mod tests {
         for i in 1..=10_000u64 {
             records::hist::record(&mut h, i * 1_000);
         }
-        let c = curve(&h, 4.0);
+        let c = curve(&h, 4.0, STEPS);
         assert_eq!(c.len(), STEPS + 1);
         for &(x, y) in &c {
             let expected = ms(h.value_at_quantile(q_of(x)) as f64);
@@ -119,6 +120,6 @@ mod tests {
             );
         }
         assert!(c.windows(2).all(|w| w[0].1 <= w[1].1));
-        assert!(curve(&records::hist::new_histogram(), 3.0).is_empty());
+        assert!(curve(&records::hist::new_histogram(), 3.0, STEPS).is_empty());
     }
 }

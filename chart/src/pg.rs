@@ -12,8 +12,19 @@ pub struct Poll {
     pub idle_in_transaction: u64,
     pub waiting: u64,
     pub max_connections: u64,
-    /// Percent of max_connections in use, server-wide.
+    /// The application's pool size (`pgwatch --pool-size`), 0 when unknown.
+    pub pool_size: u64,
+    /// Percent of the pool busy (active or idle in transaction) when its
+    /// size is known, else of max_connections in use, server-wide.
     pub utilization_pct: f64,
+}
+
+/// What the polls' utilization is a percentage of, for axis labels.
+pub fn utilization_of(polls: &[Poll]) -> String {
+    match polls.iter().map(|p| p.pool_size).max().unwrap_or(0) {
+        0 => "% of max_connections".into(),
+        n => format!("% of the {n}-connection pool busy"),
+    }
 }
 
 /// Reads `kind: pg` records from `path`; other kinds are skipped. Bad lines
@@ -38,6 +49,7 @@ pub fn polls(mut samples: Vec<PgSample>) -> Vec<Poll> {
     samples.sort_by_key(|s| s.ts);
     let mut out: Vec<Poll> = Vec::new();
     for s in samples {
+        let pool = s.pool_size.unwrap_or(0);
         let utilization = if s.utilization > 0.0 {
             s.utilization * 100.0
         } else if s.max_connections > 0 {
@@ -53,6 +65,7 @@ pub fn polls(mut samples: Vec<PgSample>) -> Vec<Poll> {
                 p.idle_in_transaction = p.idle_in_transaction.saturating_add(s.idle_in_transaction);
                 p.waiting = p.waiting.saturating_add(s.waiting);
                 p.max_connections = p.max_connections.max(s.max_connections);
+                p.pool_size = p.pool_size.max(pool);
                 p.utilization_pct = p.utilization_pct.max(utilization);
             }
             _ => out.push(Poll {
@@ -63,9 +76,15 @@ pub fn polls(mut samples: Vec<PgSample>) -> Vec<Poll> {
                 idle_in_transaction: s.idle_in_transaction,
                 waiting: s.waiting,
                 max_connections: s.max_connections,
+                pool_size: pool,
                 utilization_pct: utilization,
             }),
         }
+    }
+    // The pool's use is the busy sessions of the whole poll (every database).
+    for p in out.iter_mut().filter(|p| p.pool_size > 0) {
+        let busy = p.active.saturating_add(p.idle_in_transaction);
+        p.utilization_pct = busy as f64 * 100.0 / p.pool_size as f64;
     }
     out
 }
@@ -96,5 +115,25 @@ mod tests {
         assert_eq!(polls[0].utilization_pct, 4.0);
         assert!(overlaps(&polls, 2, 10));
         assert!(!overlaps(&polls, 3, 10));
+        assert_eq!(utilization_of(&polls), "% of max_connections");
+    }
+
+    #[test]
+    fn with_a_pool_size_utilization_is_of_the_pool() {
+        // 4 of 100 server connections, but all 4 of the app's pool busy.
+        let s = PgSample {
+            ts: 1,
+            datname: "test".into(),
+            total: 4,
+            active: 3,
+            idle_in_transaction: 1,
+            max_connections: 100,
+            utilization: 0.04,
+            pool_size: Some(4),
+            ..PgSample::default()
+        };
+        let polls = polls(vec![s]);
+        assert_eq!(polls[0].utilization_pct, 100.0);
+        assert_eq!(utilization_of(&polls), "% of the 4-connection pool busy");
     }
 }

@@ -9,10 +9,10 @@ use plotters::prelude::*;
 
 use crate::bars::{BarChart, BarSeries};
 use crate::canvas::{self, draw_err, ms_text, tick, Area, TimeAxis};
-use crate::lttb::lttb;
 use crate::nines;
 use crate::pg::Poll;
 use crate::run::{self, Entry, Run};
+use crate::series;
 use crate::style::{self, Fonts};
 use crate::Options;
 use records::units::percent;
@@ -21,7 +21,7 @@ use records::units::percent;
 /// "others" that is ten lines, one per palette colour.
 pub const MAX_SERIES: usize = 9;
 
-type Chart<'a, 'b, Y> = ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, Y>>;
+type Chart<'a, 'b, Y> = ChartContext<'a, crate::text::Backend<'b>, Cartesian2d<RangedCoordf64, Y>>;
 
 /// Draws latency p50/p95/p99 per interval, with intervals that had errors shaded.
 pub fn latency_over_time(run: &Run, path: &Path, opts: &Options) -> anyhow::Result<()> {
@@ -41,8 +41,7 @@ fn latency_panel(
     opts: &Options,
     fonts: &Fonts,
 ) -> anyhow::Result<()> {
-    let busy: Vec<_> = run.intervals.iter().filter(|i| i.count > 0).collect();
-    if busy.is_empty() {
+    if !run.intervals.iter().any(|i| i.count > 0) {
         let inner = canvas::titled(area, title, fonts)?;
         return canvas::no_data(
             &inner,
@@ -51,18 +50,20 @@ fn latency_panel(
         );
     }
     let axis = TimeAxis::for_duration(run::axis_secs(run));
-    let points = |f: &dyn Fn(&records::Interval) -> u64| -> Vec<(f64, f64)> {
-        let all: Vec<(f64, f64)> = busy
-            .iter()
-            .map(|i| (axis.x(run.interval_x(i)), nines::ms(f(i) as f64)))
-            .collect();
-        lttb(&all, opts.max_points())
-    };
-    let lines = [
-        ("p50", style::P50, points(&|i| i.p50_ns)),
-        ("p95", style::P95, points(&|i| i.p95_ns)),
-        ("p99", style::P99, points(&|i| i.p99_ns)),
-    ];
+    let colors = [style::P50, style::P95, style::P99];
+    let lines: Vec<Line> = series::latency(run, opts.max_points())
+        .into_iter()
+        .zip(colors)
+        .map(|(s, color)| {
+            // Say why a line is missing rather than leave a silent legend entry.
+            let name = match (s.name, s.points.is_empty()) {
+                ("p95", true) => "p95 (no interval had the 20 requests it needs)",
+                ("p99", true) => "p99 (no interval had the 100 requests it needs)",
+                (name, _) => name,
+            };
+            (name, color, series::scaled(&s.points, |x| axis.x(x)))
+        })
+        .collect();
     let x_range = 0.0..axis.x(run::axis_secs(run));
     let ys = lines.iter().flat_map(|(_, _, p)| p.iter().map(|&(_, y)| y));
     let mut builder = ChartBuilder::on(area);
@@ -79,13 +80,21 @@ fn latency_panel(
         let chart = builder
             .build_cartesian_2d(x_range, (lo..hi).log_scale())
             .map_err(|e| records::fault(format!("{e:?}")))?;
-        draw_latency(chart, &lines, &errors, (lo, hi), axis, fonts)
+        draw_latency(chart, &lines, &errors, (lo, hi, true), axis, fonts)
     } else {
         let hi = canvas::upper(ys.fold(0.0, f64::max));
+        // Dense lines can fill every corner: then the legend gets room on top.
+        let fr: Vec<Vec<(f64, f64)>> = lines
+            .iter()
+            .map(|l| canvas::fractions(&l.2, x_range.clone(), 0.0..hi, false))
+            .collect();
+        let entries = lines.len() + usize::from(!errors.is_empty());
+        let size = canvas::legend_size(entries, 40, canvas::plot_estimate(area), fonts);
+        let hi = hi * canvas::legend_headroom(&fr, size);
         let chart = builder
             .build_cartesian_2d(x_range, 0.0..hi)
             .map_err(|e| records::fault(format!("{e:?}")))?;
-        draw_latency(chart, &lines, &errors, (0.0, hi), axis, fonts)
+        draw_latency(chart, &lines, &errors, (0.0, hi, false), axis, fonts)
     }
 }
 
@@ -110,7 +119,7 @@ fn draw_latency<'a, 'b: 'a, Y>(
     mut chart: Chart<'a, 'b, Y>,
     lines: &[Line],
     errors: &[(f64, f64, f64)],
-    (lo, hi): (f64, f64),
+    (lo, hi, log): (f64, f64, bool),
     axis: TimeAxis,
     fonts: &Fonts,
 ) -> anyhow::Result<()>
@@ -142,7 +151,19 @@ where
             .draw_series(canvas::marks(points, *color, fonts.px(4.0)))
             .map_err(err)?;
     }
-    legend(&mut chart, fonts)
+    let mut labels: Vec<&str> = lines.iter().map(|l| l.0).collect();
+    if !errors.is_empty() {
+        labels.push("intervals with errors (darker = more)");
+    }
+    let placed: Vec<canvas::Placed> = lines
+        .iter()
+        .map(|l| canvas::Placed {
+            points: &l.2,
+            y: lo..hi,
+            log_y: log,
+        })
+        .collect();
+    legend(&mut chart, &placed, &labels, fonts)
 }
 
 /// Pixel-wide buckets of intervals that had errors: (x0, x1, worst error rate).
@@ -166,11 +187,20 @@ fn error_buckets(run: &Run, axis: &TimeAxis, buckets: usize) -> Vec<(f64, f64, f
     out
 }
 
-fn legend<'a, 'b: 'a, Y>(chart: &mut Chart<'a, 'b, Y>, fonts: &Fonts) -> anyhow::Result<()>
+/// The legend, in the plot corner with the least data.
+fn legend<'a, 'b: 'a, Y>(
+    chart: &mut Chart<'a, 'b, Y>,
+    lines: &[canvas::Placed],
+    labels: &[&str],
+    fonts: &Fonts,
+) -> anyhow::Result<()>
 where
     Y: Ranged<ValueType = f64>,
 {
-    canvas::legend(chart, fonts).map_err(|e| records::fault(format!("drawing legend: {e:?}")))
+    let plot = chart.plotting_area().dim_in_pixel();
+    let corner = canvas::place_legend(lines, chart.x_range(), labels, plot, fonts);
+    canvas::legend_in(chart, corner, fonts)
+        .map_err(|e| records::fault(format!("drawing legend: {e:?}")))
 }
 
 /// Draws requests/s and failures/s per interval, active VUs on a second axis.
@@ -189,26 +219,24 @@ pub fn throughput_over_time(run: &Run, path: &Path, opts: &Options) -> anyhow::R
         return root.present().map_err(draw_err(path));
     }
     let axis = TimeAxis::for_duration(run::axis_secs(run));
-    let series = |f: &dyn Fn(&records::Interval) -> f64| -> Vec<(f64, f64)> {
-        let all: Vec<(f64, f64)> = run
-            .intervals
-            .iter()
-            .map(|i| (axis.x(run.interval_x(i)), f(i)))
-            .collect();
-        lttb(&all, opts.max_points())
-    };
-    let rps = series(&|i| {
-        if i.rps > 0.0 {
-            i.rps
-        } else {
-            i.count as f64 / i.secs
-        }
-    });
-    let fails = series(&|i| i.errors as f64 / i.secs);
-    let vus = series(&|i| i.vus as f64);
+    let t = series::throughput(run, opts.max_points());
+    let x = |p: &[(f64, f64)]| series::scaled(p, |x| axis.x(x));
+    let (rps, fails, vus) = (x(&t.rps), x(&t.failures), x(&t.vus));
     let y_hi = canvas::upper(rps.iter().chain(&fails).map(|p| p.1).fold(0.0, f64::max));
     let vu_hi = canvas::upper(vus.iter().map(|p| p.1).fold(0.0, f64::max));
     let x_range = 0.0..axis.x(run::axis_secs(run));
+    let labels = ["requests/s", "failures/s", "virtual users (right axis)"];
+    // Ramp, plateau, ramp down fills every corner: raise both axes so the
+    // legend sits above the plateau.
+    let stretch = canvas::legend_headroom(
+        &[
+            canvas::fractions(&rps, x_range.clone(), 0.0..y_hi, false),
+            canvas::fractions(&fails, x_range.clone(), 0.0..y_hi, false),
+            canvas::fractions(&vus, x_range.clone(), 0.0..vu_hi, false),
+        ],
+        canvas::legend_size(labels.len(), 26, canvas::plot_estimate(&root), &fonts),
+    );
+    let (y_hi, vu_hi) = (y_hi * stretch, vu_hi * stretch);
     let err = |e| records::fault(format!("drawing throughput: {e:?}"));
     let mut builder = ChartBuilder::on(&root);
     builder.caption(
@@ -245,7 +273,26 @@ pub fn throughput_over_time(run: &Run, path: &Path, opts: &Options) -> anyhow::R
     chart
         .draw_secondary_series(canvas::marks(&vus, vu_color, dot))
         .map_err(err)?;
-    canvas::legend(&mut chart, &fonts).map_err(err)?;
+    let placed = [
+        canvas::Placed {
+            points: &rps,
+            y: 0.0..y_hi,
+            log_y: false,
+        },
+        canvas::Placed {
+            points: &fails,
+            y: 0.0..y_hi,
+            log_y: false,
+        },
+        canvas::Placed {
+            points: &vus,
+            y: 0.0..vu_hi,
+            log_y: false,
+        },
+    ];
+    let plot = chart.plotting_area().dim_in_pixel();
+    let corner = canvas::place_legend(&placed, chart.x_range(), &labels, plot, &fonts);
+    canvas::legend_in(&mut chart, corner, &fonts).map_err(err)?;
     root.present().map_err(draw_err(path))
 }
 
@@ -257,16 +304,25 @@ pub struct Curve {
     pub points: Vec<(f64, f64)>,
 }
 
-/// The percentile curve of an endpoint, from its histogram, up to `x_max`
-/// or as far as its count resolves, whichever is nearer: 65 requests say
-/// nothing about p99.
-pub fn curve_of(e: &Entry, x_max: f64) -> Vec<(f64, f64)> {
+/// The percentile curve of an endpoint, from its histogram, on a grid of
+/// `steps` over `0..x_max`, stopped where its count stops resolving
+/// ([`records::metric::resolved_nines`]: 65 requests say nothing about p99).
+/// Curves of one chart share their x values, so the report aligns them.
+pub fn curve_of(e: &Entry, x_max: f64, steps: usize) -> Vec<(f64, f64)> {
     if e.hist.is_empty() {
-        Vec::new()
-    } else {
-        let resolved = records::metric::resolved_nines(e.hist.len()).max(1.0);
-        nines::curve(&e.hist, x_max.min(resolved))
+        return Vec::new();
     }
+    let resolved = records::metric::resolved_nines(e.hist.len()).max(1.0);
+    let mut points = nines::curve(&e.hist, x_max, steps);
+    if resolved < x_max {
+        points.retain(|p| p.0 <= resolved);
+        let at = e.hist.value_at_quantile(nines::q_of(resolved));
+        let end = (resolved, nines::ms(e.hist.highest_equivalent(at) as f64));
+        if points.last().is_some_and(|p| p.0 < resolved) {
+            points.push(end);
+        }
+    }
+    points
 }
 
 /// Draws one latency-by-percentile line per endpoint (top 10, "others") and the total.
@@ -284,7 +340,7 @@ pub fn percentile_distribution(run: &Run, path: &Path, opts: &Options) -> anyhow
             ),
             color: style::TEXT,
             width: fonts.px(3.0),
-            points: curve_of(&run.total, x_max),
+            points: curve_of(&run.total, x_max, nines::STEPS),
         });
     }
     for (i, e) in top.iter().enumerate() {
@@ -296,7 +352,7 @@ pub fn percentile_distribution(run: &Run, path: &Path, opts: &Options) -> anyhow
             ),
             color: style::series_color(i),
             width: fonts.px(2.0),
-            points: curve_of(e, x_max),
+            points: curve_of(e, x_max, nines::STEPS),
         });
     }
     let title = format!("Latency by percentile — {}", run.label);
@@ -339,13 +395,13 @@ pub fn percentile_chart(
         let chart = builder
             .build_cartesian_2d(0.0..x_max, (lo..hi).log_scale())
             .map_err(|e| records::fault(format!("{e:?}")))?;
-        draw_curves(chart, &curves, x_max, &fonts)?;
+        draw_curves(chart, &curves, x_max, true, &fonts)?;
     } else {
         let hi = canvas::upper(ys.fold(0.0, f64::max));
         let chart = builder
             .build_cartesian_2d(0.0..x_max, 0.0..hi)
             .map_err(|e| records::fault(format!("{e:?}")))?;
-        draw_curves(chart, &curves, x_max, &fonts)?;
+        draw_curves(chart, &curves, x_max, false, &fonts)?;
     }
     root.present().map_err(draw_err(path))
 }
@@ -354,6 +410,7 @@ fn draw_curves<'a, 'b: 'a, Y>(
     mut chart: Chart<'a, 'b, Y>,
     curves: &[Curve],
     x_max: f64,
+    log_y: bool,
     fonts: &Fonts,
 ) -> anyhow::Result<()>
 where
@@ -371,6 +428,7 @@ where
     for c in curves {
         canvas::line(&mut chart, &c.points, c.color, c.width, c.label.as_str()).map_err(err)?;
     }
+    let (lo, hi) = (chart.y_range().start, chart.y_range().end);
     // The first curve (the total, drawn thick) again on top, so it stays visible.
     if let Some(c) = curves.first().filter(|_| curves.len() > 1) {
         chart
@@ -380,7 +438,16 @@ where
             ))
             .map_err(err)?;
     }
-    legend(&mut chart, fonts)
+    let placed: Vec<canvas::Placed> = curves
+        .iter()
+        .map(|c| canvas::Placed {
+            points: &c.points,
+            y: lo..hi,
+            log_y,
+        })
+        .collect();
+    let labels: Vec<&str> = curves.iter().map(|c| c.label.as_str()).collect();
+    legend(&mut chart, &placed, &labels, fonts)
 }
 
 /// Draws p50/p95/p99 bars per endpoint with each endpoint's error rate and count.
@@ -428,6 +495,8 @@ pub fn endpoint_summary(run: &Run, path: &Path, opts: &Options) -> anyhow::Resul
         names: true,
         legend: true,
         empty_message: "no endpoint records: nothing to draw",
+        name_width: None,
+        x_max: None,
     }
     .draw(&root, &fonts)?;
     root.present().map_err(draw_err(path))
@@ -440,51 +509,56 @@ pub fn pg_activity(run: &Run, polls: &[Poll], path: &Path, opts: &Options) -> an
     let root = canvas::canvas(path, (opts.width, opts.height))?;
     let title = format!("Latency and PostgreSQL activity — {}", run.label);
     let bottom = under_latency(&root, run, &title, opts, &fonts)?;
-    let start = run.start_ns();
     // Samples outside the run still show, on the same axis, up to the run's length.
     let axis = TimeAxis::for_duration(run::axis_secs(run));
-    let x_of = |p: &Poll| axis.x((p.ts as f64 - start as f64) / 1e9);
     let x_range = 0.0..axis.x(run::axis_secs(run));
-    let within: Vec<&Poll> = polls
-        .iter()
-        .filter(|p| x_range.contains(&x_of(p)) || x_of(p) == x_range.end)
-        .collect();
-    if within.is_empty() {
-        return {
-            canvas::no_data(
-                &bottom,
-                "no PostgreSQL samples fall within this run's time window",
-                &fonts,
-            )?;
-            root.present().map_err(draw_err(path))
-        };
-    }
-    let series = |f: &dyn Fn(&Poll) -> f64| -> Vec<(f64, f64)> {
-        let all: Vec<(f64, f64)> = within.iter().map(|p| (x_of(p), f(p))).collect();
-        lttb(&all, opts.max_points())
+    let Some(lines) = series::pg(run, polls, opts.max_points()) else {
+        canvas::no_data(
+            &bottom,
+            "no PostgreSQL samples fall within this run's time window",
+            &fonts,
+        )?;
+        return root.present().map_err(draw_err(path));
     };
-    let states = [
-        ("active", style::PALETTE[0], series(&|p| p.active as f64)),
-        ("idle", style::PALETTE[2], series(&|p| p.idle as f64)),
-        (
-            "idle in transaction",
-            style::PALETTE[1],
-            series(&|p| p.idle_in_transaction as f64),
-        ),
-        (
-            "waiting on a lock",
-            style::ERROR,
-            series(&|p| p.waiting as f64),
-        ),
-    ];
-    let util = series(&|p| p.utilization_pct);
+    // active, idle in transaction and idle stack to the connections open;
+    // waiting on a lock (a part of active) is a line over them.
+    let states: Vec<Line> = lines
+        .states
+        .into_iter()
+        .zip(style::PG_STATES)
+        .map(|(s, color)| (s.name, color, series::scaled(&s.points, |x| axis.x(x))))
+        .collect();
+    let bands = series::stacked(&[&states[0].2, &states[1].2, &states[2].2]);
+    let tops: Vec<Vec<(f64, f64)>> = bands
+        .iter()
+        .map(|b| b.iter().map(|&(x, _, hi)| (x, hi)).collect())
+        .collect();
+    let util = series::scaled(&lines.utilization, |x| axis.x(x));
     let y_hi = canvas::upper(
-        states
-            .iter()
-            .flat_map(|s| s.2.iter().map(|p| p.1))
+        tops.iter()
+            .chain(std::iter::once(&states[3].2))
+            .flat_map(|s| s.iter().map(|p| p.1))
             .fold(0.0, f64::max),
     );
     let util_hi = canvas::upper(util.iter().map(|p| p.1).fold(0.0, f64::max)).min(110.0);
+    let stretch = {
+        let mut fr: Vec<Vec<(f64, f64)>> = tops
+            .iter()
+            .chain(std::iter::once(&states[3].2))
+            .map(|l| canvas::fractions(l, x_range.clone(), 0.0..y_hi, false))
+            .collect();
+        fr.push(canvas::fractions(
+            &util,
+            x_range.clone(),
+            0.0..util_hi.max(1.0),
+            false,
+        ));
+        canvas::legend_headroom(
+            &fr,
+            canvas::legend_size(5, 26, canvas::plot_estimate(&bottom), &fonts),
+        )
+    };
+    let (y_hi, util_hi) = (y_hi * stretch, util_hi * stretch);
     let err = |e| records::fault(format!("drawing pg activity: {e:?}"));
     let mut builder = ChartBuilder::on(&bottom);
     let mut chart =
@@ -492,12 +566,41 @@ pub fn pg_activity(run: &Run, polls: &[Poll], path: &Path, opts: &Options) -> an
     canvas::time_mesh(&mut chart, &axis, "connections", &fonts)
         .draw()
         .map_err(err)?;
-    canvas::right_axis(&mut chart, "utilization (% of max_connections)", &fonts)
+    let util_label = format!("utilization ({})", crate::pg::utilization_of(polls));
+    canvas::right_axis(&mut chart, &util_label, &fonts)
         .draw()
         .map_err(err)?;
-    for (name, color, points) in &states {
-        canvas::line(&mut chart, points, *color, fonts.line(points.len()), *name).map_err(err)?;
+    for ((name, color, _), band) in states.iter().zip(&bands) {
+        let outline: Vec<(f64, f64)> = band
+            .iter()
+            .map(|&(x, _, hi)| (x, hi))
+            .chain(band.iter().rev().map(|&(x, lo, _)| (x, lo)))
+            .collect();
+        let fill = color.mix(0.45).filled();
+        chart
+            .draw_series(std::iter::once(Polygon::new(outline, fill)))
+            .map_err(err)?
+            .label(format!("{name} (stacked)"))
+            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], fill));
     }
+    // Each band's top edge in its full colour, so thin bands still show.
+    for ((_, color, _), top) in states.iter().zip(&tops) {
+        chart
+            .draw_series(LineSeries::new(
+                top.iter().copied(),
+                color.stroke_width(fonts.px(1.5)),
+            ))
+            .map_err(err)?;
+    }
+    let (name, color, waiting) = &states[3];
+    canvas::line(
+        &mut chart,
+        waiting,
+        *color,
+        fonts.line(waiting.len()),
+        *name,
+    )
+    .map_err(err)?;
     canvas::dashed_right(
         &mut chart,
         &util,
@@ -507,6 +610,24 @@ pub fn pg_activity(run: &Run, polls: &[Poll], path: &Path, opts: &Options) -> an
         &fonts,
     )
     .map_err(err)?;
-    canvas::legend(&mut chart, &fonts).map_err(err)?;
+    let mut placed: Vec<canvas::Placed> = tops
+        .iter()
+        .chain(std::iter::once(&states[3].2))
+        .map(|l| canvas::Placed {
+            points: l,
+            y: 0.0..y_hi,
+            log_y: false,
+        })
+        .collect();
+    placed.push(canvas::Placed {
+        points: &util,
+        y: 0.0..util_hi.max(1.0),
+        log_y: false,
+    });
+    let mut labels: Vec<&str> = states.iter().map(|l| l.0).collect();
+    labels.push("utilization % (right axis)");
+    let plot = chart.plotting_area().dim_in_pixel();
+    let corner = canvas::place_legend(&placed, chart.x_range(), &labels, plot, &fonts);
+    canvas::legend_in(&mut chart, corner, &fonts).map_err(err)?;
     root.present().map_err(draw_err(path))
 }

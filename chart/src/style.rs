@@ -43,6 +43,9 @@ pub const OK: RGBColor = PALETTE[2];
 pub const ERROR: RGBColor = PALETTE[3];
 pub const VUS: RGBColor = PALETTE[7];
 pub const TEXT: RGBColor = RGBColor(30, 30, 30);
+/// PostgreSQL sessions, in [`crate::series::PgLines`] order: active, idle
+/// in transaction, idle, waiting on a lock.
+pub const PG_STATES: [RGBColor; 4] = [PALETTE[0], PALETTE[1], PALETTE[2], ERROR];
 pub const GRID: RGBColor = RGBColor(200, 200, 200);
 
 /// The colour of the `i`th series (runs, endpoints), cycling.

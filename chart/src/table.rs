@@ -1,5 +1,5 @@
 //! The key figures of several runs side by side: `summary_table.png` and
-//! `summary.txt` share one set of rows, so they never disagree.
+//! `summary_table.txt` share one set of rows, so they never disagree.
 
 use std::fmt::Write as _;
 use std::path::Path;

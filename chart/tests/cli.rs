@@ -89,7 +89,10 @@ fn one_run_renders_each_chart_kind() {
         out_dir.to_str().unwrap(),
     ]));
     assert!(
-        stderr.contains(&format!("chart: wrote 5 charts to {}", out_dir.display())),
+        stderr.contains(&format!(
+            "chart: wrote 5 charts and report.html to {}",
+            out_dir.display()
+        )),
         "{stderr}"
     );
     let size = (1280, 720);
@@ -113,8 +116,8 @@ fn one_run_renders_each_chart_kind() {
     assert_png(&c("pg_activity.png"), size, &[BLUE, GREEN, ORANGE, PURPLE]);
     assert_eq!(
         dir_of(&stderr).len(),
-        5,
-        "every written path is listed: {stderr}"
+        6,
+        "every written path (5 PNGs, report.html) is listed: {stderr}"
     );
 }
 
@@ -132,7 +135,10 @@ fn host_samples_draw_the_host_overlay() {
         out_dir.to_str().unwrap(),
     ]));
     assert!(
-        stderr.contains(&format!("chart: wrote 5 charts to {}", out_dir.display())),
+        stderr.contains(&format!(
+            "chart: wrote 5 charts and report.html to {}",
+            out_dir.display()
+        )),
         "{stderr}"
     );
     let png = out_dir.join("host_activity.png");
@@ -209,9 +215,9 @@ fn two_runs_render_the_comparison_set() {
             &[BLUE],
         );
     }
-    let text = std::fs::read_to_string(out_dir.join("summary.txt")).unwrap();
+    let text = std::fs::read_to_string(out_dir.join("summary_table.txt")).unwrap();
     // The text summary is pinned (file paths vary, so they are cut out).
-    let pinned = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/summary.txt");
+    let pinned = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/summary_table.txt");
     records::testkit::assert_snapshot(
         &pinned,
         &text.replace(&format!("{}/", tmp.path().display()), ""),
@@ -228,7 +234,10 @@ fn two_runs_render_the_comparison_set() {
     // The slower run's p95 shows as a positive change.
     let p95 = text.lines().find(|l| l.starts_with("p95 ")).unwrap();
     assert!(p95.contains("(+"), "{p95}");
-    assert!(stderr.contains("chart: wrote 13 charts to"), "{stderr}");
+    assert!(
+        stderr.contains("chart: wrote 13 charts and report.html to"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -8,19 +8,29 @@ use crate::snapshot::utilization;
 pub struct Alarm {
     threshold: f64,
     high: bool,
+    /// `--pool-size` given: the counts are busy connections of the pool.
+    pool: bool,
 }
 
 impl Alarm {
-    /// `threshold` is a share of max_connections (0.75 for 75%).
-    pub fn new(threshold: f64) -> Alarm {
+    /// `threshold` is a share (0.75 for 75%) of max_connections, or with
+    /// `pool` of the application's pool.
+    pub fn new(threshold: f64, pool: bool) -> Alarm {
         Alarm {
             threshold,
             high: false,
+            pool,
         }
     }
 
-    /// The line to print on stderr, if this poll crossed the threshold.
+    /// The line to print on stderr, if this poll crossed the threshold:
+    /// `clients` of `max_connections` (or busy connections of the pool).
     pub fn observe(&mut self, clients: u64, max_connections: u64) -> Option<String> {
+        let what = if self.pool {
+            "busy pool connections"
+        } else {
+            "connection count"
+        };
         if max_connections == 0 {
             return None;
         }
@@ -29,12 +39,12 @@ impl Alarm {
         if share >= self.threshold && !self.high {
             self.high = true;
             Some(format!(
-                "pgwatch: warning: high connection count: {clients}/{max_connections} ({percent}%)"
+                "pgwatch: warning: high {what}: {clients}/{max_connections} ({percent}%)"
             ))
         } else if share < self.threshold && self.high {
             self.high = false;
             Some(format!(
-                "pgwatch: connection count back below {}%: {clients}/{max_connections} ({percent}%)",
+                "pgwatch: {what} back below {}%: {clients}/{max_connections} ({percent}%)",
                 (self.threshold * 100.0).round()
             ))
         } else {
@@ -49,7 +59,7 @@ mod tests {
 
     #[test]
     fn warns_once_on_the_way_up_and_once_on_the_way_down() {
-        let mut alarm = Alarm::new(0.75);
+        let mut alarm = Alarm::new(0.75, false);
         assert_eq!(alarm.observe(40, 80), None);
         assert_eq!(
             alarm.observe(61, 80).as_deref(),
@@ -66,5 +76,15 @@ mod tests {
             "exactly at the threshold counts"
         );
         assert_eq!(alarm.observe(1, 0), None);
+    }
+
+    #[test]
+    fn a_full_pool_warns() {
+        let mut alarm = Alarm::new(1.0, true);
+        assert_eq!(alarm.observe(3, 4), None);
+        assert_eq!(
+            alarm.observe(4, 4).as_deref(),
+            Some("pgwatch: warning: high busy pool connections: 4/4 (100%)")
+        );
     }
 }

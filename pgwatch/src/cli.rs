@@ -59,9 +59,17 @@ pub struct Args {
     #[arg(long)]
     pub redact: bool,
 
-    /// Warn on stderr when all client connections reach this share of max_connections.
+    /// Warn on stderr when all client connections reach this share of
+    /// max_connections (with --pool-size: when the busy connections reach
+    /// this share of the pool).
     #[arg(long, value_name = "PERCENT", value_parser = parse_share)]
     pub warn_utilization: Option<f64>,
+
+    /// The application's connection pool size: utilization becomes the
+    /// sessions not idle (active or idle in transaction, in the watched
+    /// databases) out of N, recorded in each sample as `pool_size`.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub pool_size: Option<u64>,
 }
 
 /// `75%`, `0.75` or `75` (a bare number above 1 is a percentage) as a fraction.

@@ -31,6 +31,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             redact: args.redact,
         },
         warn_utilization: args.warn_utilization,
+        pool_size: args.pool_size,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -157,6 +157,7 @@ fn from_rows(rows: &[Row], shape: &Shape, ts: u64) -> Snapshot {
             blocked: count("blocked"),
             max_connections: count("max_connections"),
             utilization: 0.0,
+            pool_size: None,
             longest_query_ns: count("longest_query_ns"),
             longest_xact_ns: count("longest_xact_ns"),
             top,
@@ -167,6 +168,17 @@ fn from_rows(rows: &[Row], shape: &Shape, ts: u64) -> Snapshot {
         sample.utilization = utilization;
     }
     snapshot
+}
+
+impl Snapshot {
+    /// Sessions in the watched databases that hold their connection:
+    /// active or idle in a transaction (what a pool counts as checked out).
+    pub fn busy(&self) -> u64 {
+        self.samples
+            .iter()
+            .map(|s| s.active.saturating_add(s.idle_in_transaction))
+            .fold(0, u64::saturating_add)
+    }
 }
 
 /// All client connections as a share of max_connections (0 when unknown).

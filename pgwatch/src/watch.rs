@@ -25,6 +25,8 @@ pub struct Settings {
     pub until: Until,
     pub shape: Shape,
     pub warn_utilization: Option<f64>,
+    /// `--pool-size`: what the utilization is a share of, when given.
+    pub pool_size: Option<u64>,
 }
 
 /// How long a poll may take before the connection counts as lost.
@@ -60,7 +62,9 @@ pub async fn watch<W: Write>(
     check_databases(&session, target, &settings.shape.datnames).await;
 
     let mut session = Some(session);
-    let mut alarm = settings.warn_utilization.map(Alarm::new);
+    let mut alarm = settings
+        .warn_utilization
+        .map(|t| Alarm::new(t, settings.pool_size.is_some()));
     let mut polls: u64 = 0;
     let mut next = start;
     loop {
@@ -97,16 +101,18 @@ pub async fn watch<W: Write>(
         };
         match result {
             Ok(Ok(snapshot)) => {
-                for sample in snapshot.samples {
+                let (used, capacity) = match settings.pool_size {
+                    Some(pool) => (snapshot.busy(), pool),
+                    None => (snapshot.server_total, snapshot.max_connections),
+                };
+                for mut sample in snapshot.samples {
+                    sample.pool_size = settings.pool_size;
                     out.write(&Summary::Pg(sample))?;
                 }
                 // A live consumer (chart, a terminal) should see each poll now.
                 out.flush()?;
                 polls += 1;
-                if let Some(line) = alarm
-                    .as_mut()
-                    .and_then(|a| a.observe(snapshot.server_total, snapshot.max_connections))
-                {
+                if let Some(line) = alarm.as_mut().and_then(|a| a.observe(used, capacity)) {
                     eprintln!("{line}");
                 }
                 session = Some(current);

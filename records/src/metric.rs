@@ -81,6 +81,19 @@ pub const ALL: [Metric; 20] = [
     Metric::Max,
 ];
 
+/// The latency columns of the per-endpoint tables (aggregate's table,
+/// chart's report.html), in the order people read them: Locust's and p99.9.
+pub const LATENCY_COLUMNS: [Metric; 8] = [
+    Metric::Min,
+    Metric::Mean,
+    Metric::P50,
+    Metric::P90,
+    Metric::P95,
+    Metric::P99,
+    Metric::P999,
+    Metric::Max,
+];
+
 /// The latency quantiles, in [`Latency`] field order, with their fractions.
 pub const QUANTILE_METRICS: [(Metric, f64); 10] = [
     (Metric::P50, 0.5),

@@ -16,6 +16,11 @@ pub struct PgSample {
     /// All client backends on the server / max_connections.
     #[serde(default)]
     pub utilization: f64,
+    /// The application's connection pool size (`pgwatch --pool-size`), when
+    /// known: then the pool's use is `active + idle_in_transaction` (summed
+    /// over the samples of one poll) out of this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool_size: Option<u64>,
     pub longest_query_ns: u64,
     pub longest_xact_ns: u64,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

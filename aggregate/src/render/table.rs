@@ -2,6 +2,7 @@
 
 use std::io::{self, Write};
 
+use records::metric::LATENCY_COLUMNS;
 use records::units::{columns, percent, Align};
 use records::{format_ns, Latency, Metric, Stats};
 
@@ -9,18 +10,6 @@ use super::Render;
 use crate::report::Report;
 
 pub struct Table;
-
-/// The latency columns, in the order people read them.
-const LATENCY_COLUMNS: [Metric; 8] = [
-    Metric::Min,
-    Metric::Mean,
-    Metric::P50,
-    Metric::P90,
-    Metric::P95,
-    Metric::P99,
-    Metric::P999,
-    Metric::Max,
-];
 
 /// Writes rows in columns: those before `right_from` left-aligned (names,
 /// words), the rest right-aligned (numbers).

@@ -227,6 +227,7 @@ pub fn pg_samples(seconds: usize) -> Vec<Summary> {
                 blocked: 0,
                 max_connections: 100,
                 utilization: 0.22,
+                pool_size: None,
                 longest_query_ns: 1_000_000,
                 longest_xact_ns: 2_000_000,
                 top: Vec::new(),
