@@ -180,7 +180,15 @@ impl Shards {
         let total = &run.total.stats;
         let fingerprint = {
             let mut h = DefaultHasher::new();
-            (info.start, info.duration_ns, total.count, &total.hist).hash(&mut h);
+            (
+                info.shard,
+                &info.scenario,
+                info.start,
+                info.duration_ns,
+                total.count,
+            )
+                .hash(&mut h);
+            total.hist.hash(&mut h);
             h.finish()
         };
         let row = ShardRun {
