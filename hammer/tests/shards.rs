@@ -314,3 +314,220 @@ fn local_shards_split_a_closed_run_exactly() {
     assert_eq!(vus, (1..=7).collect::<Vec<u32>>());
     assert_eq!(count, 28);
 }
+
+/// Network namespaces made for one test, deleted (with their veth links)
+/// when it ends, passing or failing.
+struct Namespaces(Vec<String>);
+
+impl Namespaces {
+    fn ip(args: &[&str]) -> Result<(), String> {
+        let out = Command::new("ip")
+            .args(args)
+            .output()
+            .map_err(|e| format!("ip: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "ip {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
+    }
+
+    fn add(&mut self, name: String) -> Result<(), String> {
+        Namespaces::ip(&["netns", "add", &name])?;
+        self.0.push(name);
+        Ok(())
+    }
+
+    fn exec(name: &str, args: &[&str]) -> Result<(), String> {
+        let mut all = vec!["netns", "exec", name];
+        all.extend_from_slice(args);
+        Namespaces::ip(&all)
+    }
+}
+
+impl Drop for Namespaces {
+    fn drop(&mut self) {
+        for name in self.0.drain(..).rev() {
+            let _ = Namespaces::ip(&["netns", "del", &name]);
+        }
+    }
+}
+
+/// The target's namespace and one per shard, shard i linked to the target by
+/// its own veth pair (10.199.i.0/24); the last shard's link delays every
+/// packet it sends by `delay` (tc netem).
+fn hosts(shards: usize, delay: &str) -> Result<(Namespaces, String, Vec<String>), String> {
+    let id = std::process::id();
+    let mut made = Namespaces(Vec::new());
+    let target = format!("lp{id}t");
+    made.add(target.clone())?;
+    Namespaces::exec(&target, &["ip", "link", "set", "lo", "up"])?;
+    let mut names = Vec::new();
+    for i in 0..shards {
+        let ns = format!("lp{id}s{i}");
+        made.add(ns.clone())?;
+        let (near, far) = (format!("lp{id}a{i}"), format!("lp{id}b{i}"));
+        Namespaces::ip(&[
+            "link", "add", &near, "netns", &target, "type", "veth", "peer", "name", &far, "netns",
+            &ns,
+        ])?;
+        Namespaces::exec(
+            &target,
+            &[
+                "ip",
+                "addr",
+                "add",
+                &format!("10.199.{i}.1/24"),
+                "dev",
+                &near,
+            ],
+        )?;
+        Namespaces::exec(&target, &["ip", "link", "set", &near, "up"])?;
+        Namespaces::exec(
+            &ns,
+            &[
+                "ip",
+                "addr",
+                "add",
+                &format!("10.199.{i}.2/24"),
+                "dev",
+                &far,
+            ],
+        )?;
+        Namespaces::exec(&ns, &["ip", "link", "set", &far, "up"])?;
+        Namespaces::exec(&ns, &["ip", "link", "set", "lo", "up"])?;
+        if i == shards - 1 {
+            slow_link(&ns, &far, &target, &near, delay)?;
+        }
+        names.push(ns);
+    }
+    Ok((made, target, names))
+}
+
+/// Makes the link `near`–`far` slow: `delay` on every packet the shard
+/// sends (tc netem); where the kernel has no netem (this project's CI VM),
+/// the target's side shaped to 512 kbit/s instead (tc tbf), which delays
+/// each response by its size (a 2 kB answer by ~31 ms) and queues them.
+fn slow_link(ns: &str, far: &str, target: &str, near: &str, delay: &str) -> Result<(), String> {
+    let netem = Namespaces::exec(
+        ns,
+        &[
+            "tc", "qdisc", "add", "dev", far, "root", "netem", "delay", delay,
+        ],
+    );
+    if netem.is_ok() {
+        return Ok(());
+    }
+    eprintln!(
+        "note: no netem here ({}); shaping the link with tbf instead",
+        netem.unwrap_err()
+    );
+    Namespaces::exec(
+        target,
+        &[
+            "tc", "qdisc", "add", "dev", near, "root", "tbf", "rate", "512kbit", "burst", "1600",
+            "latency", "2s",
+        ],
+    )
+}
+
+/// tasktracker in namespace `ns`, on every address of it (its veth ends).
+struct NsServer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl NsServer {
+    fn start(ns: &str) -> NsServer {
+        use std::io::BufRead;
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", ns])
+            .arg(bin("tasktracker"))
+            .args(["--listen", "0.0.0.0:0", "--hash-cost", "4"])
+            .env_remove("DATABASE_URL")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start tasktracker in its namespace");
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let line = lines
+            .next()
+            .expect("tasktracker says where it listens")
+            .unwrap();
+        let port = line
+            .split("0.0.0.0:")
+            .nth(1)
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in `{line}`"));
+        // Drained so the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        NsServer { child, port }
+    }
+}
+
+impl Drop for NsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn shards_on_separate_hosts_merge_and_the_slow_one_shows() {
+    let (namespaces, target, shard_ns) = match hosts(3, "25ms") {
+        Ok(made) => made,
+        Err(why) if !records::testkit::in_ci() => {
+            eprintln!("SKIPPED: network namespaces cannot be made here ({why}); CI=true makes this a failure");
+            return;
+        }
+        Err(why) => panic!(
+            "network namespaces cannot be made ({why}) and CI is set: this test must not skip"
+        ),
+    };
+    let server = NsServer::start(&target);
+    let urls: Vec<String> = (0..3)
+        .map(|i| format!("http://10.199.{i}.1:{}", server.port))
+        .collect();
+    let pods: Vec<Pod> = shard_ns
+        .iter()
+        .zip(&urls)
+        .map(|(ns, url)| Pod {
+            prefix: vec!["ip".into(), "netns".into(), "exec".into(), ns.clone()],
+            target: url,
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let runs = run_shards(
+        dir.path(),
+        &pods,
+        "--users 6",
+        "--rate 60 --duration 3s --think 0s",
+    );
+    let merged = check_merge(&runs, 60.0);
+    assert_eq!(total(&merged).count, 180);
+    let rows = find(&merged, |r| match r {
+        Summary::Shard(s) => Some(s.clone()),
+        _ => None,
+    });
+    assert_eq!(rows.len(), 3);
+    // The last shard's slow link shows in its row, and only there.
+    let fast = rows[0].p50_ns.max(rows[1].p50_ns);
+    assert!(
+        rows[2].p50_ns >= 3 * fast && rows[2].p50_ns >= 5_000_000,
+        "slow shard {:?}, fast p50s up to {fast}",
+        rows[2]
+    );
+    drop(server);
+    drop(namespaces);
+    let left = Command::new("ip").args(["netns", "list"]).output().unwrap();
+    let prefix = format!("lp{}", std::process::id());
+    assert!(
+        !String::from_utf8_lossy(&left.stdout).contains(&prefix),
+        "namespaces left behind"
+    );
+}

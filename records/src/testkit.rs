@@ -123,9 +123,13 @@ pub fn database_url() -> String {
 
 /// Whether a test that needs PostgreSQL may skip when it is down: never in CI.
 pub fn may_skip_without_postgres() -> bool {
-    std::env::var("CI")
-        .map(|v| v.is_empty() || v == "false" || v == "0")
-        .unwrap_or(true)
+    !in_ci()
+}
+
+/// Whether `CI` is set (to anything but empty, `false` or `0`): tests that
+/// need PostgreSQL, network namespaces or a browser then fail, not skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !(v.is_empty() || v == "false" || v == "0"))
 }
 
 /// Whether something accepts TCP connections on 127.0.0.1:5432 (or the test URL's port).
