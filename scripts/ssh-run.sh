@@ -60,6 +60,7 @@ read -r -a SSH_CMD <<<"${SSH:-ssh -o BatchMode=yes}"
 N=${#HOSTS[@]}
 RUN=$(date +%Y%m%d-%H%M%S)
 OUT=${OUT:-out/ssh-$RUN}
+# One folder per shard: a host may be listed twice (two shards on one machine).
 REMOTE_DIR=/tmp/loadpipe-$RUN-$$
 mkdir -p "$OUT/shards"
 
@@ -67,8 +68,8 @@ PIDS=()
 cleanup() {
     for pid in ${PIDS[@]+"${PIDS[@]}"}; do kill "$pid" 2>/dev/null || true; done
     for pid in ${PIDS[@]+"${PIDS[@]}"}; do wait "$pid" 2>/dev/null || true; done
-    for host in "${HOSTS[@]}"; do
-        "${SSH_CMD[@]}" "$host" "rm -rf $REMOTE_DIR" </dev/null 2>/dev/null || true
+    for i in "${!HOSTS[@]}"; do
+        "${SSH_CMD[@]}" "${HOSTS[$i]}" "rm -rf $REMOTE_DIR-$i" </dev/null 2>/dev/null || true
     done
 }
 trap cleanup EXIT
@@ -79,12 +80,13 @@ q() { printf '%q' "$1"; }
 echo "ssh-run: $N shards start at $(date -u -d "@$START" +%FT%TZ) (in ${LEAD}s)" >&2
 for i in "${!HOSTS[@]}"; do
     host=${HOSTS[$i]}
-    "${SSH_CMD[@]}" "$host" "mkdir -p $REMOTE_DIR && cat > $REMOTE_DIR/scenario.toml" <"$SCENARIO_FILE"
+    dir=$REMOTE_DIR-$i
+    "${SSH_CMD[@]}" "$host" "mkdir -p $dir && cat > $dir/scenario.toml" <"$SCENARIO_FILE"
     env="SHARDS=$N JOB_COMPLETION_INDEX=$i START_AT=$START TARGET=$(q "$TARGET_URL")"
-    env+=" SCENARIO=$REMOTE_DIR/scenario.toml HAMMER_ARGS=$(q "${HAMMER_ARGS[*]-}")"
+    env+=" SCENARIO=$dir/scenario.toml HAMMER_ARGS=$(q "${HAMMER_ARGS[*]-}")"
     [ -n "$USERS" ] && env+=" SEED_ARGS=$(q "--users $USERS")"
     [ -n "$REMOTE_BIN" ] && env+=" PATH=$(q "$REMOTE_BIN"):\$PATH"
-    "${SSH_CMD[@]}" "$host" "cd $REMOTE_DIR && $env sh -s" <"$SHARD_SH" \
+    "${SSH_CMD[@]}" "$host" "cd $dir && $env sh -s" <"$SHARD_SH" \
         >"$OUT/shards/shard-$i.ndjson" 2>"$OUT/shards/shard-$i.log" &
     PIDS+=($!)
 done

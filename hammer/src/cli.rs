@@ -125,7 +125,8 @@ pub struct Args {
     #[arg(long, value_name = "DURATION:N/s,...", conflicts_with_all = ["vus", "stages", "spawn_users", "duration"])]
     pub rate_stages: Option<String>,
 
-    /// Open model: at most this many requests in flight; arrivals beyond are counted as dropped.
+    /// Open model: at most this many requests in flight (over all shards, each
+    /// holding its share); arrivals beyond are counted as dropped.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub max_vus: u64,
 
