@@ -45,7 +45,7 @@ pub fn read_summaries<R: BufRead>(
     }
     // Totals are recomputed from the endpoints; thresholds are evaluated anew.
     let mut seen = MergeInput::default();
-    for interval in &run.intervals {
+    for (interval, decoded) in run.intervals.iter().zip(&run.interval_hists) {
         let fail =
             |why: String| bad_input(format!("{source}: interval at {}: {why}", interval.start));
         let width = tally.interval_ns as f64 / 1e9;
@@ -64,12 +64,8 @@ pub fn read_summaries<R: BufRead>(
         t.errors += interval.errors;
         t.max_ns = t.max_ns.max(interval.max_ns);
         t.vus_done += interval.vus;
-        match &interval.hist {
-            // Checked to decode when it was read.
-            Some(text) => narrow_into(
-                &mut t.hist,
-                &hist::decode(text).map_err(|e| fail(e.to_string()))?,
-            ),
+        match decoded {
+            Some(h) => narrow_into(&mut t.hist, h),
             None => seen.intervals_without_hist += 1,
         }
     }
@@ -172,6 +168,8 @@ pub struct Shards {
 /// span no shard ran for alone. `--start-at` makes starts equal to the ns.
 pub const START_SPREAD_NS: u64 = 100_000_000;
 pub const WINDOW_SPREAD: f64 = 0.01;
+/// Missing shards named in the warning; the rest are counted.
+const MISSING_SHOWN: usize = 8;
 
 impl Shards {
     /// Takes in one input, refusing one that cannot belong with the others.
@@ -269,7 +267,15 @@ impl Shards {
                 .map(|i| format!("{i}/{n}"))
                 .collect();
             let short = if named.len() == self.runs.len() {
-                (!missing.is_empty()).then(|| format!("shards {} are missing", missing.join(", ")))
+                (!missing.is_empty()).then(|| {
+                    // A hundred names would hide the message; the first few tell.
+                    let shown = missing.len().min(MISSING_SHOWN);
+                    let more = match missing.len() - shown {
+                        0 => String::new(),
+                        n => format!(" and {n} more"),
+                    };
+                    format!("shards {}{more} are missing", missing[..shown].join(", "))
+                })
             } else {
                 (self.runs.len() as u64 != n)
                     .then(|| format!("{} inputs for {n} shards", self.runs.len()))

@@ -155,6 +155,7 @@ mod tests {
             endpoints,
             total,
             intervals: Vec::new(),
+            interval_hists: Vec::new(),
             thresholds: Vec::new(),
         }
     }
