@@ -264,3 +264,121 @@ fn ssh_run_fans_out_merges_and_judges_the_whole() {
     // The hosts' folders are gone.
     assert_eq!(remote_dirs(), before);
 }
+
+/// A stand-in `kubectl` for kube-run.sh: `kustomize` is the real one's;
+/// `apply -k` starts the Job's N pods as local processes running shard.sh
+/// with the rendered Job's environment; `get`, `logs` and `delete` answer
+/// as the API would. Everything it keeps is under $FAKE_CLUSTER.
+const FAKE_KUBECTL: &str = r#"#!/bin/bash
+set -eu
+state=$FAKE_CLUSTER
+case $1 in
+    --namespace) shift 2 ;;
+esac
+case $1 in
+    kustomize) exec "$REAL_KUBECTL" "$@" ;;
+    apply)
+        dir=$3
+        yaml=$("$REAL_KUBECTL" kustomize "$dir")
+        value() { printf '%s\n' "$yaml" | grep -A1 -- "- name: $1\$" | sed -n 's/^ *value: //p' | head -1 | sed 's/^"//; s/"$//'; }
+        n=$(value SHARDS)
+        echo "$n" >"$state/shards"
+        for i in $(seq 0 $((n - 1))); do
+            (
+                env SHARDS="$n" JOB_COMPLETION_INDEX="$i" START_AT="$(value START_AT)" \
+                    TARGET="$(value TARGET)" SEED_ARGS="$(value SEED_ARGS)" \
+                    HAMMER_ARGS="$(value HAMMER_ARGS)" SCENARIO="$dir/scenario.toml" \
+                    sh "$SHARD_SH" >"$state/pod-$i.log" 2>&1 && echo ok >"$state/done-$i" || echo failed >"$state/done-$i"
+            ) &
+        done
+        echo "job.batch/loadpipe created"
+        ;;
+    get)
+        if [ "$2" = pods ]; then
+            for i in $(seq 0 $(($(cat "$state/shards") - 1))); do echo "pod-$i $i"; done
+        else
+            echo "$(cat "$state"/done-* 2>/dev/null | grep -c ok || true) $(cat "$state"/done-* 2>/dev/null | grep -c failed || true)"
+        fi
+        ;;
+    logs) cat "$state/$2.log" ;;
+    delete) echo deleted >"$state/deleted" ;;
+    *) echo "fake kubectl: $*" >&2; exit 1 ;;
+esac
+"#;
+
+#[test]
+fn kube_run_applies_waits_collects_merges_and_cleans_up() {
+    if !have("kubectl", "apt-get install kubectl") {
+        return;
+    }
+    let server = Server::start(&["--hash-cost", "4"]);
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("bin");
+    std::fs::create_dir(&fake).unwrap();
+    let kubectl = fake.join("kubectl");
+    std::fs::write(&kubectl, FAKE_KUBECTL).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&kubectl, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let cluster = dir.path().join("cluster");
+    std::fs::create_dir(&cluster).unwrap();
+    let real = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v kubectl"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let tools = bin("aggregate").parent().unwrap().to_path_buf();
+    let out = dir.path().join("run");
+    let ran = run_bounded(
+        Command::new(root().join("scripts/kube-run.sh"))
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}:{}",
+                    fake.display(),
+                    tools.display(),
+                    std::env::var("PATH").unwrap()
+                ),
+            )
+            .env("REAL_KUBECTL", real.trim())
+            .env("FAKE_CLUSTER", &cluster)
+            .env("SHARD_SH", root().join("deploy/kubernetes/shard.sh"))
+            .env("BIN", &tools)
+            .args([
+                "-n",
+                "3",
+                "-s",
+                "scenarios/tasktracker.toml",
+                "-t",
+                &server.url,
+                "--users",
+                "6",
+                "--lead",
+                "3",
+            ])
+            .args(["--threshold", "rps<50", "-o"])
+            .arg(&out)
+            .args(["--", "--rate", "60", "--duration", "2s", "--think", "0s"]),
+        Duration::from_secs(120),
+    );
+    let stderr = String::from_utf8_lossy(&ran.stderr);
+    // 20/s a shard, 60/s in all: broken on the whole only.
+    assert_eq!(ran.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("3 shards succeeded, 0 failed") && stderr.contains("merged 3 shards"),
+        "{stderr}"
+    );
+    for i in 0..3 {
+        let summary =
+            std::fs::read_to_string(out.join(format!("shards/shard-{i}.ndjson"))).unwrap();
+        assert!(
+            summary.lines().all(|l| l.starts_with("{\"kind\":")),
+            "shard {i}: {summary}"
+        );
+        assert!(summary.contains(&format!("\"shard\":\"{i}/3\"")));
+    }
+    assert!(out.join("summary.ndjson").exists() && out.join("manifests.yaml").exists());
+    assert!(cluster.join("deleted").exists(), "the Job was not deleted");
+}
