@@ -531,3 +531,76 @@ fn shards_on_separate_hosts_merge_and_the_slow_one_shows() {
         "namespaces left behind"
     );
 }
+
+#[test]
+fn start_at_waits_for_its_instant_and_refuses_one_long_past() {
+    let server = Server::start(&[]);
+    let url = format!("{}/health", server.url);
+    let now = records::units::now_ns();
+    let past = format!("{}", now / 1_000_000_000 - 10);
+    let late = run_bounded(
+        Command::new(bin("hammer")).args(["--url", &url, "--requests", "1", "--start-at", &past]),
+        Duration::from_secs(30),
+    );
+    assert_eq!(late.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&late.stderr);
+    assert!(
+        stderr.contains("--start-at is") && stderr.contains("in the past"),
+        "{stderr}"
+    );
+    assert!(late.stdout.is_empty());
+
+    // 1.5 s ahead, in RFC 3339 with a fraction: the window starts there, to the ns.
+    let at_ns = (now / 1_000_000 + 1_500) * 1_000_000;
+    // Written by date(1), so the parser is checked against another's calendar.
+    let date = Command::new("date")
+        .args([
+            "-u",
+            "-d",
+            &format!("@{}", at_ns / 1_000_000_000),
+            "+%Y-%m-%dT%H:%M:%S",
+        ])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}.{:03}Z",
+        String::from_utf8(date.stdout).unwrap().trim(),
+        at_ns / 1_000_000 % 1000
+    );
+    let begun = std::time::Instant::now();
+    let out = run_bounded(
+        Command::new(bin("hammer")).args([
+            "--url",
+            &url,
+            "--rate",
+            "20",
+            "--duration",
+            "500ms",
+            "--start-at",
+            &text,
+        ]),
+        Duration::from_secs(30),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        begun.elapsed() >= Duration::from_millis(1_400),
+        "{:?}",
+        begun.elapsed()
+    );
+    let load = common::load(&out.stdout).expect("a load record");
+    assert_eq!(load.start, at_ns, "{text}");
+    let first = common::events(&out.stdout)
+        .iter()
+        .map(|e| e.ts)
+        .min()
+        .unwrap();
+    assert!(
+        first >= at_ns && first < at_ns + 50_000_000,
+        "first send {}ns after the start",
+        first as i64 - at_ns as i64
+    );
+}
