@@ -218,7 +218,7 @@ fn ssh_run_fans_out_merges_and_judges_the_whole() {
                     "--users",
                     "6",
                     "--lead",
-                    "2",
+                    "3",
                 ])
                 .args(["--threshold", threshold, "-o"])
                 .arg(out)
