@@ -56,9 +56,17 @@ pub struct Args {
     #[arg(long, value_name = "EXPR")]
     pub threshold: Vec<String>,
 
-    /// Inputs are summaries (aggregate's NDJSON output) to combine, not Events.
+    /// Inputs are summaries (aggregate's NDJSON output) to combine, not
+    /// Events: the shards of one run, judged by --threshold as one whole. The
+    /// merged summary counts its shards and breaks them down one per row; it
+    /// warns when shards are missing or their load windows disagree, and
+    /// refuses a shard of another run (scenario, N, time) or the same shard twice.
     #[arg(long)]
     pub merge: bool,
+
+    /// With --merge: exactly N shards (0/N … N-1/N) must be there, or exit 2.
+    #[arg(long, value_name = "N", requires = "merge", value_parser = clap::value_parser!(u64).range(1..))]
+    pub expect_shards: Option<u64>,
 
     /// Skip and count malformed lines instead of stopping at the first one.
     #[arg(long)]

@@ -46,6 +46,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let interval = args.interval.unwrap_or(std::time::Duration::from_secs(1));
     let mut tally = Tally::new(interval.as_nanos() as u64);
     let mut interval_from_input = args.merge && args.interval.is_none();
+    let mut shards = merge::Shards::default();
     let inputs = if args.files.is_empty() {
         vec!["-".to_string()]
     } else {
@@ -54,7 +55,12 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     for path in &inputs {
         let mut reader = ndjson::open(path)?.skip_invalid(args.skip_invalid);
         if args.merge {
-            let seen = merge::read_summaries(&mut reader, &mut tally, &mut interval_from_input)?;
+            let seen = merge::read_summaries(
+                &mut reader,
+                &mut tally,
+                &mut shards,
+                &mut interval_from_input,
+            )?;
             if seen.intervals_without_hist > 0 {
                 eprintln!(
                     "aggregate: {}: {} interval records carry no histogram; \
@@ -94,8 +100,17 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     if args.scenario.is_some() {
         tally.scenario = args.scenario.clone();
     }
+    if args.merge {
+        for warning in shards.check(args.expect_shards)? {
+            eprintln!("aggregate: warning: {warning}");
+        }
+        if shards.runs.len() > 1 {
+            eprintln!("aggregate: merged {} shards", shards.runs.len());
+        }
+    }
 
-    let mut report = Report::build(&mut tally, &labels, args.slow.as_nanos() as u64);
+    let mut report =
+        Report::build(&mut tally, &labels, args.slow.as_nanos() as u64).with_shards(shards.runs);
     for t in &thresholds {
         let (result, shown) = t.check(&report.endpoints, &report.flows, &report.total);
         if !result.ok {

@@ -3,11 +3,18 @@
 //! start joined, so merging shard summaries gives exactly what aggregating
 //! all their events at once gives. Within one file an endpoint may appear
 //! once (the reader's policy); across files, endpoints of the same name add up.
+//!
+//! Each input is one shard of the merged run ([`Shards`]): it gets a row in
+//! the per-shard breakdown, and inputs that cannot be parts of one run (a
+//! shard of another run, the same shard twice) are refused.
 
 use std::io::BufRead;
 
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+
 use records::run::{Entry, Run};
-use records::{bad_input, hist, LineReader};
+use records::{bad_input, hist, LineReader, Shard, ShardRun};
 
 use crate::tally::{narrow_into, EndpointTally, Tally, MAX_INTERVALS};
 
@@ -24,10 +31,12 @@ pub struct MergeInput {
 pub fn read_summaries<R: BufRead>(
     reader: &mut LineReader<R>,
     tally: &mut Tally,
+    shards: &mut Shards,
     interval_from_input: &mut bool,
 ) -> anyhow::Result<MergeInput> {
     let source = reader.source_name().to_string();
     let run = Run::read(reader, &source)?;
+    shards.add(&run, &source)?;
     if let Some(info) = &run.info {
         add_run(tally, info, interval_from_input);
     }
@@ -41,7 +50,7 @@ pub fn read_summaries<R: BufRead>(
     }
     // Totals are recomputed from the endpoints; thresholds are evaluated anew.
     let mut seen = MergeInput::default();
-    for interval in &run.intervals {
+    for (interval, decoded) in run.intervals.iter().zip(&run.interval_hists) {
         let fail =
             |why: String| bad_input(format!("{source}: interval at {}: {why}", interval.start));
         let width = tally.interval_ns as f64 / 1e9;
@@ -60,12 +69,8 @@ pub fn read_summaries<R: BufRead>(
         t.errors += interval.errors;
         t.max_ns = t.max_ns.max(interval.max_ns);
         t.vus_done += interval.vus;
-        match &interval.hist {
-            // Checked to decode when it was read.
-            Some(text) => narrow_into(
-                &mut t.hist,
-                &hist::decode(text).map_err(|e| fail(e.to_string()))?,
-            ),
+        match decoded {
+            Some(h) => narrow_into(&mut t.hist, h),
             None => seen.intervals_without_hist += 1,
         }
     }
@@ -86,6 +91,7 @@ fn add_run(tally: &mut Tally, run: &records::RunInfo, interval_from_input: &mut 
             dropped: run.dropped,
             cancelled: run.cancelled,
             cpu_bound: run.cpu_bound,
+            shard: run.shard,
         });
     }
     if *interval_from_input && run.interval_secs > 0.0 {
@@ -151,4 +157,166 @@ fn tally_of(entry: &Entry, tally: &mut Tally) -> EndpointTally {
         part.max_ns = stats.latency.max_ns;
     }
     part
+}
+
+/// The inputs of a merge as shards of one run: one [`ShardRun`] each (a few
+/// numbers, so memory stays flat in the number of shards), and what tells
+/// them apart from parts of other runs.
+#[derive(Debug, Default)]
+pub struct Shards {
+    pub runs: Vec<ShardRun>,
+    /// Per input: its scenario and a fingerprint of its whole distribution.
+    seen: Vec<(Option<String>, u64)>,
+}
+
+/// Windows whose starts differ by more than this, or whose lengths differ
+/// by more than [`WINDOW_SPREAD`], disagree: the merged rate is then over a
+/// span no shard ran for alone. `--start-at` makes starts equal to the ns.
+pub const START_SPREAD_NS: u64 = 100_000_000;
+pub const WINDOW_SPREAD: f64 = 0.01;
+/// Missing shards named in the warning; the rest are counted.
+const MISSING_SHOWN: usize = 8;
+
+impl Shards {
+    /// Takes in one input, refusing one that cannot belong with the others.
+    pub fn add(&mut self, run: &Run, source: &str) -> anyhow::Result<()> {
+        let info = run.info.clone().unwrap_or_default();
+        let total = &run.total.stats;
+        let fingerprint = {
+            let mut h = DefaultHasher::new();
+            (
+                info.shard,
+                &info.scenario,
+                info.start,
+                info.duration_ns,
+                total.count,
+            )
+                .hash(&mut h);
+            total.hist.hash(&mut h);
+            h.finish()
+        };
+        let row = ShardRun {
+            shard: info.shard,
+            source: source.to_string(),
+            start: info.start,
+            duration_ns: info.duration_ns,
+            count: total.count,
+            errors: total.errors,
+            rps: total.rps,
+            p50_ns: total.latency.p50_ns,
+            p95_ns: total.latency.p95_ns,
+            p99_ns: total.latency.p99_ns,
+            max_ns: total.latency.max_ns,
+            dropped: total.dropped,
+        };
+        for (other, (scenario, print)) in self.runs.iter().zip(&self.seen) {
+            let both = format!("{} and {source}", other.source);
+            if *print == fingerprint {
+                return Err(bad_input(format!(
+                    "{both} are the same summary (a shard file given twice?); merge each shard once"
+                )));
+            }
+            if let (Some(a), Some(b)) = (other.shard, row.shard) {
+                if a.count != b.count {
+                    return Err(bad_input(format!(
+                        "{both} are shards {a} and {b}: not one run (they split it {} and {} ways)",
+                        a.count, b.count
+                    )));
+                }
+                if a == b {
+                    return Err(bad_input(format!(
+                        "{both} are both shard {a}: a shard appears twice (from two runs, or copied)"
+                    )));
+                }
+            }
+            if let (Some(a), Some(b)) = (scenario, &info.scenario) {
+                if a != b {
+                    return Err(bad_input(format!(
+                        "{both} are from different scenarios (`{a}`, `{b}`): not shards of one run"
+                    )));
+                }
+            }
+            let (a_end, b_end) = (other.start + other.duration_ns, row.start + row.duration_ns);
+            if other.duration_ns > 0
+                && row.duration_ns > 0
+                && (row.start >= a_end || other.start >= b_end)
+            {
+                return Err(bad_input(format!(
+                    "{both} did not run at the same time (their load windows do not overlap; \
+                     they started {} apart): not shards of one run",
+                    records::format_ns(row.start.abs_diff(other.start) as f64)
+                )));
+            }
+        }
+        self.runs.push(row);
+        self.seen.push((info.scenario, fingerprint));
+        Ok(())
+    }
+
+    /// What is wrong with the set as a whole: shards missing (by their
+    /// `I/N` names, or against `expect`), windows that disagree. With
+    /// `expect`, a missing shard is an error; otherwise every finding is a
+    /// warning for stderr.
+    pub fn check(&self, expect: Option<u64>) -> anyhow::Result<Vec<String>> {
+        let mut warnings = Vec::new();
+        let named: Vec<Shard> = self.runs.iter().filter_map(|r| r.shard).collect();
+        let count = expect.or_else(|| named.first().map(|s| s.count));
+        if let Some(n) = count {
+            if let Some(s) = named.iter().find(|s| s.count != n) {
+                return Err(bad_input(format!(
+                    "--expect-shards {n}, but the inputs are shards of {} (shard {s})",
+                    s.count
+                )));
+            }
+            let missing: Vec<String> = (0..n)
+                .filter(|&i| !named.iter().any(|s| s.index == i))
+                .map(|i| format!("{i}/{n}"))
+                .collect();
+            let short = if named.len() == self.runs.len() {
+                (!missing.is_empty()).then(|| {
+                    // A hundred names would hide the message; the first few tell.
+                    let shown = missing.len().min(MISSING_SHOWN);
+                    let more = match missing.len() - shown {
+                        0 => String::new(),
+                        n => format!(" and {n} more"),
+                    };
+                    format!("shards {}{more} are missing", missing[..shown].join(", "))
+                })
+            } else {
+                (self.runs.len() as u64 != n)
+                    .then(|| format!("{} inputs for {n} shards", self.runs.len()))
+            };
+            if let Some(short) = short {
+                let message = format!("{short}: the merged run is not the whole run");
+                if expect.is_some() {
+                    return Err(bad_input(message));
+                }
+                warnings.push(message);
+            }
+        }
+        if let (Some(first), Some(last)) = (
+            self.runs.iter().min_by_key(|r| r.start),
+            self.runs.iter().max_by_key(|r| r.start),
+        ) {
+            if last.start - first.start > START_SPREAD_NS {
+                warnings.push(format!(
+                    "the shards' windows disagree: {} started {} after {} (use hammer --start-at)",
+                    last.source,
+                    records::format_ns((last.start - first.start) as f64),
+                    first.source
+                ));
+            }
+        }
+        let lengths = || self.runs.iter().map(|r| r.duration_ns);
+        if let (Some(short), Some(long)) = (lengths().min(), lengths().max()) {
+            if long > 0 && (long - short) as f64 > long as f64 * WINDOW_SPREAD {
+                warnings.push(format!(
+                    "the shards' windows disagree: their load windows last from {} to {}",
+                    records::format_ns(short as f64),
+                    records::format_ns(long as f64)
+                ));
+            }
+        }
+        Ok(warnings)
+    }
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
-use records::{hist, Interval, Phase, RunInfo, Stats, Summary, ThresholdResult};
+use records::{hist, Interval, Phase, RunInfo, ShardRun, Stats, Summary, ThresholdResult};
 use serde::Serialize;
 
 use crate::tally::{new_interval_histogram, widen, EndpointTally, Tally};
@@ -51,6 +51,8 @@ pub struct Report {
     pub threshold_notes: Vec<String>,
     pub slow_limit_ns: u64,
     pub slow: Vec<SlowEndpoint>,
+    /// A merge of several inputs: one row per input (`run.shards` of them).
+    pub shards: Vec<ShardRun>,
 }
 
 impl Report {
@@ -162,6 +164,8 @@ impl Report {
             labels: all_labels,
             skipped_lines: tally.skipped_lines,
             interval_secs,
+            shard: arrivals.shard,
+            shards: 0,
         };
 
         let slow = slow_endpoints(&endpoint_stats, slow_limit_ns);
@@ -175,7 +179,18 @@ impl Report {
             threshold_notes: Vec::new(),
             slow_limit_ns,
             slow,
+            shards: Vec::new(),
         }
+    }
+
+    /// Makes this the merge of `shards` (two or more inputs): the run record
+    /// counts them and each gets its `shard` record.
+    pub fn with_shards(mut self, shards: Vec<ShardRun>) -> Report {
+        if shards.len() > 1 {
+            self.run.shards = shards.len() as u64;
+            self.shards = shards;
+        }
+        self
     }
 
     /// Whether the headline latencies have a service-time counterpart (open model).
@@ -195,6 +210,7 @@ impl Report {
                 .iter()
                 .map(|row| Summary::Interval(row.record.clone())),
         );
+        out.extend(self.shards.iter().cloned().map(Summary::Shard));
         out.extend(self.thresholds.iter().cloned().map(Summary::Threshold));
         out
     }

@@ -445,6 +445,10 @@ impl Tally {
         all.dropped = all.dropped.saturating_add(load.dropped);
         all.cancelled = all.cancelled.saturating_add(load.cancelled);
         all.cpu_bound |= load.cpu_bound;
+        // Streams of several shards are no longer any one shard.
+        if all.shard != load.shard {
+            all.shard = None;
+        }
     }
 
     /// The load window (start, end) and the end of the data (the last

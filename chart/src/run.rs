@@ -156,6 +156,7 @@ mod tests {
             flows: Vec::new(),
             total,
             intervals: Vec::new(),
+            interval_hists: Vec::new(),
             thresholds: Vec::new(),
         }
     }

@@ -226,7 +226,9 @@ mod tests {
             label: "r".into(),
             info: None,
             endpoints: Vec::new(),
+            flows: Vec::new(),
             total: records::run::Entry::empty(records::run::TOTAL),
+            interval_hists: vec![None; intervals.len()],
             intervals,
             thresholds: Vec::new(),
         }

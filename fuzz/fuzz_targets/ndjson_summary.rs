@@ -39,6 +39,13 @@ fuzz_target!(|data: &[u8]| {
             .max_line(4096);
         let mut tally = Tally::new(1_000_000_000);
         let mut interval_from_input = true;
-        let _ = aggregate::merge::read_summaries(&mut reader, &mut tally, &mut interval_from_input);
+        let mut shards = aggregate::merge::Shards::default();
+        let _ = aggregate::merge::read_summaries(
+            &mut reader,
+            &mut tally,
+            &mut shards,
+            &mut interval_from_input,
+        );
+        let _ = shards.check(None);
     }
 });

@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::Parser;
 use records::scenario::{Body, Flow, Request, Step};
 use records::template::Template;
-use records::{bad_input, parse_duration, workload, Scenario};
+use records::{bad_input, parse_duration, workload, Scenario, Shard};
 
 use crate::client::{ClientOptions, Target};
 use crate::pacer::Pacer;
@@ -125,7 +125,8 @@ pub struct Args {
     #[arg(long, value_name = "DURATION:N/s,...", conflicts_with_all = ["vus", "stages", "spawn_users", "duration"])]
     pub rate_stages: Option<String>,
 
-    /// Open model: at most this many requests in flight; arrivals beyond are counted as dropped.
+    /// Open model: at most this many requests in flight (over all shards, each
+    /// holding its share); arrivals beyond are counted as dropped.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub max_vus: u64,
 
@@ -199,6 +200,22 @@ pub struct Args {
     /// used before they are set, and the like (file and line); exit 2 if any.
     #[arg(long, requires = "scenario", conflicts_with = "url")]
     pub dry_run: bool,
+
+    /// Run shard I of N (from 0) of one many-machine run: VU j, arrival k and
+    /// request k are shard (j or k) mod N's, so N shards are the single run.
+    #[arg(long, value_name = "I/N", conflicts_with = "shards")]
+    pub shard: Option<String>,
+
+    /// Run one of N shards, its index I from $JOB_COMPLETION_INDEX (a
+    /// Kubernetes Indexed Job's), so every pod has the same command line.
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u64>,
+
+    /// Start the load at this wall-clock instant (RFC 3339, e.g.
+    /// 2026-12-03T15:00:00Z, or Unix seconds), so every shard's window is the
+    /// same; more than 1s past it already is exit 2.
+    #[arg(long, value_name = "TIME")]
+    pub start_at: Option<String>,
 }
 
 /// Where User records come from.
@@ -221,6 +238,7 @@ pub enum Workload {
         pacer: Pacer,
         end: Duration,
         max_vus: u64,
+        /// Arrivals in all, across shards: arrival k is sent while k < requests.
         requests: Option<u64>,
     },
 }
@@ -234,10 +252,19 @@ impl Workload {
         }
     }
 
-    /// The most VUs the run can have.
+    /// The most VUs the run (closed model: all shards) can have.
     pub fn peak_vus(&self) -> u64 {
         match self {
             Workload::Closed { stages, .. } => stages.peak().ceil() as u64,
+            Workload::Open { max_vus, .. } => *max_vus,
+        }
+    }
+
+    /// The most VUs `shard` can have: its share of the closed model's peak
+    /// (the open model's `max_vus` is the shard's already).
+    pub fn shard_vus(&self, shard: Shard) -> u64 {
+        match self {
+            Workload::Closed { .. } => shard.share(self.peak_vus()),
             Workload::Open { max_vus, .. } => *max_vus,
         }
     }
@@ -266,6 +293,9 @@ pub struct Config {
     pub terminal: bool,
     pub quiet: bool,
     pub random_seed: u64,
+    pub shard: Shard,
+    /// `--start-at`, Unix epoch ns.
+    pub start_at: Option<u64>,
 }
 
 fn duration(name: &str, text: &str) -> anyhow::Result<Duration> {
@@ -459,6 +489,15 @@ impl Config {
             (base, hammer.requests.clone(), hammer, Some(scenario))
         };
         let target = Target::parse(&base).map_err(bad_input)?;
+        let shard = Shard::from_flags(args.shard.as_deref(), args.shards, |name| {
+            std::env::var(name).ok()
+        })
+        .map_err(bad_input)?;
+        let start_at = args
+            .start_at
+            .as_deref()
+            .map(|t| flag("--start-at", records::units::parse_time(t)))
+            .transpose()?;
         let login = hammer.auth.login.clone().or_else(|| {
             hammer.auth.refresh.as_ref().and(
                 scenario
@@ -520,7 +559,7 @@ impl Config {
             Workload::Open {
                 end: rate.end(),
                 pacer: Pacer::new(rate),
-                max_vus: args.max_vus,
+                max_vus: shard.share(args.max_vus).max(1),
                 requests: args.requests,
             }
         } else {
@@ -541,10 +580,18 @@ impl Config {
             if stages.peak() < 1.0 {
                 return Err(bad_input("the run needs at least one VU"));
             }
+            if shard.share(stages.peak().ceil() as u64) == 0 {
+                return Err(bad_input(format!(
+                    "shard {shard} has no VU: the run peaks at {} VUs, fewer than its {} shards",
+                    stages.peak().ceil(),
+                    shard.count
+                )));
+            }
             Workload::Closed {
                 stages,
                 iterations: args.iterations,
-                requests: args.requests,
+                // Only requests started count, so each shard starts its share.
+                requests: args.requests.map(|n| shard.share(n)),
             }
         };
 
@@ -569,7 +616,7 @@ impl Config {
         let threads = args
             .threads
             .unwrap_or(cores)
-            .clamp(1, workload.peak_vus().max(1) as usize);
+            .clamp(1, workload.shard_vus(shard).max(1) as usize);
         let terminal = std::io::stderr().is_terminal();
         Ok(Config {
             target: Arc::new(target),
@@ -594,6 +641,8 @@ impl Config {
             terminal,
             quiet: args.quiet,
             random_seed: args.random_seed.unwrap_or_else(rand::random),
+            shard,
+            start_at,
         })
     }
 }
@@ -665,6 +714,60 @@ mod tests {
         assert!(c.refresh.is_some() && c.login.is_some());
         assert_eq!(c.think, Think::parse("1s..3s").unwrap());
         assert_eq!(c.requests.len(), 10);
+    }
+
+    #[test]
+    fn shards_split_vus_stages_and_requests_exactly() {
+        let url = "http://127.0.0.1:9/";
+        for count in 1..=8u64 {
+            for (flag, value) in [
+                ("--vus", "1000"),
+                ("--vus", "9"),
+                ("--stages", "1s:37,1s:0"),
+            ] {
+                if value == "9" && count > 9 {
+                    continue;
+                }
+                let (mut vus, mut requests, mut max) = (0, 0, 0);
+                for index in 0..count {
+                    let shard = format!("{index}/{count}");
+                    let c = resolve(&["--url", url, flag, value, "-n", "1001", "--shard", &shard])
+                        .unwrap();
+                    vus += c.workload.shard_vus(c.shard);
+                    let Workload::Closed {
+                        requests: Some(n), ..
+                    } = c.workload
+                    else {
+                        panic!()
+                    };
+                    requests += n;
+                    let c = resolve(&[
+                        "--url",
+                        url,
+                        "--rate",
+                        "5",
+                        "--max-vus",
+                        "999",
+                        "--shard",
+                        &shard,
+                    ])
+                    .unwrap();
+                    max += c.workload.shard_vus(c.shard);
+                }
+                let whole = resolve(&["--url", url, flag, value])
+                    .unwrap()
+                    .workload
+                    .peak_vus();
+                assert_eq!(vus, whole, "{flag} {value} over {count}");
+                assert_eq!(requests, 1001);
+                assert_eq!(max, 999);
+            }
+        }
+        let err = resolve(&["--url", url, "--vus", "2", "--shard", "2/3"]).unwrap_err();
+        assert!(err.to_string().contains("shard 2/3 has no VU"), "{err}");
+        assert!(resolve(&["--url", url, "--shard", "3/3"]).is_err());
+        let err = resolve(&["--url", url, "--start-at", "noon"]).unwrap_err();
+        assert!(err.to_string().starts_with("--start-at: `noon`"), "{err}");
     }
 
     #[test]

@@ -129,7 +129,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         client: Client::new(config.target.clone(), config.client.clone()).map_err(bad_input)?,
         stats: stats.clone(),
         control: control.clone(),
-        clock: Clock::now(),
+        clock: start_clock(config.start_at)?,
     });
     // Each seeded user's state is shared by the VUs playing it; without
     // users (ad-hoc mode) every VU has its own, so nothing is contended.
@@ -171,7 +171,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             } => Some((pacer.clone(), *max_vus, *requests)),
             Workload::Closed { .. } => None,
         };
-        let peak = config.workload.peak_vus();
+        let vus = config.workload.shard_vus(config.shard);
+        let shard = config.shard;
         let seed = config.random_seed;
         let worker = std::thread::Builder::new()
             .name(format!("hammer-worker-{w}"))
@@ -189,38 +190,45 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
                             sink::flush();
                         }
                     });
-                    let user_of = |k: u64| {
+                    // The shard's `local`-th VU: its user is the shard's
+                    // local-th (seed --shard gives each shard its users),
+                    // its number and `{n}` are the run-wide ones.
+                    let vu_of = |local: u64| {
+                        let id = shard.global(local) as u32 + 1;
                         if anonymous {
-                            return (SharedUser::new(User::default()), 1);
+                            return Vu::new(
+                                id,
+                                SharedUser::new(User::default()),
+                                1,
+                                seed,
+                                &plan.control,
+                            );
                         }
-                        let i = (k % users.len() as u64) as usize;
-                        (users[i].clone(), i as u64 + 1)
+                        let i = local % users.len() as u64;
+                        let n = shard.global(i) + 1;
+                        Vu::new(id, users[i as usize].clone(), n, seed, &plan.control)
                     };
                     match (closed, workload) {
                         (Some(closed), _) => {
-                            let mut vus = tokio::task::JoinSet::new();
-                            let mut index = w;
-                            while index < peak {
-                                let (user, n) = user_of(index);
-                                let vu: Vu =
-                                    Vu::new(index as u32 + 1, user, n, seed, &plan.control);
-                                vus.spawn(vu::run_closed(vu, index, plan.clone(), closed.clone()));
-                                index += threads;
+                            let mut tasks = tokio::task::JoinSet::new();
+                            let mut local = w;
+                            while local < vus {
+                                // The run-wide index is the VU's level in the stages.
+                                let index = shard.global(local);
+                                tasks.spawn(vu::run_closed(
+                                    vu_of(local),
+                                    index,
+                                    plan.clone(),
+                                    closed.clone(),
+                                ));
+                                local += threads;
                             }
-                            while vus.join_next().await.is_some() {}
+                            while tasks.join_next().await.is_some() {}
                         }
                         (None, Some((pacer, max_vus, requests))) => {
-                            let share = open::Share {
-                                worker: w,
-                                workers: threads,
-                                cap: (max_vus / threads + u64::from(w < max_vus % threads)).max(1),
-                                requests,
-                            };
-                            let control = plan.control.clone();
+                            let share = open::Share::of(shard, w, threads, max_vus, requests);
                             open::run(plan.clone(), pacer, share, timer, |k| {
-                                let index = k * threads + w;
-                                let (user, n) = user_of(index);
-                                Vu::new(index as u32 + 1, user, n, seed, &control)
+                                vu_of(k * threads + w)
                             })
                             .await;
                         }
@@ -331,7 +339,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     // The stream's last line: the load window and what became of every
     // arrival, so aggregate divides by the same window and counts what was
     // never sent. A closed output has already ended the writer.
-    let _ = closing.send(load_record(&plan.clock, &stats, window));
+    let _ = closing.send(load_record(&plan.clock, &stats, window, config.shard));
     drop(closing);
     let written = writer
         .join()
@@ -369,8 +377,45 @@ async fn teardown(plan: &Arc<Plan>, users: &[Arc<SharedUser>], first_vu: u64, gr
     }
 }
 
+/// How late `--start-at` may be found already past: a pod that starts later
+/// than this would skew the run, so it fails (exit 2) instead.
+pub const START_GRACE: Duration = Duration::from_secs(1);
+
+/// The run's clock: now, or (`--start-at`) that instant, waited for. The
+/// clock's epoch is the instant itself, so every shard's window starts at
+/// the same nanosecond, however late the wait woke up.
+fn start_clock(start_at: Option<u64>) -> anyhow::Result<Clock> {
+    let Some(at) = start_at else {
+        return Ok(Clock::now());
+    };
+    let now = records::units::now_ns();
+    if now > at {
+        let late = Duration::from_nanos(now - at);
+        if late > START_GRACE {
+            return Err(bad_input(format!(
+                "--start-at is {} in the past (more than the {} grace); give a later time",
+                records::units::format_duration(late),
+                records::units::format_duration(START_GRACE),
+            )));
+        }
+    } else {
+        std::thread::sleep(Duration::from_nanos(at - now));
+    }
+    let late = Duration::from_nanos(records::units::now_ns().saturating_sub(at));
+    let instant = Instant::now();
+    Ok(Clock {
+        start: instant.checked_sub(late).unwrap_or(instant),
+        start_epoch_ns: at,
+    })
+}
+
 /// hammer's closing `{"kind":"load",…}` line.
-fn load_record(clock: &vu::Clock, stats: &progress::Stats, window: progress::Window) -> Vec<u8> {
+fn load_record(
+    clock: &vu::Clock,
+    stats: &progress::Stats,
+    window: progress::Window,
+    shard: records::Shard,
+) -> Vec<u8> {
     let accounting = stats.accounting();
     let start = clock.start_epoch_ns;
     let record = records::event::StreamRecord::Load(records::Load {
@@ -381,6 +426,7 @@ fn load_record(clock: &vu::Clock, stats: &progress::Stats, window: progress::Win
         dropped: accounting.dropped,
         cancelled: accounting.cancelled,
         cpu_bound: stats.cpu_bound.load(std::sync::atomic::Ordering::Relaxed),
+        shard: (!shard.is_whole()).then_some(shard),
     });
     record.line()
 }

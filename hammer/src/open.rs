@@ -1,6 +1,8 @@
 //! The open model: arrivals on a fixed schedule (constant or ramping rate),
 //! whatever the target's speed. Each worker thread takes every n-th arrival
-//! of the one run-wide schedule and hands it to a free VU of its pool.
+//! of the one run-wide schedule and hands it to a free VU of its pool; a
+//! shard (`--shard I/N`) takes arrivals I, I + N, I + 2N… of it, which its
+//! workers share out in turn, so N shards send the single run's schedule.
 //!
 //! Every arrival that comes due is accounted for ([`crate::progress::Accounting`]):
 //! it is *sent* (handed to a VU, which writes its event), *dropped* (all of
@@ -14,6 +16,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
+use records::Shard;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
@@ -26,14 +29,34 @@ use crate::vu::{Plan, Vu};
 /// One worker's share of an open-model run.
 pub struct Share {
     pub worker: u64,
-    pub workers: u64,
+    /// The worker's first arrival (of the run-wide schedule) and the step to its next.
+    pub first: u64,
+    pub step: u64,
     /// VUs this worker may have busy at once.
     pub cap: u64,
-    /// Arrivals in all (across workers), if limited.
+    /// Arrivals in all (across workers and shards), if limited.
     pub requests: Option<u64>,
 }
 
 impl Share {
+    /// Worker `worker` of `workers` on `shard`: the shard's arrivals in turn,
+    /// and its part of the shard's `max_vus`.
+    pub fn of(
+        shard: Shard,
+        worker: u64,
+        workers: u64,
+        max_vus: u64,
+        requests: Option<u64>,
+    ) -> Share {
+        Share {
+            worker,
+            first: shard.global(worker),
+            step: workers * shard.count,
+            cap: (max_vus / workers + u64::from(worker < max_vus % workers)).max(1),
+            requests,
+        }
+    }
+
     /// Whether arrival `hit` is beyond `--requests`.
     fn beyond(&self, hit: u64) -> bool {
         self.requests.is_some_and(|n| hit >= n)
@@ -60,7 +83,7 @@ pub async fn run<T: Transport>(
     let stats = &plan.stats;
     let mut made = 0u64;
     let mut tasks = JoinSet::new();
-    let mut hit = share.worker;
+    let mut hit = share.first;
     loop {
         if share.beyond(hit) || plan.control.interrupted() {
             break;
@@ -103,7 +126,7 @@ pub async fn run<T: Transport>(
             }
         }
         while tasks.try_join_next().is_some() {}
-        hit += share.workers;
+        hit += share.step;
         // Let the VU send before the pacer's own work for the next arrival.
         tokio::task::yield_now().await;
     }
@@ -114,10 +137,54 @@ pub async fn run<T: Transport>(
             Some(due) if due <= now => {
                 stats.scheduled.fetch_add(1, Ordering::Relaxed);
                 stats.cancelled.fetch_add(1, Ordering::Relaxed);
-                hit += share.workers;
+                hit += share.step;
             }
             _ => break,
         }
     }
     while tasks.join_next().await.is_some() {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The arrivals `share` sends out of a schedule of `total`.
+    fn sent(share: &Share, total: u64) -> impl Iterator<Item = u64> + '_ {
+        (share.first..total)
+            .step_by(share.step as usize)
+            .filter(|&k| !share.beyond(k))
+    }
+
+    #[test]
+    fn shards_and_workers_send_every_arrival_once() {
+        for count in 1..=8 {
+            for workers in 1..=3 {
+                for (total, requests) in [(1000, None), (97, None), (500, Some(333)), (10, Some(0))]
+                {
+                    let mut times = vec![0u32; total as usize];
+                    let mut cap = 0;
+                    for index in 0..count {
+                        let shard = Shard::new(index, count).unwrap();
+                        let max_vus = shard.share(1000).max(1);
+                        for w in 0..workers {
+                            let share = Share::of(shard, w, workers, max_vus, requests);
+                            cap += share.cap;
+                            for k in sent(&share, total) {
+                                assert!(shard.owns(k));
+                                times[k as usize] += 1;
+                            }
+                        }
+                    }
+                    let want = requests.unwrap_or(total).min(total) as usize;
+                    assert!(
+                        times[..want].iter().all(|&n| n == 1),
+                        "{count}×{workers} {total}"
+                    );
+                    assert!(times[want..].iter().all(|&n| n == 0));
+                    assert_eq!(cap, 1000, "{count} shards × {workers} workers");
+                }
+            }
+        }
+    }
 }

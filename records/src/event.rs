@@ -76,6 +76,9 @@ pub struct Load {
     /// include generator delay).
     #[serde(default)]
     pub cpu_bound: bool,
+    /// Which shard of a many-machine run this stream is (`--shard I/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::Shard>,
 }
 
 /// One iteration of a flow (a user journey), `{"kind":"iteration",…}`:

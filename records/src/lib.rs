@@ -22,6 +22,8 @@
 //!   `{"kind":"load","start":…,"end":…,"scheduled":2500,"sent":2500,"dropped":0,"cancelled":0,"cpu_bound":false}`:
 //!   the load window every rate is divided by, and what became of every
 //!   open-model arrival (arrivals never sent have no latency and no Event).
+//!   A shard of a many-machine run (`hammer --shard I/N`, see [`shard`])
+//!   adds `"shard":"I/N"` to it; Events do not carry the shard.
 //! * [`Summary`] (`aggregate` → `compare`, `chart`): records told apart by
 //!   `kind`: `run`, `endpoint`, `total`, `interval`, `threshold`, plus
 //!   `comparison` (from `compare`), `pg` ([`PgSample`], from `pgwatch`) and
@@ -33,6 +35,9 @@
 //!   in-flight requests took after it, and `scheduled`/`dropped`/`cancelled`/
 //!   `cpu_bound` come from hammer's `load` record. An `interval`'s `rps` is per
 //!   second of its `active_secs`, the part of it inside the load window.
+//!   A shard's summary names its `shard` (`"I/N"`) in the run record; a
+//!   merge of shards (`aggregate --merge`) says how many it holds in `shards`
+//!   and adds one `shard` record per input ([`ShardRun`]), the per-shard breakdown.
 //! * [`HostSample`] (`hostwatch`), one per interval: CPU shares in permille
 //!   (total and per core), load average × 1000, memory in bytes, and what each
 //!   network interface and disk moved during the interval.
@@ -55,6 +60,7 @@
 //! * [`event_codec`]: the Event line's fast writer (hammer) and fast reader
 //!   (aggregate), held to the serde type.
 //! * [`exit`]: exit codes and the `--help` section that documents them.
+//! * [`shard`]: how a run splits over N shards (users, VUs, arrivals, counts).
 //!
 //! The scenario language ([`scenario`], [`template`], [`exchange`],
 //! [`workload`]) is behind the `scenario` feature: only the tools that send
@@ -78,6 +84,7 @@ pub mod pg;
 pub mod run;
 #[cfg(feature = "scenario")]
 pub mod scenario;
+pub mod shard;
 pub mod summary;
 #[cfg(feature = "scenario")]
 pub mod template;
@@ -102,6 +109,9 @@ pub use ndjson::{InputError, LineReader};
 pub use pg::{PgQuery, PgSample};
 #[cfg(feature = "scenario")]
 pub use scenario::Scenario;
-pub use summary::{Comparison, Interval, Latency, Phase, RunInfo, Stats, Summary, ThresholdResult};
+pub use shard::Shard;
+pub use summary::{
+    Comparison, Interval, Latency, Phase, RunInfo, ShardRun, Stats, Summary, ThresholdResult,
+};
 pub use units::{format_bytes, format_ns, parse_bytes, parse_duration};
 pub use user::{User, Var};

@@ -69,6 +69,9 @@ pub struct Run {
     pub total: Entry,
     /// In file order; each one's histogram was checked to decode.
     pub intervals: Vec<Interval>,
+    /// Each interval's histogram as the check decoded it (`None` in older
+    /// summaries without one), so a merge does not decode it again.
+    pub interval_hists: Vec<Option<Histogram<u64>>>,
     pub thresholds: Vec<ThresholdResult>,
 }
 
@@ -90,6 +93,7 @@ impl Run {
             flows: Vec::new(),
             total: Entry::empty(TOTAL),
             intervals: Vec::new(),
+            interval_hists: Vec::new(),
             thresholds: Vec::new(),
         };
         // Which line first held each endpoint name, the total and the run record.
@@ -123,9 +127,10 @@ impl Run {
                 Summary::Total(stats) => once(2, "", "the total record")
                     .and_then(|()| entry(stats))
                     .map(|e| total = Some(e)),
-                Summary::Interval(interval) => {
-                    check_interval(&interval).map(|()| run.intervals.push(interval))
-                }
+                Summary::Interval(interval) => check_interval(&interval).map(|hist| {
+                    run.intervals.push(interval);
+                    run.interval_hists.push(hist);
+                }),
                 Summary::Threshold(t) => {
                     run.thresholds.push(t);
                     Ok(())
@@ -318,7 +323,7 @@ fn decode(field: &str, name: &str, text: &str, count: u64) -> Result<Histogram<u
     Ok(h)
 }
 
-fn check_interval(interval: &Interval) -> Result<(), String> {
+fn check_interval(interval: &Interval) -> Result<Option<Histogram<u64>>, String> {
     if !interval.secs.is_finite() || interval.secs <= 0.0 {
         return Err(format!(
             "interval at {}: width `secs` must be a positive number of seconds, not {}",
@@ -346,15 +351,18 @@ fn check_interval(interval: &Interval) -> Result<(), String> {
             interval.start, interval.rps
         ));
     }
-    if let Some(text) = &interval.hist {
-        decode(
-            "hist",
-            &format!("interval at {}", interval.start),
-            text,
-            interval.count,
-        )?;
-    }
-    Ok(())
+    interval
+        .hist
+        .as_ref()
+        .map(|text| {
+            decode(
+                "hist",
+                &format!("interval at {}", interval.start),
+                text,
+                interval.count,
+            )
+        })
+        .transpose()
 }
 
 /// A run's name when nothing else names it: the file name without

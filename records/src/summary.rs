@@ -24,6 +24,7 @@ pub enum Summary {
     Host(crate::HostSample),
     Process(crate::ProcessSample),
     HostSummary(crate::HostSummary),
+    Shard(ShardRun),
     #[serde(other)]
     Unknown,
 }
@@ -69,6 +70,40 @@ pub struct RunInfo {
     /// Width of the time-series intervals in seconds.
     #[serde(default)]
     pub interval_secs: f64,
+    /// The shard of a many-machine run this summary is (`hammer --shard I/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::Shard>,
+    /// A merge of shard summaries (`aggregate --merge`): how many it holds
+    /// (each has a `shard` record); 0 otherwise.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shards: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// One input of a merge (`kind: shard`): the per-shard breakdown, so a slow
+/// or failing shard (machine, zone, network path) shows beside the whole.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShardRun {
+    /// `I/N`, when the input named its shard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::Shard>,
+    /// The input it came from, as given to `aggregate --merge`.
+    pub source: String,
+    /// Its run record's load window, Unix epoch ns.
+    pub start: u64,
+    pub duration_ns: u64,
+    pub count: u64,
+    pub errors: u64,
+    pub rps: f64,
+    pub p50_ns: u64,
+    pub p95_ns: u64,
+    pub p99_ns: u64,
+    pub max_ns: u64,
+    #[serde(default)]
+    pub dropped: u64,
 }
 
 /// Latency percentiles of one distribution, in nanoseconds.

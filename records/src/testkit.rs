@@ -126,8 +126,8 @@ pub fn may_skip_without_postgres() -> bool {
     !in_ci()
 }
 
-/// Whether `CI` is set (to anything but empty, `false` or `0`): then tests
-/// needing PostgreSQL, Chromium or network namespaces fail instead of skipping.
+/// Whether `CI` is set (to anything but empty, `false` or `0`): tests that
+/// need PostgreSQL, network namespaces or a browser then fail, not skip.
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !(v.is_empty() || v == "false" || v == "0"))
 }

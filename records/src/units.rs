@@ -266,6 +266,101 @@ pub fn format_bytes(bytes: f64) -> String {
     }
 }
 
+/// A wall-clock instant as Unix epoch nanoseconds: RFC 3339
+/// (`2026-12-03T15:00:00Z`, `2026-12-03T16:00:00.5+01:00`) or Unix seconds
+/// (`1764774000`, `1764774000.25`).
+pub fn parse_time(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let bad = |why: &str| {
+        format!(
+            "`{text}` is not a time: {why}; write RFC 3339 (2026-12-03T15:00:00Z) or Unix seconds"
+        )
+    };
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        let (secs, frac) = t.split_once('.').unwrap_or((t, ""));
+        let secs: u64 = secs.parse().map_err(|_| bad("bad seconds"))?;
+        return secs
+            .checked_mul(1_000_000_000)
+            .and_then(|ns| ns.checked_add(fraction_ns(frac).ok()?))
+            .ok_or_else(|| bad("out of range"));
+    }
+    let b = t.as_bytes();
+    let digits = |from: usize, len: usize| -> Result<i64, String> {
+        t.get(from..from + len)
+            .filter(|d| d.bytes().all(|c| c.is_ascii_digit()))
+            .and_then(|d| d.parse().ok())
+            .ok_or_else(|| bad("expected YYYY-MM-DDTHH:MM:SS"))
+    };
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return Err(bad("expected YYYY-MM-DDTHH:MM:SS and a zone"));
+    }
+    let (year, month, day) = (digits(0, 4)?, digits(5, 2)?, digits(8, 2)?);
+    let (hour, minute, second) = (digits(11, 2)?, digits(14, 2)?, digits(17, 2)?);
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        _ => return Err(bad("no such month")),
+    };
+    if day < 1 || day > days_in_month || hour > 23 || minute > 59 || second > 60 {
+        return Err(bad("no such date or time of day"));
+    }
+    let mut rest = &t[19..];
+    let mut frac_ns = 0;
+    if let Some(after) = rest.strip_prefix('.') {
+        let end = after
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(after.len());
+        frac_ns = fraction_ns(&after[..end]).map_err(|e| bad(&e))?;
+        rest = &after[end..];
+    }
+    let offset_s = match rest {
+        "Z" | "z" => 0,
+        zone if zone.len() == 6 && matches!(&zone[..1], "+" | "-") && &zone[3..4] == ":" => {
+            let hours: i64 = zone[1..3].parse().map_err(|_| bad("bad zone"))?;
+            let minutes: i64 = zone[4..6].parse().map_err(|_| bad("bad zone"))?;
+            let sign = if &zone[..1] == "-" { -1 } else { 1 };
+            sign * (hours * 3600 + minutes * 60)
+        }
+        _ => return Err(bad("the zone must be Z or ±HH:MM")),
+    };
+    // Howard Hinnant's days-from-civil (proleptic Gregorian calendar).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_s;
+    u64::try_from(secs)
+        .ok()
+        .and_then(|s| s.checked_mul(1_000_000_000))
+        .and_then(|ns| ns.checked_add(frac_ns))
+        .ok_or_else(|| bad("before 1970 or too far ahead"))
+}
+
+/// `"25"` (of `.25` seconds) in nanoseconds; digits past the ninth are dropped.
+fn fraction_ns(digits: &str) -> Result<u64, String> {
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("bad fraction of a second".into());
+    }
+    let kept = &digits[..digits.len().min(9)];
+    let scale = 10u64.pow(9 - kept.len() as u32);
+    Ok(if kept.is_empty() {
+        0
+    } else {
+        kept.parse::<u64>().map_err(|e| e.to_string())? * scale
+    })
+}
+
 /// Unix epoch nanoseconds now.
 pub fn now_ns() -> u64 {
     std::time::SystemTime::now()
@@ -277,6 +372,44 @@ pub fn now_ns() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_parse_as_rfc3339_or_unix_seconds() {
+        assert_eq!(parse_time("1970-01-01T00:00:00Z"), Ok(0));
+        // `date -u -d 2026-12-03T15:00:00Z +%s` = 1796310000
+        assert_eq!(
+            parse_time("2026-12-03T15:00:00Z"),
+            Ok(1_796_310_000_000_000_000)
+        );
+        assert_eq!(
+            parse_time("2026-12-03T16:00:00.5+01:00"),
+            Ok(1_796_310_000_500_000_000)
+        );
+        assert_eq!(
+            parse_time("2026-12-03T14:30:00-00:30"),
+            Ok(1_796_310_000_000_000_000)
+        );
+        assert_eq!(
+            parse_time("2024-02-29T00:00:00Z"),
+            Ok(1_709_164_800_000_000_000)
+        );
+        assert_eq!(parse_time("1796310000"), Ok(1_796_310_000_000_000_000));
+        assert_eq!(parse_time("1796310000.25"), Ok(1_796_310_000_250_000_000));
+        for bad in [
+            "",
+            "soon",
+            "2026-12-03",
+            "2026-12-03T15:00:00",
+            "2026-13-03T15:00:00Z",
+            "2025-02-29T00:00:00Z",
+            "2026-12-03T15:00:00+1",
+            "1.2.3",
+            "1969-12-31T23:59:59Z",
+        ] {
+            let err = parse_time(bad).unwrap_err();
+            assert!(err.contains("RFC 3339"), "{bad}: {err}");
+        }
+    }
 
     #[test]
     fn parses_the_forms_people_type() {

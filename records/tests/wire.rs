@@ -9,7 +9,7 @@ use records::ndjson::{read_from, LineReader, Writer};
 use records::testkit::WireEvent;
 use records::{
     CoreSample, CoreSummary, DiskSample, Event, HostSample, HostSummary, NetSample, PgSample,
-    ProcessExit, ProcessSample, ProcessSummary, Stats, Summary, User, Var,
+    ProcessExit, ProcessSample, ProcessSummary, Shard, ShardRun, Stats, Summary, User, Var,
 };
 use serde::Deserialize;
 
@@ -84,6 +84,12 @@ fn summary_records_round_trip_by_kind() {
         Summary::Host(host_sample()),
         Summary::Process(process_sample()),
         Summary::HostSummary(host_summary()),
+        Summary::Shard(ShardRun {
+            shard: Some(Shard { index: 1, count: 4 }),
+            source: "shard-1.ndjson".into(),
+            count: 3,
+            ..ShardRun::default()
+        }),
     ];
     let mut out = Writer::new(Vec::new());
     for record in &all {
@@ -103,6 +109,7 @@ fn summary_records_round_trip_by_kind() {
         "host",
         "process",
         "host_summary",
+        "shard",
     ]) {
         assert!(
             line.starts_with(&format!("{{\"kind\":\"{kind}\"")),
@@ -373,4 +380,74 @@ fn hostwatch_records_have_exactly_the_documented_fields() {
     let text = serde_json::to_string(&Summary::Process(hidden)).unwrap();
     assert!(!text.contains("fds"), "{text}");
     serde_json::from_str::<WireProcess>(&text).unwrap();
+}
+
+#[test]
+fn shards_are_named_where_they_are_and_old_records_still_read() {
+    use records::event::StreamRecord;
+    let old: StreamRecord = serde_json::from_str(r#"{"kind":"load","start":1,"end":2}"#).unwrap();
+    let StreamRecord::Load(load) = old else {
+        panic!("a load record")
+    };
+    assert_eq!(load.shard, None);
+    let line = serde_json::to_string(&StreamRecord::Load(records::Load {
+        shard: Some(Shard { index: 2, count: 3 }),
+        ..load
+    }))
+    .unwrap();
+    assert!(line.ends_with(r#","shard":"2/3"}"#), "{line}");
+    // A whole run writes neither field, so its run record is what it was.
+    let run = serde_json::to_string(&Summary::Run(Default::default())).unwrap();
+    assert!(!run.contains("shard"), "{run}");
+    let shard: Summary =
+        serde_json::from_str(r#"{"kind":"run","start":1,"end":2,"duration_ns":1,"shard":"0/2"}"#)
+            .unwrap();
+    let Summary::Run(info) = shard else { panic!() };
+    assert_eq!(info.shard, Some(Shard { index: 0, count: 2 }));
+    assert!(serde_json::from_str::<Summary>(
+        r#"{"kind":"run","start":1,"end":2,"duration_ns":1,"shard":"2/2"}"#
+    )
+    .is_err());
+}
+
+/// A flow's `iteration` record, as hammer writes it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct WireIteration {
+    kind: String,
+    ts: u64,
+    flow: String,
+    duration_ns: u64,
+    lag_ns: u64,
+    requests: u32,
+    vu: u32,
+    error: Option<String>,
+    failed_step: Option<String>,
+}
+
+#[test]
+fn iteration_records_have_exactly_their_documented_fields() {
+    use records::event::StreamRecord;
+    let doc = r#"{"kind":"iteration","ts":1764000000000000000,"flow":"login flow","duration_ns":48000000,"lag_ns":0,"requests":3,"vu":2,"error":"status","failed_step":"GET /dashboard"}"#;
+    let record: StreamRecord = serde_json::from_str(doc).unwrap();
+    let StreamRecord::Iteration(it) = &record else {
+        panic!("an iteration record")
+    };
+    assert_eq!(it.response_ns(), 48_000_000);
+    let line = String::from_utf8(record.line()).unwrap();
+    assert!(line.ends_with('\n'));
+    serde_json::from_str::<WireIteration>(line.trim_end()).unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&line).unwrap(),
+        serde_json::from_str::<serde_json::Value>(doc).unwrap()
+    );
+    // A flow's summary record is an endpoint's shape under its own kind.
+    let flow: Summary = serde_json::from_str(
+        &serde_json::to_string(&Summary::Endpoint(Stats::default()))
+            .unwrap()
+            .replace(r#""kind":"endpoint""#, r#""kind":"flow""#),
+    )
+    .unwrap();
+    assert!(matches!(flow, Summary::Flow(_)));
 }

@@ -71,6 +71,17 @@ pub struct Args {
     /// Show progress even when stderr is not a terminal (one line a second).
     #[arg(long)]
     pub progress: bool,
+
+    /// Make shard I of N (from 0) of the users: user numbers first + I,
+    /// first + I + N, … (disjoint across shards; --users stays the total),
+    /// the users `hammer --shard I/N` plays.
+    #[arg(long, value_name = "I/N", conflicts_with = "shards")]
+    pub shard: Option<String>,
+
+    /// Make one of N shards, its index I from $JOB_COMPLETION_INDEX (a
+    /// Kubernetes Indexed Job's).
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u64>,
 }
 
 #[cfg(test)]

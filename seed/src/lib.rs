@@ -23,7 +23,7 @@ use rand::rngs::SmallRng;
 use rand::SeedableRng;
 use records::ndjson::Writer;
 use records::scenario::Seed;
-use records::{bad_input, Exit, Failure, Scenario, User};
+use records::{bad_input, Exit, Failure, Scenario, Shard, User};
 
 pub use args::Args;
 
@@ -44,7 +44,10 @@ pub struct Plan {
     pub seed: Seed,
     pub target: String,
     pub first: u64,
+    /// Users in all shards.
     pub users: u64,
+    /// Which of them this run makes: user `first + k` for k the shard's.
+    pub shard: Shard,
     pub concurrency: usize,
     pub retries: u32,
     pub timeout: Duration,
@@ -76,10 +79,15 @@ impl Plan {
         if first.checked_add(users).is_none() {
             return Err(bad_input("--first plus --users is too large"));
         }
+        let shard = Shard::from_flags(args.shard.as_deref(), args.shards, |name| {
+            std::env::var(name).ok()
+        })
+        .map_err(bad_input)?;
         Ok(Plan {
             target,
             first,
             users,
+            shard,
             concurrency: args
                 .concurrency
                 .map(|c| c as usize)
@@ -133,13 +141,16 @@ pub async fn seed_all<W: Write>(plan: &Plan, out: &mut Writer<W>) -> anyhow::Res
     let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
     let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
     let seed = Arc::new(plan.seed.clone());
-    let end = plan.first + plan.users;
-    let mut tally = Tally::new(plan.users, plan.verbosity);
-    let mut order = Order::new(plan.first);
+    // Users are made by position in the shard; `number` is the user number.
+    let end = plan.shard.share(plan.users);
+    let (first, shard) = (plan.first, plan.shard);
+    let number = move |position: u64| first + shard.global(position);
+    let mut tally = Tally::new(end, plan.verbosity);
+    let mut order = Order::new(0);
 
-    if plan.users > 0 {
+    if end > 0 {
         let mut rng = SmallRng::from_entropy();
-        let outcome = account::make(&seed, &client, plan.first, &mut rng).await;
+        let outcome = account::make(&seed, &client, number(0), &mut rng).await;
         if let Err(failed) = &outcome {
             if failed.unreachable {
                 return Err(records::unreachable(format!(
@@ -149,12 +160,12 @@ pub async fn seed_all<W: Write>(plan: &Plan, out: &mut Writer<W>) -> anyhow::Res
             }
         }
         tally.record(outcome.as_ref().map(|(_, made)| *made), client.sent());
-        order.put(plan.first, outcome, out)?;
+        order.put(0, outcome, out)?;
     }
 
-    let next = Arc::new(AtomicU64::new(plan.first + 1));
+    let next = Arc::new(AtomicU64::new(1));
     let (tx, mut rx) = tokio::sync::mpsc::channel(plan.concurrency * 2);
-    let workers = (plan.concurrency as u64).min(end.saturating_sub(plan.first + 1));
+    let workers = (plan.concurrency as u64).min(end.saturating_sub(1));
     for _ in 0..workers {
         let (client, seed, next, tx) = (client.clone(), seed.clone(), next.clone(), tx.clone());
         tokio::spawn(async move {
@@ -164,7 +175,7 @@ pub async fn seed_all<W: Write>(plan: &Plan, out: &mut Writer<W>) -> anyhow::Res
                 if n >= end {
                     break;
                 }
-                let outcome = account::make(&seed, &client, n, &mut rng).await;
+                let outcome = account::make(&seed, &client, number(n), &mut rng).await;
                 if tx.send((n, outcome)).await.is_err() {
                     break;
                 }

@@ -1,6 +1,6 @@
 use std::io::{self, Write};
 
-use records::{Interval, RunInfo, Stats, ThresholdResult};
+use records::{Interval, RunInfo, ShardRun, Stats, ThresholdResult};
 use serde::Serialize;
 
 use super::Render;
@@ -20,6 +20,8 @@ struct Document<'a> {
     thresholds: &'a [ThresholdResult],
     slow_limit_ns: u64,
     slow_endpoints: &'a [SlowEndpoint],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    shards: &'a [ShardRun],
 }
 
 impl Render for Json {
@@ -33,6 +35,7 @@ impl Render for Json {
             thresholds: &report.thresholds,
             slow_limit_ns: report.slow_limit_ns,
             slow_endpoints: &report.slow,
+            shards: &report.shards,
         };
         let mut out = io::BufWriter::new(out);
         serde_json::to_writer_pretty(&mut out, &doc).map_err(io::Error::other)?;

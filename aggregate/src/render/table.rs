@@ -13,6 +13,34 @@ pub struct Table;
 
 /// Writes rows in columns: those before `right_from` left-aligned (names,
 /// words), the rest right-aligned (numbers).
+/// The per-shard breakdown of a merge: a slow or failing shard stands out.
+fn shards_section(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    writeln!(out, "{} shards", report.shards.len())?;
+    let mut rows = vec![[
+        "shard", "requests", "req/s", "errors", "p50", "p95", "p99", "max", "from",
+    ]
+    .map(String::from)
+    .to_vec()];
+    for s in &report.shards {
+        let ns = |v: u64| format_ns(v as f64);
+        rows.push(vec![
+            s.shard.map_or("-".into(), |s| s.to_string()),
+            s.count.to_string(),
+            format!("{:.1}", s.rps),
+            s.errors.to_string(),
+            ns(s.p50_ns),
+            ns(s.p95_ns),
+            ns(s.p99_ns),
+            ns(s.max_ns),
+            s.source.clone(),
+        ]);
+    }
+    let mut align = vec![Align::Left];
+    align.extend([Align::Right; 7]);
+    align.push(Align::Left);
+    out.write_all(columns(&rows, &align, "  ").as_bytes())
+}
+
 fn write_rows(out: &mut dyn Write, rows: &[Vec<String>], right_from: usize) -> io::Result<()> {
     let mut align = vec![Align::Left; right_from];
     align.push(Align::Right);
@@ -192,7 +220,14 @@ impl Render for Table {
         if run.skipped_lines > 0 {
             writeln!(out, "skipped {} invalid input lines", run.skipped_lines)?;
         }
+        if let Some(shard) = run.shard {
+            writeln!(out, "shard {shard} of a many-machine run")?;
+        }
         writeln!(out)?;
+        if !report.shards.is_empty() {
+            shards_section(out, report)?;
+            writeln!(out)?;
+        }
 
         let headline = if report.has_service() {
             "response time (from the scheduled send: corrected for coordinated omission)"
