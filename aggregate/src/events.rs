@@ -65,6 +65,7 @@ fn record(tally: &mut Tally, event: &EventRef) -> Result<(), String> {
     interval.count += 1;
     interval.errors += u64::from(failed);
     interval.max_ns = interval.max_ns.max(response_ns);
+    interval.bytes_in = interval.bytes_in.saturating_add(event.bytes_in);
     let _ = interval.hist.record(response_ns.min(i64::MAX as u64 / 2));
     interval.see_vu(event.vu);
 
@@ -72,6 +73,7 @@ fn record(tally: &mut Tally, event: &EventRef) -> Result<(), String> {
     endpoint.count += 1;
     if let Some(kind) = &event.error {
         endpoint.add_error(kind, 1);
+        endpoint.add_failure(kind, event.status, event.detail.as_deref(), 1, (done, done));
     }
     endpoint.add_status(event.status, 1);
     // Saturating: an event's byte counts are input, and may be absurd.

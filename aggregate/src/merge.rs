@@ -54,6 +54,7 @@ pub fn read_summaries<R: BufRead>(
         t.count += interval.count;
         t.errors += interval.errors;
         t.max_ns = t.max_ns.max(interval.max_ns);
+        t.bytes_in = t.bytes_in.saturating_add(interval.bytes_in);
         t.vus_done += interval.vus;
         match &interval.hist {
             // Checked to decode when it was read.
@@ -124,6 +125,15 @@ fn add_endpoint(tally: &mut Tally, entry: &Entry) {
     part.count = stats.count;
     for (kind, n) in &stats.error_kinds {
         part.add_error(kind, *n);
+    }
+    for g in &stats.failures {
+        part.add_failure(
+            &g.kind,
+            g.status,
+            g.detail.as_deref(),
+            g.count,
+            (g.first_ns, g.last_ns),
+        );
     }
     part.errors = part.errors.max(stats.errors);
     for (code, n) in &stats.status {

@@ -28,7 +28,10 @@
 //!   `host`, `process`, `host_summary` (from `hostwatch`, below).
 //!   Endpoint and total records carry their latency histogram in `hist`
 //!   (HdrHistogram V2 + deflate, base64; see [`hist`]), so summaries merge,
-//!   and `connect`/`ttfb` phases when the events had them. The `run` record's
+//!   and `connect`/`ttfb` phases when the events had them, and `failures`:
+//!   each distinct error ([`ErrorGroup`]: kind, status, detail) with its
+//!   count and `first_ns`/`last_ns`, the completion times of its first and
+//!   last occurrence. The `run` record's
 //!   `duration_ns` is the load window (hammer's schedule), `drain_ns` the time
 //!   in-flight requests took after it, and `scheduled`/`dropped`/`cancelled`/
 //!   `cpu_bound` come from hammer's `load` record. An `interval`'s `rps` is per
@@ -100,6 +103,8 @@ pub use ndjson::{InputError, LineReader};
 pub use pg::{PgQuery, PgSample};
 #[cfg(feature = "scenario")]
 pub use scenario::Scenario;
-pub use summary::{Comparison, Interval, Latency, Phase, RunInfo, Stats, Summary, ThresholdResult};
+pub use summary::{
+    Comparison, ErrorGroup, Interval, Latency, Phase, RunInfo, Stats, Summary, ThresholdResult,
+};
 pub use units::{format_bytes, format_ns, parse_bytes, parse_duration};
 pub use user::{User, Var};

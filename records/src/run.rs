@@ -254,6 +254,16 @@ fn entry(stats: Stats) -> Result<Entry, String> {
             ));
         }
     }
+    let grouped = stats
+        .failures
+        .iter()
+        .fold(0u64, |a, g| a.saturating_add(g.count));
+    if grouped > stats.errors {
+        return Err(format!(
+            "field `failures` of `{name}` counts {grouped} errors but `errors` is {}",
+            stats.errors
+        ));
+    }
     for code in stats.status.keys() {
         if code.parse::<u16>().is_err() {
             return Err(format!(
