@@ -39,7 +39,9 @@ clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 # Build, start tasktracker on a free port, run the pipeline with hostwatch
-# sampling tasktracker beside it, chart both, stop it.
+# sampling tasktracker beside it, chart both, stop it. USERS, STAGES, THINK,
+# PRESET (quick|standard|medium|stress|endurance) and SCENARIO shape the load
+# of every demo target (scripts/lib.sh).
 demo: release
 	scripts/demo.sh
 

@@ -7,6 +7,17 @@ SCENARIO=${SCENARIO:-scenarios/tasktracker.toml}
 USERS=${USERS:-50}
 STAGES=${STAGES:-5s:50,15s:50,5s:0}
 THINK=${THINK:-100ms..500ms}
+# PRESET=quick|standard|medium|stress|endurance: hammer --preset (seed 000's
+# table, users started at 10/s) instead of STAGES. VUs share the USERS seeded
+# accounts round-robin.
+PRESET=${PRESET:-}
+if [ -n "$PRESET" ]; then
+    LOAD=(--preset "$PRESET")
+    LOAD_SHOWN="preset $PRESET"
+else
+    LOAD=(--stages "$STAGES")
+    LOAD_SHOWN="stages $STAGES"
+fi
 
 SERVERS=()
 stop_servers() {
@@ -66,9 +77,9 @@ run_pipeline() {
     mkdir -p "$dir"
     # users.ndjson holds tokens and passwords: seed creates it with mode 0600.
     "$BIN/seed" -s "$SCENARIO" --target "$URL" --users "$USERS" -o "$dir/users.ndjson"
-    echo "hammer: stages $STAGES, think $THINK, $USERS users ($label)" >&2
+    echo "hammer: $LOAD_SHOWN, think $THINK, $USERS seeded users ($label)" >&2
     "$BIN/hammer" -s "$SCENARIO" --target "$URL" --users "$dir/users.ndjson" \
-            --stages "$STAGES" --think "$THINK" \
+            "${LOAD[@]}" --think "$THINK" \
         | tee "$dir/events.ndjson" \
         | "$BIN/aggregate" --format table --out-dir "$dir" --label "$label" \
             --scenario "$(basename "$SCENARIO" .toml)" "$@"

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use records::scenario::{Body, Request};
 use records::template::Template;
 use records::{bad_input, parse_duration, workload, Scenario};
@@ -43,6 +43,7 @@ that it is CPU-bound. Exit 3 means the target was unreachable at start.
 /// Drive an HTTP load from seeded users and write one Event per request.
 #[derive(Debug, Parser)]
 #[command(name = "hammer", version, about, after_help = AFTER_HELP)]
+#[command(group(clap::ArgGroup::new("spawning").multiple(true)))]
 pub struct Args {
     /// Scenario file whose [hammer] section gives the request mix.
     #[arg(
@@ -110,12 +111,18 @@ pub struct Args {
     pub stages: Option<String>,
 
     /// Closed model, Locust-style: start this many users at --spawn-rate, then hold them.
-    #[arg(long, value_name = "N", requires = "spawn_rate")]
+    #[arg(long, value_name = "N", requires = "spawn_rate", group = "spawning")]
     pub spawn_users: Option<u64>,
 
-    /// Locust-style: users started per second.
-    #[arg(long, value_name = "USERS/s", requires = "spawn_users")]
+    /// Locust-style: users started per second (with --spawn-users or a --preset).
+    #[arg(long, value_name = "USERS/s", requires = "spawning")]
     pub spawn_rate: Option<f64>,
+
+    /// A standard load, users started at 10/s then held (Locust-style);
+    /// --vus, --stages, --spawn-users, --rate, --duration, --spawn-rate override
+    /// its parts.
+    #[arg(long, value_enum, value_name = "NAME", group = "spawning")]
+    pub preset: Option<Preset>,
 
     /// Open model: this many arrivals per second, whatever the target's speed.
     #[arg(long, value_name = "N/s", conflicts_with_all = ["vus", "stages", "spawn_users", "rate_stages"])]
@@ -188,6 +195,56 @@ pub struct Args {
     /// Seed for the random choices (request mix, think times, template values).
     #[arg(long, value_name = "N")]
     pub random_seed: Option<u64>,
+}
+
+/// seed 000's test configurations (the TaskTracker suite this project
+/// reproduces), as `--preset` names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Preset {
+    /// 30 users for 30s: a baseline.
+    Quick,
+    /// 50 users for 1m.
+    Standard,
+    /// 100 users for 5m: normal usage.
+    Medium,
+    /// 200 users for 10m: high load.
+    Stress,
+    /// 100 users for 30m: stability.
+    Endurance,
+}
+
+impl Preset {
+    /// Users started per second, as in seed 000.
+    pub const SPAWN_RATE: f64 = 10.0;
+
+    /// Its users and how long it holds them.
+    pub fn load(self) -> (u64, Duration) {
+        let (users, secs) = match self {
+            Preset::Quick => (30, 30),
+            Preset::Standard => (50, 60),
+            Preset::Medium => (100, 5 * 60),
+            Preset::Stress => (200, 10 * 60),
+            Preset::Endurance => (100, 30 * 60),
+        };
+        (users, Duration::from_secs(secs))
+    }
+
+    /// Fills in the flags the command line left out.
+    fn apply(self, args: &mut Args) {
+        let (users, length) = self.load();
+        let shaped = args.vus.is_some()
+            || args.stages.is_some()
+            || args.spawn_users.is_some()
+            || args.rate.is_some()
+            || args.rate_stages.is_some();
+        if !shaped {
+            args.spawn_users = Some(users);
+            args.spawn_rate = Some(args.spawn_rate.unwrap_or(Preset::SPAWN_RATE));
+        }
+        if args.duration.is_none() && args.stages.is_none() && args.rate_stages.is_none() {
+            args.duration = Some(format!("{}s", length.as_secs()));
+        }
+    }
 }
 
 /// Where User records come from.
@@ -368,7 +425,15 @@ fn needs_users(requests: &[Request], has_auth: bool) -> bool {
 }
 
 impl Config {
-    pub fn resolve(args: Args) -> anyhow::Result<Config> {
+    pub fn resolve(mut args: Args) -> anyhow::Result<Config> {
+        if let Some(preset) = args.preset {
+            preset.apply(&mut args);
+        }
+        if args.spawn_rate.is_some() && args.spawn_users.is_none() {
+            return Err(bad_input(
+                "--spawn-rate: this load has no users to spawn (--vus, --stages or --rate shape it)",
+            ));
+        }
         let (base, requests, hammer, scenario) = if let Some(url) = &args.url {
             let (base, request) = adhoc_request(&args, url)?;
             (base, vec![request], Default::default(), None)
@@ -574,6 +639,44 @@ mod tests {
         assert!(resolve(&["--url", "http://127.0.0.1:9/", "--vus", "2", "--rate", "5"]).is_err());
         assert!(resolve(&["--url", "http://127.0.0.1:9/", "--think", "slow"]).is_err());
         assert!(resolve(&["--url", "http://127.0.0.1:9/", "--stages", "1s"]).is_err());
+    }
+
+    #[test]
+    fn presets_are_seed_000s_table_and_flags_override_them() {
+        let url = "http://127.0.0.1:9/";
+        for (name, users, secs) in [
+            ("quick", 30, 30),
+            ("standard", 50, 60),
+            ("medium", 100, 300),
+            ("stress", 200, 600),
+            ("endurance", 100, 1800),
+        ] {
+            let c = resolve(&["--url", url, "--preset", name]).unwrap();
+            assert_eq!(c.workload.peak_vus(), users, "{name}");
+            assert_eq!(c.workload.end(), Duration::from_secs(secs), "{name}");
+            let Workload::Closed { stages, .. } = &c.workload else {
+                panic!("{name}: closed model");
+            };
+            // started at 10 users a second, then held
+            let spawn = Stages::spawn(users as f64, 10.0, Duration::from_secs(secs));
+            assert_eq!(stages, &spawn, "{name}");
+        }
+        let c = resolve(&["--url", url, "--preset", "stress", "--duration", "5s"]).unwrap();
+        assert_eq!((c.workload.peak_vus(), c.workload.end()), (50, Duration::from_secs(5)));
+        let c = resolve(&["--url", url, "--preset", "quick", "--vus", "3"]).unwrap();
+        assert_eq!((c.workload.peak_vus(), c.workload.end()), (3, Duration::from_secs(30)));
+        let c = resolve(&["--url", url, "--preset", "quick", "--spawn-rate", "30"]).unwrap();
+        let Workload::Closed { stages, .. } = &c.workload else {
+            panic!("closed model");
+        };
+        assert_eq!(stages, &Stages::spawn(30.0, 30.0, Duration::from_secs(30)));
+        let c = resolve(&["--url", url, "--preset", "medium", "--rate", "20"]).unwrap();
+        assert!(matches!(c.workload, Workload::Open { .. }));
+        assert_eq!(c.workload.end(), Duration::from_secs(300));
+        let err = resolve(&["--url", url, "--preset", "quick", "--vus", "3", "--spawn-rate", "5"])
+            .unwrap_err();
+        assert!(err.to_string().contains("--spawn-rate"), "{err}");
+        assert!(resolve(&["--url", url, "--preset", "huge"]).is_err());
     }
 
     #[test]
