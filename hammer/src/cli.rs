@@ -124,11 +124,13 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "NAME", group = "spawning")]
     pub preset: Option<Preset>,
 
-    /// Open model: this many arrivals per second, whatever the target's speed.
-    #[arg(long, value_name = "N/s", conflicts_with_all = ["vus", "stages", "spawn_users", "rate_stages"])]
-    pub rate: Option<f64>,
+    /// Open model: arrivals at this rate, whatever the target's speed: `500`
+    /// or `500/s` (per second), `30000/m`, `10000/h`.
+    #[arg(long, value_name = "RATE", conflicts_with_all = ["vus", "stages", "spawn_users", "rate_stages"])]
+    pub rate: Option<String>,
 
-    /// Open model: ramp the arrival rate linearly between targets (from 0).
+    /// Open model: ramp the arrival rate linearly between targets (from 0);
+    /// targets are rates as for --rate (`10s:100,30s:30000/m`).
     #[arg(long, value_name = "DURATION:N/s,...", conflicts_with_all = ["vus", "stages", "spawn_users", "duration"])]
     pub rate_stages: Option<String>,
 
@@ -488,9 +490,9 @@ impl Config {
             || args.rate_stages.is_some()
             || (!closed_flags && (hammer.rate.is_some() || hammer.rate_stages.is_some()));
         let workload = if open {
-            let rate = match (args.rate, &args.rate_stages) {
+            let rate = match (&args.rate, &args.rate_stages) {
                 (Some(rate), _) => {
-                    Stages::constant(flag("--rate", workload::positive_rate(rate))?, run_for)
+                    Stages::constant(flag("--rate", workload::parse_rate(rate))?, run_for)
                 }
                 (None, Some(text)) => {
                     Stages::new(0.0, &flag("--rate-stages", workload::parse_stages(text))?)
@@ -662,9 +664,15 @@ mod tests {
             assert_eq!(stages, &spawn, "{name}");
         }
         let c = resolve(&["--url", url, "--preset", "stress", "--duration", "5s"]).unwrap();
-        assert_eq!((c.workload.peak_vus(), c.workload.end()), (50, Duration::from_secs(5)));
+        assert_eq!(
+            (c.workload.peak_vus(), c.workload.end()),
+            (50, Duration::from_secs(5))
+        );
         let c = resolve(&["--url", url, "--preset", "quick", "--vus", "3"]).unwrap();
-        assert_eq!((c.workload.peak_vus(), c.workload.end()), (3, Duration::from_secs(30)));
+        assert_eq!(
+            (c.workload.peak_vus(), c.workload.end()),
+            (3, Duration::from_secs(30))
+        );
         let c = resolve(&["--url", url, "--preset", "quick", "--spawn-rate", "30"]).unwrap();
         let Workload::Closed { stages, .. } = &c.workload else {
             panic!("closed model");
@@ -673,10 +681,54 @@ mod tests {
         let c = resolve(&["--url", url, "--preset", "medium", "--rate", "20"]).unwrap();
         assert!(matches!(c.workload, Workload::Open { .. }));
         assert_eq!(c.workload.end(), Duration::from_secs(300));
-        let err = resolve(&["--url", url, "--preset", "quick", "--vus", "3", "--spawn-rate", "5"])
-            .unwrap_err();
+        let err = resolve(&[
+            "--url",
+            url,
+            "--preset",
+            "quick",
+            "--vus",
+            "3",
+            "--spawn-rate",
+            "5",
+        ])
+        .unwrap_err();
         assert!(err.to_string().contains("--spawn-rate"), "{err}");
         assert!(resolve(&["--url", url, "--preset", "huge"]).is_err());
+    }
+
+    #[test]
+    fn rates_take_units_on_the_command_line_and_in_the_scenario() {
+        let url = "http://127.0.0.1:9/";
+        let open = |line: &[&str]| resolve(line).map(|c| c.workload.end());
+        assert!(open(&["--url", url, "--rate", "30000/m", "--duration", "2s"]).is_ok());
+        let err = resolve(&["--url", url, "--rate", "500/d"]).unwrap_err();
+        assert!(err.to_string().starts_with("--rate: `500/d`"), "{err}");
+        let err = resolve(&["--url", url, "--rate-stages", "10s:fast"]).unwrap_err();
+        assert!(err.to_string().contains("/m, /h"), "{err}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s.toml");
+        let scenario = |rate: &str| {
+            let text = format!(
+                "name = \"r\"\nbase_url = \"http://127.0.0.1:9\"\n[hammer]\nrate = {rate}\nduration = \"3s\"\n\n[[hammer.requests]]\npath = \"/\"\n"
+            );
+            std::fs::write(&file, text).unwrap();
+            resolve(&["-s", file.to_str().unwrap()])
+        };
+        for rate in ["\"36000/h\"", "10", "10.0", "\"600/m\""] {
+            let c = scenario(rate).unwrap_or_else(|e| panic!("{rate}: {e}"));
+            let Workload::Open { pacer, .. } = &c.workload else {
+                panic!("{rate}: open model");
+            };
+            // 10 arrivals a second for 3 s
+            assert!(
+                (pacer.expected() - 30.0).abs() < 0.01,
+                "{rate}: {}",
+                pacer.expected()
+            );
+        }
+        let err = scenario("\"lots\"").unwrap_err().to_string();
+        assert!(err.contains(":4:") && err.contains("hammer.rate"), "{err}");
     }
 
     #[test]
