@@ -18,7 +18,7 @@ start_tasktracker "$RUN/tasktracker.log" --database-url "$DATABASE_URL" \
     --db-schema "$SCHEMA" --pool-size "$POOL"
 echo "demo-pg: tasktracker on PostgreSQL (pool $POOL, schema $SCHEMA) at $URL" >&2
 
-"$BIN/pgwatch" --url "$DATABASE_URL" --interval 250ms --duration 10m \
+"$BIN/pgwatch" --database-url "$DATABASE_URL" --interval 250ms --duration 10m \
     --warn-utilization 75% >"$RUN/pg.ndjson" &
 pgwatch=$!
 run_pipeline "$RUN" "postgres" --threshold 'error_rate<1%'

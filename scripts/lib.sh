@@ -78,7 +78,7 @@ run_pipeline() {
     # users.ndjson holds tokens and passwords: seed creates it with mode 0600.
     "$BIN/seed" -s "$SCENARIO" --target "$URL" --users "$USERS" -o "$dir/users.ndjson"
     echo "hammer: $LOAD_SHOWN, think $THINK, $USERS seeded users ($label)" >&2
-    "$BIN/hammer" -s "$SCENARIO" --target "$URL" --users "$dir/users.ndjson" \
+    "$BIN/hammer" -s "$SCENARIO" --target "$URL" --users-file "$dir/users.ndjson" \
             "${LOAD[@]}" --think "$THINK" \
         | tee "$dir/events.ndjson" \
         | "$BIN/aggregate" --format table --out-dir "$dir" --label "$label" \

@@ -22,8 +22,8 @@ const AFTER_HELP: &str = concat!(
 Examples:
   seed -s scenarios/tasktracker.toml --users 50 \\
     | hammer -s scenarios/tasktracker.toml --vus 50 --duration 1m | aggregate
-  hammer -s scenarios/tasktracker.toml --users users.ndjson --stages 30s:50,1m:50,10s:0
-  hammer -s scenarios/tasktracker.toml --users users.ndjson --rate 200 --duration 30s
+  hammer -s scenarios/tasktracker.toml --users-file users.ndjson --stages 30s:50,1m:50,10s:0
+  hammer -s scenarios/tasktracker.toml --users-file users.ndjson --rate 200 --duration 30s
   hammer --url http://127.0.0.1:8080/health --vus 50 --duration 10s > events.ndjson
 
 stdout carries one Event (NDJSON) per request; stderr a live line when it is
@@ -60,6 +60,11 @@ pub struct Args {
 
     /// User records (NDJSON, as seed writes them); stdin when the scenario needs users.
     #[arg(long, value_name = "FILE")]
+    pub users_file: Option<String>,
+
+    /// Not hammer's flag: `--users N` is seed's count of users to create;
+    /// given to hammer it is an error that names what hammer takes instead.
+    #[arg(long, value_name = "N", hide = true)]
     pub users: Option<String>,
 
     /// Ad-hoc mode: hit this one URL, no scenario (events are named `METHOD /path`).
@@ -415,6 +420,23 @@ fn adhoc_request(args: &Args, url: &str) -> anyhow::Result<(String, Request)> {
     Ok((base, request))
 }
 
+/// The error for `hammer --users`: in every tool `--users` is a count of
+/// users to create (seed's); hammer's VUs and users file have their own flags.
+fn not_hammers_users(value: &str) -> String {
+    if value.trim().parse::<u64>().is_ok() {
+        format!(
+            "--users {value}: --users is seed's count of users to create; hammer runs \
+             {value} virtual users with --vus {value} (or --spawn-users {value} --spawn-rate R) \
+             and reads seed's user records with --users-file FILE"
+        )
+    } else {
+        format!(
+            "--users {value}: hammer reads user records with --users-file {value} \
+             (--users N is seed's count of users to create)"
+        )
+    }
+}
+
 /// Whether any request needs something only a seeded user has.
 fn needs_users(requests: &[Request], has_auth: bool) -> bool {
     has_auth
@@ -428,6 +450,9 @@ fn needs_users(requests: &[Request], has_auth: bool) -> bool {
 
 impl Config {
     pub fn resolve(mut args: Args) -> anyhow::Result<Config> {
+        if let Some(value) = &args.users {
+            return Err(bad_input(not_hammers_users(value)));
+        }
         if let Some(preset) = args.preset {
             preset.apply(&mut args);
         }
@@ -465,7 +490,7 @@ impl Config {
         });
         let refresh = hammer.auth.refresh.clone();
         let has_auth = refresh.is_some() || hammer.auth.login.is_some();
-        let users = match &args.users {
+        let users = match &args.users_file {
             Some(file) => UsersFrom::File(file.clone()),
             None if args.url.is_none() && needs_users(&requests, has_auth) => UsersFrom::Stdin,
             None => UsersFrom::Nobody,

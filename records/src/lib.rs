@@ -93,7 +93,7 @@ pub mod watch;
 pub mod workload;
 
 pub use event::{ErrorKind, Event, Load};
-pub use exit::{bad_input, fault, finish, unreachable, Exit, Failure};
+pub use exit::{bad_input, fault, finish, get_matches, parse_args, unreachable, Exit, Failure};
 pub use host::{
     CoreSample, CoreSummary, DiskSample, HostSample, HostSummary, NetSample, ProcessExit,
     ProcessSample, ProcessSummary,
