@@ -62,7 +62,7 @@ compare: release
 
 # Redraw the charts of the latest demo run.
 charts: release
-	$(RELEASE)/chart $(OUT)/latest/summary.ndjson -o $(OUT)/latest/charts
+	$(RELEASE)/chart $(OUT)/latest/summary.ndjson --out-dir $(OUT)/latest/charts
 
 # Speed and memory goals, each tool side by side with its peers (installs
 # wrk, nginx, hyperfine... from Debian's packages). Loopback only, bounded.

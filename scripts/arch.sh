@@ -15,5 +15,5 @@ for arch in mono micro; do
 done
 "$BIN/compare" --label mono "$RUN/mono/summary.ndjson" --label micro "$RUN/micro/summary.ndjson" \
     --out-dir "$RUN" --format table
-"$BIN/chart" "$RUN/mono/summary.ndjson" "$RUN/micro/summary.ndjson" -o "$RUN/charts"
+"$BIN/chart" "$RUN/mono/summary.ndjson" "$RUN/micro/summary.ndjson" --out-dir "$RUN/charts"
 echo "arch: results in $RUN/ (summary.txt, charts/)" >&2

@@ -25,7 +25,7 @@ run_pipeline "$RUN" "postgres" --threshold 'error_rate<1%'
 kill -INT "$pgwatch"
 wait "$pgwatch" || true
 
-"$BIN/chart" "$RUN/summary.ndjson" --pg "$RUN/pg.ndjson" -o "$RUN/charts"
+"$BIN/chart" "$RUN/summary.ndjson" --pg "$RUN/pg.ndjson" --out-dir "$RUN/charts"
 psql "$DATABASE_URL" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || true
 ln -sfn "$(basename "$RUN")" out/latest
 echo "demo-pg: results in $RUN/ (pg.ndjson: $(wc -l <"$RUN/pg.ndjson") samples; charts/pg_activity.png)" >&2

@@ -16,7 +16,7 @@ echo "demo: tasktracker ($ARCH) at $URL" >&2
 start_hostwatch "$RUN/host.ndjson" --pid "$TASKTRACKER_PID" --interval 250ms
 run_pipeline "$RUN" "$ARCH" --threshold 'p95<500ms' --threshold 'error_rate<1%'
 stop_hostwatch "$RUN/host.ndjson"
-"$BIN/chart" "$RUN/summary.ndjson" --host "$RUN/host.ndjson" -o "$RUN/charts"
+"$BIN/chart" "$RUN/summary.ndjson" --host "$RUN/host.ndjson" --out-dir "$RUN/charts"
 ln -sfn "$(basename "$RUN")" out/latest
 
 cat >&2 <<MSG

@@ -106,8 +106,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     }
 
     if let Some(dir) = &args.out_dir {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create --out-dir {}", dir.display()))?;
+        ndjson::out_dir(dir)?;
         let mut files = LOCUST_FILES.to_vec();
         files.extend(OWN_FILES);
         write_files(&files, |name| dir.join(name), &report)?;

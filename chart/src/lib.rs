@@ -39,10 +39,10 @@ use crate::run::Run;
         "Examples:\n  \
         seed -s scenarios/tasktracker.toml | hammer -s scenarios/tasktracker.toml \\\n    \
         | aggregate --format ndjson > run.ndjson\n  \
-        chart run.ndjson -o charts/\n  \
-        chart mono.ndjson micro.ndjson --label monolith --label microservices -o compare/\n  \
-        chart run.ndjson --pg pg.ndjson -o charts/ --log-scale\n  \
-        chart run.ndjson --host host.ndjson -o charts/\n\n",
+        chart run.ndjson --out-dir charts/\n  \
+        chart mono.ndjson micro.ndjson --label monolith --label microservices --out-dir compare/\n  \
+        chart run.ndjson --pg pg.ndjson --out-dir charts/ --log-scale\n  \
+        chart run.ndjson --host host.ndjson --out-dir charts/\n\n",
         records::exit_status_help!()
     )
 )]
@@ -64,8 +64,17 @@ pub struct Args {
     pub host: Option<String>,
 
     /// Directory the PNGs are written to (created if missing).
-    #[arg(short = 'o', long = "out-dir", value_name = "DIR")]
-    pub out: PathBuf,
+    #[arg(
+        long = "out-dir",
+        value_name = "DIR",
+        required_unless_present = "output"
+    )]
+    pub out: Option<PathBuf>,
+
+    /// Not chart's flag: `-o`/`--output` is one FILE in every tool (seed's,
+    /// hammer's); chart writes a directory, so it is an error naming --out-dir.
+    #[arg(short = 'o', long = "output", value_name = "FILE", hide = true)]
+    pub output: Option<PathBuf>,
 
     /// Image size in pixels.
     #[arg(long, value_name = "WIDTHxHEIGHT", default_value = "1280x720", value_parser = parse_size)]
@@ -111,6 +120,17 @@ pub fn parse_size(text: &str) -> Result<(u32, u32), String> {
 
 /// Runs the tool; prints `chart: wrote N charts to DIR` and each path on stderr.
 pub fn run(args: Args) -> anyhow::Result<Exit> {
+    let out = match (&args.out, &args.output) {
+        (Some(dir), None) => dir.clone(),
+        (_, Some(given)) => {
+            return Err(records::bad_input(format!(
+                "-o {}: chart writes a directory of PNGs: give it as --out-dir DIR \
+                 (-o/--output is one FILE, in seed and hammer)",
+                given.display()
+            )))
+        }
+        (None, None) => return Err(records::bad_input("--out-dir DIR is needed")),
+    };
     let opts = Options {
         width: args.size.0,
         height: args.size.1,
@@ -125,21 +145,20 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         Some(path) => Some(host::load(path)?),
         None => None,
     };
-    std::fs::create_dir_all(&args.out)
-        .map_err(|e| records::bad_input(format!("cannot create {}: {e}", args.out.display())))?;
+    records::ndjson::out_dir(&out)?;
     let mut written = Vec::new();
     if runs.len() == 1 {
         let overlays = Overlays {
             polls: polls.as_deref(),
             hosts: hosts.as_ref(),
         };
-        written.extend(run_charts(&runs[0], overlays, &args.out, &opts)?);
+        written.extend(run_charts(&runs[0], overlays, &out, &opts)?);
     } else {
-        written.extend(comparison::render(&runs, &args.out, &opts)?);
+        written.extend(comparison::render(&runs, &out, &opts)?);
         let mut any_pg = false;
         let mut any_host = false;
         for r in &runs {
-            let dir = args.out.join(slug(&r.label));
+            let dir = out.join(slug(&r.label));
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             // Samples belong to the run(s) they overlap in time.
             let own = polls
@@ -166,7 +185,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     eprintln!(
         "chart: wrote {} charts to {}",
         written.iter().filter(|p| is_png(p)).count(),
-        args.out.display()
+        out.display()
     );
     for path in &written {
         eprintln!("  {}", path.display());

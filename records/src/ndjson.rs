@@ -307,6 +307,24 @@ pub fn stdout() -> Writer<io::Stdout> {
     Writer::new(io::stdout())
 }
 
+/// `--out-dir DIR`: made if missing; a file in its place is bad input
+/// (exit 2) that says a directory is wanted, not the system's `File exists`.
+pub fn out_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(crate::bad_input(format!(
+            "--out-dir {}: is a file; --out-dir wants a directory (made if missing) \
+             for the files it writes",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| {
+        crate::bad_input(format!(
+            "--out-dir {}: cannot create it: {e}",
+            dir.display()
+        ))
+    })
+}
+
 /// A writer on stdout, or on `path` when given (created with mode 0600 when `private`).
 pub fn create(path: Option<&Path>, private: bool) -> io::Result<Writer<Box<dyn Write + Send>>> {
     let sink: Box<dyn Write + Send> = match path {

@@ -254,7 +254,7 @@ fn no_secret_leaks_from_any_tool() {
     let out = run(cmd("chart")
         .arg(&a)
         .arg(&b)
-        .arg("-o")
+        .arg("--out-dir")
         .arg(results.join("charts")));
     assert!(
         out.status.success(),
