@@ -32,7 +32,9 @@ pub fn read_events<R: BufRead>(
             }
             Ok(Line::Record(StreamRecord::Load(load))) => tally.add_load(&load),
             Err(err) => {
-                let err = reader.malformed(ndjson::json_message(&err));
+                let message = ndjson::wrong_stream(line, ndjson::Stream::Events)
+                    .unwrap_or_else(|| ndjson::json_message(&err));
+                let err = reader.malformed(message);
                 if reader.skipping_invalid() {
                     reader.note_skip(err.to_string());
                 } else {

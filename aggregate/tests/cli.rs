@@ -404,3 +404,34 @@ fn help_and_version() {
         .unwrap()
         .starts_with("aggregate "));
 }
+
+#[test]
+fn other_tools_files_say_what_aggregate_expected_and_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = run(&["--format", "ndjson"], &to_ndjson(&sample()));
+    let summary = write_file(
+        dir.path(),
+        "run.ndjson",
+        &String::from_utf8(summary.stdout).unwrap(),
+    );
+    let csv = write_file(
+        dir.path(),
+        "stats.csv",
+        "Type,Name,Request Count\nGET,/a,1\n",
+    );
+    let users = write_file(
+        dir.path(),
+        "users.ndjson",
+        "{\"user\":\"a@example.com\",\"password\":\"p\"}\n",
+    );
+    for (file, needle) in [
+        (&summary, "this is a summary (aggregate's output), not an Event (hammer's output); to combine summaries, give --merge"),
+        (&csv, "this is CSV, not NDJSON"),
+        (&users, "this is a User record (seed's output)"),
+    ] {
+        let out = run(&[file.to_str().unwrap()], "");
+        assert_eq!(out.status.code(), Some(2));
+        let err = stderr(&out);
+        assert!(err.contains(&format!("{}:1: {needle}", file.display())), "{err}");
+    }
+}

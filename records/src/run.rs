@@ -80,6 +80,7 @@ impl Run {
     /// Reads a summary stream. Under `--skip-invalid` (the reader's setting)
     /// a record that breaks the policy is skipped and counted instead.
     pub fn read<R: BufRead>(reader: &mut LineReader<R>, path: &str) -> Result<Run, InputError> {
+        reader.expect(crate::ndjson::Stream::Summaries);
         let mut run = Run {
             label: String::new(),
             path: path.to_string(),
