@@ -16,4 +16,5 @@ done
 "$BIN/compare" --label mono "$RUN/mono/summary.ndjson" --label micro "$RUN/micro/summary.ndjson" \
     --out-dir "$RUN" --format table
 "$BIN/chart" "$RUN/mono/summary.ndjson" "$RUN/micro/summary.ndjson" --out-dir "$RUN/charts"
-echo "arch: results in $RUN/ (summary.txt, charts/)" >&2
+point_latest "$RUN"
+echo "arch: results in $RUN/ (summary.txt, charts/; also out/latest)" >&2

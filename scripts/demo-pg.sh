@@ -14,6 +14,8 @@ RUN=${RUN:-out/demo-pg-$(date +%Y%m%d-%H%M%S)}
 SCHEMA=loadpipe_demo_$$
 mkdir -p "$RUN"
 
+# Dropped on every exit path, after tasktracker has stopped (on_exit's order).
+CLEANUPS+=("psql '$DATABASE_URL' -qc 'DROP SCHEMA IF EXISTS $SCHEMA CASCADE' >/dev/null 2>&1")
 start_tasktracker "$RUN/tasktracker.log" --database-url "$DATABASE_URL" \
     --db-schema "$SCHEMA" --pool-size "$POOL"
 echo "demo-pg: tasktracker on PostgreSQL (pool $POOL, schema $SCHEMA) at $URL" >&2
@@ -21,11 +23,11 @@ echo "demo-pg: tasktracker on PostgreSQL (pool $POOL, schema $SCHEMA) at $URL" >
 "$BIN/pgwatch" --database-url "$DATABASE_URL" --interval 250ms --duration 10m \
     --warn-utilization 75% >"$RUN/pg.ndjson" &
 pgwatch=$!
+SERVERS+=("$pgwatch")
 run_pipeline "$RUN" "postgres" --threshold 'error_rate<1%'
 kill -INT "$pgwatch"
 wait "$pgwatch" || true
 
 "$BIN/chart" "$RUN/summary.ndjson" --pg "$RUN/pg.ndjson" --out-dir "$RUN/charts"
-psql "$DATABASE_URL" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || true
-ln -sfn "$(basename "$RUN")" out/latest
+point_latest "$RUN"
 echo "demo-pg: results in $RUN/ (pg.ndjson: $(wc -l <"$RUN/pg.ndjson") samples; charts/pg_activity.png)" >&2

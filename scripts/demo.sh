@@ -17,7 +17,7 @@ start_hostwatch "$RUN/host.ndjson" --pid "$TASKTRACKER_PID" --interval 250ms
 run_pipeline "$RUN" "$ARCH" --threshold 'p95<500ms' --threshold 'error_rate<1%'
 stop_hostwatch "$RUN/host.ndjson"
 "$BIN/chart" "$RUN/summary.ndjson" --host "$RUN/host.ndjson" --out-dir "$RUN/charts"
-ln -sfn "$(basename "$RUN")" out/latest
+point_latest "$RUN"
 
 cat >&2 <<MSG
 

@@ -2,7 +2,7 @@
 # free loopback port and run seed | hammer | aggregate against it.
 # Source it; it expects `set -euo pipefail` and the repository root as cwd.
 
-BIN=${BIN:-target/release}
+BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release}
 SCENARIO=${SCENARIO:-scenarios/tasktracker.toml}
 USERS=${USERS:-50}
 STAGES=${STAGES:-5s:50,15s:50,5s:0}
@@ -19,12 +19,33 @@ else
     LOAD_SHOWN="stages $STAGES"
 fi
 
+# Every exit path (success, a failing step under set -e, a signal) stops the
+# processes in SERVERS, then runs the CLEANUPS (e.g. dropping a schema).
 SERVERS=()
+CLEANUPS=()
 stop_servers() {
     for pid in "${SERVERS[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${SERVERS[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
-trap stop_servers EXIT
+on_exit() {
+    local status=$?
+    stop_servers
+    for step in "${CLEANUPS[@]}"; do eval "$step" || true; done
+    exit "$status"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# point_latest DIR: out/latest names the newest run folder, whatever made it.
+point_latest() {
+    mkdir -p out
+    if [ "$(dirname "$1")" = out ]; then
+        ln -sfn "$(basename "$1")" out/latest
+    else
+        ln -sfn "$(cd "$1" && pwd)" out/latest
+    fi
+}
 
 # start_tasktracker LOG [FLAGS...]: starts it, sets $URL.
 start_tasktracker() {
