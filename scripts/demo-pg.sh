@@ -11,7 +11,7 @@ source scripts/lib.sh
 DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
 POOL=${POOL:-4}
 RUN=${RUN:-out/demo-pg-$(date +%Y%m%d-%H%M%S)}
-SCHEMA=loadpipe_demo_$$
+SCHEMA=${SCHEMA:-loadpipe_demo_$$}
 mkdir -p "$RUN"
 
 # Dropped on every exit path, after tasktracker has stopped (on_exit's order).
