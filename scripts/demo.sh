@@ -22,7 +22,7 @@ point_latest "$RUN"
 cat >&2 <<MSG
 
 demo: results in $RUN/  (also out/latest)
-  table.txt summary.ndjson stats.csv stats_history.csv failures.csv   from aggregate
+  table.txt summary.ndjson stats.csv stats_history.csv failures.csv exceptions.csv   from aggregate
   events.ndjson    one event per request (hammer)
   host.ndjson      host and tasktracker samples every 250 ms (hostwatch)
   users.ndjson     the seeded users, mode 0600: it holds tokens
