@@ -3,11 +3,14 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 CARGO ?= cargo
-RELEASE := target/release
+# The binaries: under $CARGO_TARGET_DIR when it is set, as cargo puts them.
+RELEASE := $(or $(CARGO_TARGET_DIR),target)/release
+PREFIX ?= $(HOME)/.cargo
+TOOLS := seed hammer aggregate compare chart pgwatch hostwatch tasktracker
 OUT ?= out
 SCENARIO ?= scenarios/tasktracker.toml
 
-.PHONY: all build release test fuzz-build fmt clippy demo demo-pg compare-arch baseline compare charts bench soak clean
+.PHONY: all build release install test fuzz-build fmt clippy demo demo-pg compare-arch baseline compare charts bench soak clean
 
 all: build
 
@@ -16,6 +19,13 @@ build:
 
 release:
 	$(CARGO) build --release --workspace --bins
+
+# The eight tools on PATH: copied into $(PREFIX)/bin (~/.cargo/bin, already on
+# PATH wherever rustup installed cargo).
+install: release
+	install -d $(PREFIX)/bin
+	install -m 755 $(addprefix $(RELEASE)/,$(TOOLS)) $(PREFIX)/bin/
+	@echo "installed $(TOOLS) into $(PREFIX)/bin"
 
 # fmt, clippy, every test, and the fuzz targets must build. The integration
 # tests run the real binaries,
@@ -39,7 +49,9 @@ clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 # Build, start tasktracker on a free port, run the pipeline with hostwatch
-# sampling tasktracker beside it, chart both, stop it.
+# sampling tasktracker beside it, chart both, stop it. USERS, STAGES, THINK,
+# PRESET (quick|standard|medium|stress|endurance) and SCENARIO shape the load
+# of every demo target (scripts/lib.sh).
 demo: release
 	scripts/demo.sh
 
@@ -51,16 +63,19 @@ demo-pg: release
 compare-arch: release
 	scripts/arch.sh
 
-# Record a baseline run; `make compare` runs again and checks for regressions.
+# Record a baseline run in out/baseline; `make compare` checks first that it
+# exists, runs again into out/run-<time>/ and prints compare's verdict first.
+# compare's exit status (1: a regression) is scripts/baseline.sh's; make turns
+# any failure into its own 2, so CI runs `scripts/baseline.sh compare`.
 baseline: release
 	scripts/baseline.sh baseline
 
 compare: release
 	scripts/baseline.sh compare
 
-# Redraw the charts of the latest demo run.
+# Redraw the charts of the latest run, with its pg/host samples when it has them.
 charts: release
-	$(RELEASE)/chart $(OUT)/latest/summary.ndjson -o $(OUT)/latest/charts
+	LATEST=$(OUT)/latest scripts/charts.sh
 
 # Speed and memory goals, each tool side by side with its peers (installs
 # wrk, nginx, hyperfine... from Debian's packages). Loopback only, bounded.

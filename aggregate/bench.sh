@@ -21,8 +21,8 @@ TIME=/usr/bin/time
 [ -x "$TIME" ] || { echo "bench.sh needs GNU time at /usr/bin/time (apt-get install time)" >&2; exit 2; }
 
 cargo build --release -q -p aggregate --bins --examples
-BIN=target/release/aggregate
-GEN=target/release/examples/gen_events
+BIN=${CARGO_TARGET_DIR:-target}/release/aggregate
+GEN=${CARGO_TARGET_DIR:-target}/release/examples/gen_events
 mkdir -p "$BENCH_DIR"
 
 # measure LABEL CMD... -> "wall_s cpu_s rss_kb"

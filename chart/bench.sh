@@ -8,13 +8,13 @@ cd "$(dirname "$0")/.."
 cargo build --release -p chart --bins --example gen_summary
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-target/release/examples/gen_summary "$dir/hour.ndjson" 3600 50 one-hour 0 0 --pg
-target/release/examples/gen_summary "$dir/hour-b.ndjson" 3600 50 one-hour-slower 3
+${CARGO_TARGET_DIR:-target}/release/examples/gen_summary "$dir/hour.ndjson" 3600 50 one-hour 0 0 --pg
+${CARGO_TARGET_DIR:-target}/release/examples/gen_summary "$dir/hour-b.ndjson" 3600 50 one-hour-slower 3
 ls -l "$dir"/*.ndjson | awk '{print "input:", $5, "bytes", $NF}'
-one="target/release/chart $dir/hour.ndjson -o $dir/one"
-pg="target/release/chart $dir/hour.ndjson --pg $dir/hour.ndjson.pg.ndjson -o $dir/pg"
-two="target/release/chart $dir/hour.ndjson $dir/hour-b.ndjson -o $dir/two"
-html="target/release/chart $dir/hour.ndjson --html $dir/report.html"
+one="${CARGO_TARGET_DIR:-target}/release/chart $dir/hour.ndjson --out-dir $dir/one"
+pg="${CARGO_TARGET_DIR:-target}/release/chart $dir/hour.ndjson --pg $dir/hour.ndjson.pg.ndjson --out-dir $dir/pg"
+two="${CARGO_TARGET_DIR:-target}/release/chart $dir/hour.ndjson $dir/hour-b.ndjson --out-dir $dir/two"
+html="${CARGO_TARGET_DIR:-target}/release/chart $dir/hour.ndjson --html $dir/report.html"
 if command -v hyperfine >/dev/null; then
     hyperfine --warmup 1 --runs 5 --style basic -n one-run "$one" -n one-run+pg "$pg" -n two-runs "$two" -n report.html "$html"
 else

@@ -6,7 +6,7 @@
 set -euo pipefail
 N=${1:-1000000}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=${BIN:-$ROOT/target/release}
+BIN=${BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 

@@ -41,8 +41,8 @@ fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 cargo build --release -q -p hammer -p tasktracker
-HAMMER=target/release/hammer
-TASKTRACKER=target/release/tasktracker
+HAMMER=${CARGO_TARGET_DIR:-target}/release/hammer
+TASKTRACKER=${CARGO_TARGET_DIR:-target}/release/tasktracker
 
 hard=$(ulimit -Hn)
 if [ "$hard" = unlimited ] || [ "$hard" -ge 65536 ]; then ulimit -n 65536; else ulimit -n "$hard"; fi

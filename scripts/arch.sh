@@ -15,6 +15,7 @@ for arch in mono micro; do
 done
 "$BIN/compare" --label mono "$RUN/mono/summary.ndjson" --label micro "$RUN/micro/summary.ndjson" \
     --out-dir "$RUN" --format table
-"$BIN/chart" "$RUN/mono/summary.ndjson" "$RUN/micro/summary.ndjson" -o "$RUN/charts"
-echo "arch: results in $RUN/ (summary.txt from compare; charts/ with summary_table.txt)" >&2
+"$BIN/chart" "$RUN/mono/summary.ndjson" "$RUN/micro/summary.ndjson" --out-dir "$RUN/charts"
+point_latest "$RUN"
+echo "arch: results in $RUN/ (summary.txt from compare; charts/ with summary_table.txt; also out/latest)" >&2
 echo "arch: open the report: $RUN/charts/report.html (both runs, compare's verdicts; works offline)" >&2

@@ -16,13 +16,13 @@ echo "demo: tasktracker ($ARCH) at $URL" >&2
 start_hostwatch "$RUN/host.ndjson" --pid "$TASKTRACKER_PID" --interval 250ms
 run_pipeline "$RUN" "$ARCH" --threshold 'p95<500ms' --threshold 'error_rate<1%'
 stop_hostwatch "$RUN/host.ndjson"
-"$BIN/chart" "$RUN/summary.ndjson" --host "$RUN/host.ndjson" -o "$RUN/charts"
-ln -sfn "$(basename "$RUN")" out/latest
+"$BIN/chart" "$RUN/summary.ndjson" --host "$RUN/host.ndjson" --out-dir "$RUN/charts"
+point_latest "$RUN"
 
 cat >&2 <<MSG
 
 demo: results in $RUN/  (also out/latest)
-  table.txt summary.ndjson stats.csv stats_history.csv failures.csv   from aggregate
+  table.txt summary.ndjson stats.csv stats_history.csv failures.csv exceptions.csv   from aggregate
   events.ndjson    one event per request (hammer)
   host.ndjson      host and tasktracker samples every 250 ms (hostwatch)
   users.ndjson     the seeded users, mode 0600: it holds tokens

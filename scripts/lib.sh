@@ -2,18 +2,50 @@
 # free loopback port and run seed | hammer | aggregate against it.
 # Source it; it expects `set -euo pipefail` and the repository root as cwd.
 
-BIN=${BIN:-target/release}
+BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release}
 SCENARIO=${SCENARIO:-scenarios/tasktracker.toml}
 USERS=${USERS:-50}
 STAGES=${STAGES:-5s:50,15s:50,5s:0}
 THINK=${THINK:-100ms..500ms}
+# PRESET=quick|standard|medium|stress|endurance: hammer --preset (seed 000's
+# table, users started at 10/s) instead of STAGES. VUs share the USERS seeded
+# accounts round-robin.
+PRESET=${PRESET:-}
+if [ -n "$PRESET" ]; then
+    LOAD=(--preset "$PRESET")
+    LOAD_SHOWN="preset $PRESET"
+else
+    LOAD=(--stages "$STAGES")
+    LOAD_SHOWN="stages $STAGES"
+fi
 
+# Every exit path (success, a failing step under set -e, a signal) stops the
+# processes in SERVERS, then runs the CLEANUPS (e.g. dropping a schema).
 SERVERS=()
+CLEANUPS=()
 stop_servers() {
     for pid in "${SERVERS[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${SERVERS[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
-trap stop_servers EXIT
+on_exit() {
+    local status=$?
+    stop_servers
+    for step in "${CLEANUPS[@]}"; do eval "$step" || true; done
+    exit "$status"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# point_latest DIR: out/latest names the newest run folder, whatever made it.
+point_latest() {
+    mkdir -p out
+    if [ "$(dirname "$1")" = out ]; then
+        ln -sfn "$(basename "$1")" out/latest
+    else
+        ln -sfn "$(cd "$1" && pwd)" out/latest
+    fi
+}
 
 # start_tasktracker LOG [FLAGS...]: starts it, sets $URL.
 start_tasktracker() {
@@ -66,9 +98,9 @@ run_pipeline() {
     mkdir -p "$dir"
     # users.ndjson holds tokens and passwords: seed creates it with mode 0600.
     "$BIN/seed" -s "$SCENARIO" --target "$URL" --users "$USERS" -o "$dir/users.ndjson"
-    echo "hammer: stages $STAGES, think $THINK, $USERS users ($label)" >&2
-    "$BIN/hammer" -s "$SCENARIO" --target "$URL" --users "$dir/users.ndjson" \
-            --stages "$STAGES" --think "$THINK" \
+    echo "hammer: $LOAD_SHOWN, think $THINK, $USERS seeded users ($label)" >&2
+    "$BIN/hammer" -s "$SCENARIO" --target "$URL" --users-file "$dir/users.ndjson" \
+            "${LOAD[@]}" --think "$THINK" \
         | tee "$dir/events.ndjson" \
         | "$BIN/aggregate" --format table --out-dir "$dir" --label "$label" \
             --scenario "$(basename "$SCENARIO" .toml)" "$@"

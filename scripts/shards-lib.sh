@@ -63,7 +63,7 @@ merge_shards() {
     "$BIN/aggregate" --merge --expect-shards "$n" --format table --out-dir "$dir" \
         ${THRESHOLDS[@]+"${THRESHOLDS[@]}"} "${files[@]}" || status=$?
     if [ -s "$dir/summary.ndjson" ] && [ -x "$BIN/chart" ]; then
-        "$BIN/chart" "$dir/summary.ndjson" -o "$dir/charts" >&2 || true
+        "$BIN/chart" "$dir/summary.ndjson" --out-dir "$dir/charts" >&2 || true
     fi
     return "$status"
 }

@@ -39,7 +39,7 @@ echo "soak: target $URL, $USERS users, $RATE req/s for $DURATION" >&2
 "$BIN/aggregate" --format ndjson --label soak <"$OUT/events.fifo" \
     >"$OUT/summary.ndjson" 2>"$OUT/aggregate.err" &
 agg=$!
-"$BIN/hammer" -s "$SCENARIO" --target "$URL" --users "$OUT/users.ndjson" \
+"$BIN/hammer" -s "$SCENARIO" --target "$URL" --users-file "$OUT/users.ndjson" \
     --rate "$RATE" --duration "$DURATION" -q \
     >"$OUT/events.fifo" 2>"$OUT/hammer.err" &
 ham=$!

@@ -16,7 +16,7 @@ LIMIT=${LIMIT:-300}
 SCENARIO=scenarios/tasktracker.toml
 
 cargo build --release --quiet -p tasktracker -p seed --bins
-BIN=target/release
+BIN=${CARGO_TARGET_DIR:-target}/release
 WORK=$(mktemp -d)
 SERVER_PID=
 

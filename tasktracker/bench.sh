@@ -22,7 +22,7 @@ for tool in wrk curl; do
     command -v "$tool" >/dev/null || { echo "bench.sh: $tool is not installed (apt-get install -y $tool)" >&2; exit 2; }
 done
 cargo build --release -p tasktracker --quiet
-BIN=target/release/tasktracker
+BIN=${CARGO_TARGET_DIR:-target}/release/tasktracker
 
 pid=
 log=$(mktemp)

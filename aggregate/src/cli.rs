@@ -39,10 +39,16 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
 
-    /// Also write stats.csv, stats_history.csv, failures.csv (Locust
-    /// columns), summary.ndjson and table.txt into DIR (created if missing).
+    /// Also write stats.csv, stats_history.csv, failures.csv, exceptions.csv
+    /// (Locust's files), summary.ndjson and table.txt into DIR (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+
+    /// Also write Locust's four CSV files as Locust's `--csv PREFIX` names
+    /// them: PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv,
+    /// PREFIX_exceptions.csv (PREFIX may hold a directory, which must exist).
+    #[arg(long, value_name = "PREFIX")]
+    pub csv: Option<PathBuf>,
 
     /// Width of the time-series buckets [default: 1s; with --merge: the inputs'].
     #[arg(long, value_name = "DURATION", value_parser = positive_duration)]

@@ -33,7 +33,9 @@ pub fn read_events<R: BufRead>(
             Ok(Line::Record(StreamRecord::Load(load))) => tally.add_load(&load),
             Ok(Line::Record(StreamRecord::Iteration(it))) => record_iteration(tally, &it),
             Err(err) => {
-                let err = reader.malformed(ndjson::json_message(&err));
+                let message = ndjson::wrong_stream(line, ndjson::Stream::Events)
+                    .unwrap_or_else(|| ndjson::json_message(&err));
+                let err = reader.malformed(message);
                 if reader.skipping_invalid() {
                     reader.note_skip(err.to_string());
                 } else {
@@ -66,6 +68,7 @@ fn record(tally: &mut Tally, event: &EventRef) -> Result<(), String> {
     interval.count += 1;
     interval.errors += u64::from(failed);
     interval.max_ns = interval.max_ns.max(response_ns);
+    interval.bytes_in = interval.bytes_in.saturating_add(event.bytes_in);
     let _ = interval.hist.record(response_ns.min(i64::MAX as u64 / 2));
     interval.see_vu(event.vu);
 
@@ -73,6 +76,7 @@ fn record(tally: &mut Tally, event: &EventRef) -> Result<(), String> {
     endpoint.count += 1;
     if let Some(kind) = &event.error {
         endpoint.add_error(kind, 1);
+        endpoint.add_failure(kind, event.status, event.detail.as_deref(), 1, (done, done));
     }
     endpoint.add_status(event.status, 1);
     // Saturating: an event's byte counts are input, and may be absurd.

@@ -14,7 +14,7 @@ pub mod threshold;
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
-use std::path::Path;
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 use records::{bad_input, ndjson, Exit};
@@ -121,7 +121,19 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     }
 
     if let Some(dir) = &args.out_dir {
-        write_run_folder(dir, &report)?;
+        ndjson::out_dir(dir)?;
+        let mut files = LOCUST_FILES.to_vec();
+        files.extend(OWN_FILES);
+        write_files(&files, |name| dir.join(name), &report)?;
+    }
+    if let Some(prefix) = &args.csv {
+        let mut path = |name: &str| {
+            let mut p = prefix.clone().into_os_string();
+            p.push("_");
+            p.push(name);
+            std::path::PathBuf::from(p)
+        };
+        write_files(&LOCUST_FILES, &mut path, &report)?;
     }
     let renderer: &dyn Render = match format {
         Format::Table => &render::Table,
@@ -144,19 +156,28 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     })
 }
 
-/// `--out-dir`: the Locust-style CSV files, the summary and the table.
-fn write_run_folder(dir: &Path, report: &Report) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create --out-dir {}", dir.display()))?;
-    let files: [(&str, &dyn Render); 5] = [
-        ("stats.csv", &render::LocustStats),
-        ("stats_history.csv", &render::LocustHistory),
-        ("failures.csv", &render::LocustFailures),
-        ("summary.ndjson", &render::Ndjson),
-        ("table.txt", &render::Table),
-    ];
-    for (name, renderer) in files {
-        let path = dir.join(name);
+/// Locust's `--csv` files, named as Locust names them after its prefix.
+const LOCUST_FILES: [(&str, &dyn Render); 4] = [
+    ("stats.csv", &render::LocustStats),
+    ("stats_history.csv", &render::LocustHistory),
+    ("failures.csv", &render::LocustFailures),
+    ("exceptions.csv", &render::LocustExceptions),
+];
+
+/// What `--out-dir` holds beside Locust's files.
+const OWN_FILES: [(&str, &dyn Render); 2] = [
+    ("summary.ndjson", &render::Ndjson),
+    ("table.txt", &render::Table),
+];
+
+/// Writes each file (`path` of its name) with its renderer.
+fn write_files(
+    files: &[(&str, &dyn Render)],
+    mut path: impl FnMut(&str) -> PathBuf,
+    report: &Report,
+) -> anyhow::Result<()> {
+    for &(name, renderer) in files {
+        let path = path(name);
         let mut file = io::BufWriter::new(
             File::create(&path).with_context(|| format!("cannot create {}", path.display()))?,
         );

@@ -1,6 +1,4 @@
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
-    let args = aggregate::cli::Args::parse();
+    let args: aggregate::cli::Args = records::parse_args("aggregate");
     records::finish("aggregate", aggregate::run(args))
 }

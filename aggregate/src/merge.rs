@@ -68,6 +68,7 @@ pub fn read_summaries<R: BufRead>(
         t.count += interval.count;
         t.errors += interval.errors;
         t.max_ns = t.max_ns.max(interval.max_ns);
+        t.bytes_in = t.bytes_in.saturating_add(interval.bytes_in);
         t.vus_done += interval.vus;
         match decoded {
             Some(h) => narrow_into(&mut t.hist, h),
@@ -136,6 +137,15 @@ fn tally_of(entry: &Entry, tally: &mut Tally) -> EndpointTally {
     part.count = stats.count;
     for (kind, n) in &stats.error_kinds {
         part.add_error(kind, *n);
+    }
+    for g in &stats.failures {
+        part.add_failure(
+            &g.kind,
+            g.status,
+            g.detail.as_deref(),
+            g.count,
+            (g.first_ns, g.last_ns),
+        );
     }
     part.errors = part.errors.max(stats.errors);
     for (code, n) in &stats.status {

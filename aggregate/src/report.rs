@@ -117,7 +117,8 @@ impl Report {
             .into_iter()
             .map(|(start, t)| {
                 let h = widen(&t.hist);
-                let (vus, count, errors, max_ns) = (t.vus(), t.count, t.errors, t.max_ns);
+                let (vus, count, errors, max_ns, bytes_in) =
+                    (t.vus(), t.count, t.errors, t.max_ns, t.bytes_in);
                 drop(t);
                 hist::merge(&mut cumulative, &h);
                 cumulative_max = cumulative_max.max(max_ns);
@@ -135,6 +136,7 @@ impl Report {
                         p95_ns: at(&h, 0.95, max_ns),
                         p99_ns: at(&h, 0.99, max_ns),
                         max_ns,
+                        bytes_in,
                         vus,
                         hist: Some(hist::encode(&h)),
                     },
@@ -248,7 +250,34 @@ fn stats_of(e: &EndpointTally, secs: f64, with_service: bool) -> Stats {
         service_hist: with_service.then(|| hist::encode(e.service())),
         connect: e.phases.as_ref().and_then(|p| phase(&p.connect)),
         ttfb: e.phases.as_ref().and_then(|p| phase(&p.ttfb)),
+        failures: failures_of(e),
     }
+}
+
+/// The endpoint's error groups, most frequent first. A summary from before
+/// groups were kept has only kinds: each kind is then one group, its times unknown.
+fn failures_of(e: &EndpointTally) -> Vec<records::ErrorGroup> {
+    let mut groups = e.failures.clone();
+    for (kind, n) in &e.error_kinds {
+        let grouped: u64 = groups
+            .iter()
+            .filter(|g| &g.kind == kind)
+            .map(|g| g.count)
+            .sum();
+        if *n > grouped {
+            groups.push(records::ErrorGroup {
+                kind: kind.clone(),
+                count: n - grouped,
+                ..records::ErrorGroup::default()
+            });
+        }
+    }
+    groups.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| (&a.kind, a.status, &a.detail).cmp(&(&b.kind, b.status, &b.detail)))
+    });
+    groups
 }
 
 /// A phase's record, when any request had it.

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use hdrhistogram::Histogram;
-use records::{hist, Load};
+use records::{hist, ErrorGroup, Load};
 
 /// Precision of the per-interval histograms: 2 significant digits keep a
 /// bucket's histogram a few KB while p99 over a second stays within 1%.
@@ -56,6 +56,8 @@ pub struct EndpointTally {
     pub errors: u64,
     /// Error kind to count; few distinct kinds, so a list beats a map.
     pub error_kinds: Vec<(String, u64)>,
+    /// Each distinct error, with when it was first and last seen.
+    pub failures: Vec<ErrorGroup>,
     pub status: Vec<(u16, u64)>,
     pub bytes_in: u64,
     pub bytes_out: u64,
@@ -136,6 +138,7 @@ impl EndpointTally {
             count: 0,
             errors: 0,
             error_kinds: Vec::new(),
+            failures: Vec::new(),
             status: Vec::new(),
             bytes_in: 0,
             bytes_out: 0,
@@ -271,6 +274,46 @@ impl EndpointTally {
         }
     }
 
+    /// Counts `n` errors of one group, seen from `first_ns` to `last_ns`
+    /// (their kinds are counted by [`add_error`](Self::add_error)).
+    pub fn add_failure(
+        &mut self,
+        kind: &str,
+        status: u16,
+        detail: Option<&str>,
+        n: u64,
+        (first_ns, last_ns): (u64, u64),
+    ) {
+        let (kind, status, mut detail) = ErrorGroup::key(kind, status, detail);
+        let same = |g: &ErrorGroup, detail: Option<&str>| {
+            g.kind == kind && g.status == status && g.detail.as_deref() == detail
+        };
+        let group = match self.failures.iter().position(|g| same(g, detail)) {
+            Some(i) => i,
+            None => {
+                if detail.is_some()
+                    && self.failures.iter().filter(|g| g.kind == kind).count()
+                        >= records::summary::MAX_ERROR_GROUPS
+                {
+                    detail = None;
+                }
+                match self.failures.iter().position(|g| same(g, detail)) {
+                    Some(i) => i,
+                    None => {
+                        self.failures.push(ErrorGroup {
+                            kind: kind.to_string(),
+                            status,
+                            detail: detail.map(str::to_string),
+                            ..ErrorGroup::default()
+                        });
+                        self.failures.len() - 1
+                    }
+                }
+            }
+        };
+        self.failures[group].add(n, first_ns, last_ns);
+    }
+
     /// Adds another endpoint's totals (both folded) into this one.
     pub fn absorb(&mut self, other: &EndpointTally) {
         self.count = self.count.saturating_add(other.count);
@@ -285,6 +328,15 @@ impl EndpointTally {
         self.errors = self
             .errors
             .saturating_add(other.errors.saturating_sub(kinds));
+        for g in &other.failures {
+            self.add_failure(
+                &g.kind,
+                g.status,
+                g.detail.as_deref(),
+                g.count,
+                (g.first_ns, g.last_ns),
+            );
+        }
         for (status, n) in &other.status {
             self.add_status(*status, *n);
         }
@@ -314,6 +366,7 @@ pub struct IntervalTally {
     pub count: u64,
     pub errors: u64,
     pub max_ns: u64,
+    pub bytes_in: u64,
     /// Response times in the bucket; u32 counts keep long runs small.
     pub hist: Histogram<u32>,
     /// Distinct VUs of inputs already finished (shards have distinct VUs).
@@ -332,6 +385,7 @@ impl IntervalTally {
             count: 0,
             errors: 0,
             max_ns: 0,
+            bytes_in: 0,
             hist: new_interval_histogram(),
             vus_done: 0,
             vu_bits: Vec::new(),

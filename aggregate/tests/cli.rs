@@ -327,17 +327,26 @@ fn out_dir_writes_the_run_folder() {
     assert!(read("stats.csv").starts_with(LOCUST_HEADER));
     let history = read("stats_history.csv");
     assert!(history.starts_with("Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,"));
-    assert_eq!(history.lines().count(), 1 + 3);
-    assert!(history
-        .lines()
-        .nth(1)
-        .unwrap()
-        .starts_with("1764000000,6,,Aggregated,184.000,"));
+    // Locust's all-zero row first, then one row per second
+    assert_eq!(history.lines().count(), 1 + 1 + 3);
+    assert_eq!(
+        history.lines().nth(1).unwrap(),
+        "1764000000,0,,Aggregated,0.000000,0.000000,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,0,0,0,0.0,0,0,0"
+    );
+    let first = history.lines().nth(2).unwrap();
+    assert!(
+        first.starts_with("1764000000,6,,Aggregated,184.000000,"),
+        "{first}"
+    );
+    // every event carries 100 bytes
+    assert!(first.ends_with(",100.00"), "{first}");
     let failures = read("failures.csv");
     assert_eq!(
         failures,
-        "Method,Name,Error,Occurrences\nPOST,/api/v1/tasks,status,8\n"
+        "Method,Name,Error,Occurrences,First Seen,Last Seen\n\
+         POST,/api/v1/tasks,LocustBadStatusCode(code=500),8,2025-11-24T16:00:00Z,2025-11-24T16:00:02Z\n"
     );
+    assert_eq!(read("exceptions.csv"), "Count,Message,Traceback,Nodes\n");
     assert_eq!(
         read("summary.ndjson").as_bytes(),
         &out.stdout[..],
@@ -394,4 +403,35 @@ fn help_and_version() {
     assert!(String::from_utf8(out.stdout)
         .unwrap()
         .starts_with("aggregate "));
+}
+
+#[test]
+fn other_tools_files_say_what_aggregate_expected_and_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = run(&["--format", "ndjson"], &to_ndjson(&sample()));
+    let summary = write_file(
+        dir.path(),
+        "run.ndjson",
+        &String::from_utf8(summary.stdout).unwrap(),
+    );
+    let csv = write_file(
+        dir.path(),
+        "stats.csv",
+        "Type,Name,Request Count\nGET,/a,1\n",
+    );
+    let users = write_file(
+        dir.path(),
+        "users.ndjson",
+        "{\"user\":\"a@example.com\",\"password\":\"p\"}\n",
+    );
+    for (file, needle) in [
+        (&summary, "this is a summary (aggregate's output), not an Event (hammer's output); to combine summaries, give --merge"),
+        (&csv, "this is CSV, not NDJSON"),
+        (&users, "this is a User record (seed's output)"),
+    ] {
+        let out = run(&[file.to_str().unwrap()], "");
+        assert_eq!(out.status.code(), Some(2));
+        let err = stderr(&out);
+        assert!(err.contains(&format!("{}:1: {needle}", file.display())), "{err}");
+    }
 }

@@ -26,6 +26,10 @@ fn events(seed: u64, count: usize, lag: bool, vu_base: u32) -> Vec<Event> {
                 } else {
                     500
                 };
+                // error groups (kind, status, detail) must merge too
+                if e.error.as_deref() == Some("check") {
+                    e.detail = Some(format!("/id missing (variant {})", rng.gen_range(0..2)));
+                }
             }
             if lag && rng.gen_bool(0.3) {
                 e.lag_ns = rng.gen_range(1..50_000_000);
@@ -99,6 +103,14 @@ fn check_merge_equals_whole(lag_in_second_shard: bool) {
     assert_eq!(merged, whole);
     assert_eq!(total(&whole).service.is_some(), lag_in_second_shard);
     assert_eq!(total(&whole).count, 5000);
+    let groups = &endpoints(&whole)[0].failures;
+    assert!(
+        groups.len() >= 3
+            && groups
+                .iter()
+                .all(|g| g.first_ns >= T0 && g.last_ns >= g.first_ns),
+        "{groups:?}"
+    );
 
     // merging is associative with stdin too: a merged summary merges again
     let again = summarize(

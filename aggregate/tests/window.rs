@@ -82,7 +82,7 @@ fn every_tool_prints_the_same_duration_and_rate() {
     let chart = cmd("chart")
         .arg(&summary)
         .arg(&summary)
-        .arg("-o")
+        .arg("--out-dir")
         .arg(&charts)
         .output()
         .unwrap();

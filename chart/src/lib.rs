@@ -47,10 +47,10 @@ use crate::run::Run;
         "Examples:\n  \
         seed -s scenarios/tasktracker.toml | hammer -s scenarios/tasktracker.toml \\\n    \
         | aggregate --format ndjson > run.ndjson\n  \
-        chart run.ndjson -o charts/\n  \
-        chart mono.ndjson micro.ndjson --label monolith --label microservices -o compare/\n  \
-        chart run.ndjson --pg pg.ndjson -o charts/ --log-scale\n  \
-        chart run.ndjson --host host.ndjson -o charts/\n  \
+        chart run.ndjson --out-dir charts/\n  \
+        chart mono.ndjson micro.ndjson --label monolith --label microservices --out-dir compare/\n  \
+        chart run.ndjson --pg pg.ndjson --out-dir charts/ --log-scale\n  \
+        chart run.ndjson --host host.ndjson --out-dir charts/\n  \
         chart run.ndjson --html report.html          # the report alone\n\n",
         records::exit_status_help!()
     )
@@ -74,17 +74,21 @@ pub struct Args {
 
     /// Directory the PNGs and report.html are written to (created if missing).
     #[arg(
-        short = 'o',
         long = "out-dir",
         value_name = "DIR",
-        required_unless_present = "html"
+        required_unless_present_any = ["html", "output"]
     )]
     pub out: Option<PathBuf>,
 
     /// Write the interactive HTML report to FILE (one self-contained file, no
-    /// network needed to open it); without -o, only the report is written.
+    /// network needed to open it); without --out-dir, only the report is written.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+
+    /// Not chart's flag: `-o`/`--output` is one FILE in every tool (seed's,
+    /// hammer's); chart writes a directory, so it is an error naming --out-dir.
+    #[arg(short = 'o', long = "output", value_name = "FILE", hide = true)]
+    pub output: Option<PathBuf>,
 
     /// Image size in pixels.
     #[arg(long, value_name = "WIDTHxHEIGHT", default_value = "1280x720", value_parser = parse_size)]
@@ -130,6 +134,13 @@ pub fn parse_size(text: &str) -> Result<(u32, u32), String> {
 
 /// Runs the tool; prints `chart: wrote N charts to DIR` and each path on stderr.
 pub fn run(args: Args) -> anyhow::Result<Exit> {
+    if let Some(given) = &args.output {
+        return Err(records::bad_input(format!(
+            "-o {}: chart writes a directory of PNGs: give it as --out-dir DIR, or the \
+             report alone as --html FILE (-o/--output is one FILE, in seed and hammer)",
+            given.display()
+        )));
+    }
     let opts = Options {
         width: args.size.0,
         height: args.size.1,
@@ -167,8 +178,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     }
     let mut written = Vec::new();
     if let Some(out) = &args.out {
-        std::fs::create_dir_all(out)
-            .map_err(|e| records::bad_input(format!("cannot create {}: {e}", out.display())))?;
+        records::ndjson::out_dir(out)?;
         if runs.len() == 1 {
             written.extend(run_charts(&runs[0], overlays[0], out, &opts)?);
         } else {

@@ -1,6 +1,4 @@
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
-    let args = chart::Args::parse();
+    let args: chart::Args = records::parse_args("chart");
     records::finish("chart", chart::run(args))
 }

@@ -85,7 +85,7 @@ fn one_run_renders_each_chart_kind() {
         &run,
         "--pg",
         &pg,
-        "-o",
+        "--out-dir",
         out_dir.to_str().unwrap(),
     ]));
     assert!(
@@ -131,7 +131,7 @@ fn host_samples_draw_the_host_overlay() {
         &run,
         "--host",
         &host,
-        "-o",
+        "--out-dir",
         out_dir.to_str().unwrap(),
     ]));
     assert!(
@@ -156,7 +156,7 @@ fn host_samples_draw_the_host_overlay() {
         &run,
         "--host",
         &host,
-        "-o",
+        "--out-dir",
         out_dir.to_str().unwrap(),
     ]));
     assert_png(
@@ -165,7 +165,7 @@ fn host_samples_draw_the_host_overlay() {
         &[BLUE, TEXT],
     );
     // Not hostwatch's output: exit 2, naming the file.
-    let out = chart(&[&run, "--host", &run, "-o", out_dir.to_str().unwrap()]);
+    let out = chart(&[&run, "--host", &run, "--out-dir", out_dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no host samples"));
 }
@@ -192,7 +192,7 @@ fn two_runs_render_the_comparison_set() {
         "monolith",
         "--label",
         "microservices",
-        "-o",
+        "--out-dir",
         out_dir.to_str().unwrap(),
         "--size",
         "800x450",
@@ -253,7 +253,7 @@ fn labels_default_to_the_run_record_then_the_file_name() {
         }),
     );
     let out_dir = tmp.path().join("o");
-    ok(&chart(&[&a, &b, "-o", out_dir.to_str().unwrap()]));
+    ok(&chart(&[&a, &b, "--out-dir", out_dir.to_str().unwrap()]));
     assert!(
         out_dir.join("baseline").is_dir(),
         "label from the run record"
@@ -265,7 +265,7 @@ fn labels_default_to_the_run_record_then_the_file_name() {
         "x",
         "--label",
         "y",
-        "-o",
+        "--out-dir",
         out_dir.to_str().unwrap(),
     ]);
     assert_eq!(too_many.status.code(), Some(2));
@@ -278,7 +278,7 @@ fn log_scale_and_small_sizes_render() {
     let out_dir = tmp.path().join("log");
     ok(&chart(&[
         &run,
-        "-o",
+        "--out-dir",
         out_dir.to_str().unwrap(),
         "--log-scale",
         "--size",
@@ -304,7 +304,7 @@ fn renders(name: &str, records: &[Summary]) {
     let out = chart(&[
         &run,
         &run,
-        "-o",
+        "--out-dir",
         out_dir.to_str().unwrap(),
         "--size",
         "480x270",
@@ -413,7 +413,7 @@ fn a_one_hour_run_renders() {
     let out_dir = tmp.path().join("hour");
     ok(&chart(&[
         &run,
-        "-o",
+        "--out-dir",
         out_dir.to_str().unwrap(),
         "--size",
         "640x360",
@@ -456,7 +456,7 @@ fn bad_input_exits_2_naming_file_and_line() {
     )
     .unwrap();
     let broken = broken.to_str().unwrap().to_string();
-    fails_with(&[&broken, "-o", out], &[&format!("{broken}:3:")]);
+    fails_with(&[&broken, "--out-dir", out], &[&format!("{broken}:3:")]);
 
     // An endpoint whose histogram is not a histogram.
     let mut bad_hist = good.clone();
@@ -465,7 +465,7 @@ fn bad_input_exits_2_naming_file_and_line() {
     }
     let bad_hist = fixture(tmp.path(), "hist.ndjson", &bad_hist);
     fails_with(
-        &[&bad_hist, "-o", out],
+        &[&bad_hist, "--out-dir", out],
         &[&format!("{bad_hist}:2:"), "hist"],
     );
 
@@ -477,26 +477,26 @@ fn bad_input_exits_2_naming_file_and_line() {
     )
     .unwrap();
     let events = events.to_str().unwrap().to_string();
-    fails_with(&[&events, "-o", out], &[&format!("{events}:1:")]);
+    fails_with(&[&events, "--out-dir", out], &[&format!("{events}:1:")]);
 
     let empty = tmp.path().join("empty.ndjson");
     std::fs::write(&empty, "").unwrap();
     fails_with(
-        &[empty.to_str().unwrap(), "-o", out],
+        &[empty.to_str().unwrap(), "--out-dir", out],
         &["no summary records"],
     );
 
     fails_with(
-        &["/nonexistent/run.ndjson", "-o", out],
+        &["/nonexistent/run.ndjson", "--out-dir", out],
         &["/nonexistent/run.ndjson"],
     );
 
     let run = fixture(tmp.path(), "run.ndjson", &good);
-    fails_with(&[&run, "-o", out, "--size", "huge"], &["--size"]);
+    fails_with(&[&run, "--out-dir", out, "--size", "huge"], &["--size"]);
     fails_with(
-        &[&run, "-o", out, "--pg", &broken],
+        &[&run, "--out-dir", out, "--pg", &broken],
         &[&format!("{broken}:3:")],
     );
-    fails_with(&[&run, "-o", out, "--pg", &run], &["no pg samples"]);
+    fails_with(&[&run, "--out-dir", out, "--pg", &run], &["no pg samples"]);
     fails_with(&[&run], &["--out-dir"]);
 }

@@ -23,7 +23,7 @@ fn chart(dir: &Path, args: &[&Path]) -> Output {
     run_bounded(
         cmd("chart")
             .args(args)
-            .arg("-o")
+            .arg("--out-dir")
             .arg(dir.join("charts"))
             .args(["--size", "400x300"]),
         Duration::from_secs(60),
@@ -84,7 +84,7 @@ fn a_100_mb_line_is_refused_with_its_line_number() {
             .arg(&good)
             .arg("--pg")
             .arg(&huge)
-            .arg("-o")
+            .arg("--out-dir")
             .arg(dir.path().join("c")),
         Duration::from_secs(60),
     );
@@ -124,7 +124,7 @@ fn bad_pg_samples_exit_2_naming_file_and_line() {
                 .arg(&good)
                 .arg("--pg")
                 .arg(&path)
-                .arg("-o")
+                .arg("--out-dir")
                 .arg(dir.path().join("c")),
             Duration::from_secs(60),
         );
@@ -136,7 +136,7 @@ fn bad_pg_samples_exit_2_naming_file_and_line() {
             .arg(&good)
             .arg("--pg")
             .arg(&empty)
-            .arg("-o")
+            .arg("--out-dir")
             .arg(dir.path().join("c")),
         Duration::from_secs(60),
     );
@@ -173,7 +173,7 @@ fn numbers_at_the_ends_of_u64_draw_instead_of_panicking() {
             let mut command = cmd("chart");
             command
                 .args(&args)
-                .arg("-o")
+                .arg("--out-dir")
                 .arg(dir.path().join("c"))
                 .args(["--size", "400x300"]);
             if with_pg {
@@ -225,7 +225,7 @@ fn bad_host_samples_exit_2_naming_file_and_line_and_extreme_ones_draw() {
                 .arg(&good)
                 .arg("--host")
                 .arg(path)
-                .arg("-o")
+                .arg("--out-dir")
                 .arg(dir.path().join("c")),
             Duration::from_secs(60),
         )
@@ -275,4 +275,28 @@ fn bad_host_samples_exit_2_naming_file_and_line_and_extreme_ones_draw() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn dash_o_and_a_file_for_the_directory_say_what_chart_wants() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("charts.png");
+    std::fs::write(&file, "").unwrap();
+    let file_run = dir.path().join("run.ndjson");
+    std::fs::write(&file_run, records::testkit::extreme_summary()).unwrap();
+    for (flags, needle) in [
+        (vec!["-o", file.to_str().unwrap()], "--out-dir DIR"),
+        (
+            vec!["--out-dir", file.to_str().unwrap()],
+            "is a file; --out-dir wants a directory",
+        ),
+    ] {
+        let out = records::testkit::run_bounded(
+            cmd("chart").arg(&file_run).args(&flags),
+            std::time::Duration::from_secs(30),
+        );
+        assert_eq!(out.status.code(), Some(2), "{flags:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{flags:?}: {err}");
+    }
 }

@@ -118,6 +118,13 @@ pub fn plan(matches: &ArgMatches) -> anyhow::Result<Plan> {
     } else {
         Mode::Regression
     };
+    if mode == Mode::SideBySide && runs.len() == 2 && !args.side_by_side {
+        // Said aloud: two summaries with --label are not checked for a regression.
+        eprintln!(
+            "compare: --label puts the two runs side by side (no regression check, exit 0); \
+             without --label, compare checks CURRENT against BASELINE"
+        );
+    }
     if runs.len() < 2 {
         return Err(bad_input(
             "need two summaries, BASELINE and CURRENT (or two or more with --label to put side by side)",

@@ -85,8 +85,7 @@ fn emit(text: &str) -> anyhow::Result<()> {
 }
 
 fn write_file(dir: &std::path::Path, name: &str, text: &str) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("--out-dir {}: cannot create it", dir.display()))?;
+    records::ndjson::out_dir(dir)?;
     let path = dir.join(name);
     std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     eprintln!("compare: wrote {}", path.display());

@@ -1,6 +1,6 @@
 //! Compare load-test summaries with sound statistics; fail CI on a real regression.
 
 fn main() -> std::process::ExitCode {
-    let matches = compare::cli::command().get_matches();
+    let matches = records::get_matches("compare", compare::cli::command());
     records::finish("compare", compare::run(&matches))
 }

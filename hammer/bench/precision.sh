@@ -31,7 +31,7 @@ trap cleanup EXIT
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$NGINX" ] || { echo "precision.sh: nginx is needed (apt-get install nginx-light)" >&2; exit 2; }
 cargo build --release -q -p hammer
-HAMMER=target/release/hammer
+HAMMER=${CARGO_TARGET_DIR:-target}/release/hammer
 
 mkdir -p "$WORK/nginx"
 sed -e "s|@PREFIX@|$WORK/nginx|g" -e "s|@PORT@|$PORT|g" hammer/bench/nginx.conf.in > "$WORK/nginx/nginx.conf"

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use records::scenario::{Body, Flow, Request, Step};
 use records::template::Template;
 use records::{bad_input, parse_duration, workload, Scenario, Shard};
@@ -22,8 +22,8 @@ const AFTER_HELP: &str = concat!(
 Examples:
   seed -s scenarios/tasktracker.toml --users 50 \\
     | hammer -s scenarios/tasktracker.toml --vus 50 --duration 1m | aggregate
-  hammer -s scenarios/tasktracker.toml --users users.ndjson --stages 30s:50,1m:50,10s:0
-  hammer -s scenarios/tasktracker.toml --users users.ndjson --rate 200 --duration 30s
+  hammer -s scenarios/tasktracker.toml --users-file users.ndjson --stages 30s:50,1m:50,10s:0
+  hammer -s scenarios/tasktracker.toml --users-file users.ndjson --rate 200 --duration 30s
   hammer --url http://127.0.0.1:8080/health --vus 50 --duration 10s > events.ndjson
 
 stdout carries one Event (NDJSON) per request; stderr a live line when it is
@@ -43,6 +43,7 @@ that it is CPU-bound. Exit 3 means the target was unreachable at start.
 /// Drive an HTTP load from seeded users and write one Event per request.
 #[derive(Debug, Parser)]
 #[command(name = "hammer", version, about, after_help = AFTER_HELP)]
+#[command(group(clap::ArgGroup::new("spawning").multiple(true)))]
 pub struct Args {
     /// Scenario file whose [hammer] section gives the request mix.
     #[arg(
@@ -59,6 +60,11 @@ pub struct Args {
 
     /// User records (NDJSON, as seed writes them); stdin when the scenario needs users.
     #[arg(long, value_name = "FILE")]
+    pub users_file: Option<String>,
+
+    /// Not hammer's flag: `--users N` is seed's count of users to create;
+    /// given to hammer it is an error that names what hammer takes instead.
+    #[arg(long, value_name = "N", hide = true)]
     pub users: Option<String>,
 
     /// Ad-hoc mode: hit this one URL, no scenario (events are named `METHOD /path`).
@@ -110,18 +116,26 @@ pub struct Args {
     pub stages: Option<String>,
 
     /// Closed model, Locust-style: start this many users at --spawn-rate, then hold them.
-    #[arg(long, value_name = "N", requires = "spawn_rate")]
+    #[arg(long, value_name = "N", requires = "spawn_rate", group = "spawning")]
     pub spawn_users: Option<u64>,
 
-    /// Locust-style: users started per second.
-    #[arg(long, value_name = "USERS/s", requires = "spawn_users")]
+    /// Locust-style: users started per second (with --spawn-users or a --preset).
+    #[arg(long, value_name = "USERS/s", requires = "spawning")]
     pub spawn_rate: Option<f64>,
 
-    /// Open model: this many arrivals per second, whatever the target's speed.
-    #[arg(long, value_name = "N/s", conflicts_with_all = ["vus", "stages", "spawn_users", "rate_stages"])]
-    pub rate: Option<f64>,
+    /// A standard load, users started at 10/s then held (Locust-style);
+    /// --vus, --stages, --spawn-users, --rate, --duration, --spawn-rate override
+    /// its parts.
+    #[arg(long, value_enum, value_name = "NAME", group = "spawning")]
+    pub preset: Option<Preset>,
 
-    /// Open model: ramp the arrival rate linearly between targets (from 0).
+    /// Open model: arrivals at this rate, whatever the target's speed: `500`
+    /// or `500/s` (per second), `30000/m`, `10000/h`.
+    #[arg(long, value_name = "RATE", conflicts_with_all = ["vus", "stages", "spawn_users", "rate_stages"])]
+    pub rate: Option<String>,
+
+    /// Open model: ramp the arrival rate linearly between targets (from 0);
+    /// targets are rates as for --rate (`10s:100,30s:30000/m`).
     #[arg(long, value_name = "DURATION:N/s,...", conflicts_with_all = ["vus", "stages", "spawn_users", "duration"])]
     pub rate_stages: Option<String>,
 
@@ -216,6 +230,56 @@ pub struct Args {
     /// same; more than 1s past it already is exit 2.
     #[arg(long, value_name = "TIME")]
     pub start_at: Option<String>,
+}
+
+/// seed 000's test configurations (the TaskTracker suite this project
+/// reproduces), as `--preset` names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Preset {
+    /// 30 users for 30s: a baseline.
+    Quick,
+    /// 50 users for 1m.
+    Standard,
+    /// 100 users for 5m: normal usage.
+    Medium,
+    /// 200 users for 10m: high load.
+    Stress,
+    /// 100 users for 30m: stability.
+    Endurance,
+}
+
+impl Preset {
+    /// Users started per second, as in seed 000.
+    pub const SPAWN_RATE: f64 = 10.0;
+
+    /// Its users and how long it holds them.
+    pub fn load(self) -> (u64, Duration) {
+        let (users, secs) = match self {
+            Preset::Quick => (30, 30),
+            Preset::Standard => (50, 60),
+            Preset::Medium => (100, 5 * 60),
+            Preset::Stress => (200, 10 * 60),
+            Preset::Endurance => (100, 30 * 60),
+        };
+        (users, Duration::from_secs(secs))
+    }
+
+    /// Fills in the flags the command line left out.
+    fn apply(self, args: &mut Args) {
+        let (users, length) = self.load();
+        let shaped = args.vus.is_some()
+            || args.stages.is_some()
+            || args.spawn_users.is_some()
+            || args.rate.is_some()
+            || args.rate_stages.is_some();
+        if !shaped {
+            args.spawn_users = Some(users);
+            args.spawn_rate = Some(args.spawn_rate.unwrap_or(Preset::SPAWN_RATE));
+        }
+        if args.duration.is_none() && args.stages.is_none() && args.rate_stages.is_none() {
+            args.duration = Some(format!("{}s", length.as_secs()));
+        }
+    }
 }
 
 /// Where User records come from.
@@ -403,6 +467,23 @@ fn adhoc_request(args: &Args, url: &str) -> anyhow::Result<(String, Request)> {
     Ok((base, request))
 }
 
+/// The error for `hammer --users`: in every tool `--users` is a count of
+/// users to create (seed's); hammer's VUs and users file have their own flags.
+fn not_hammers_users(value: &str) -> String {
+    if value.trim().parse::<u64>().is_ok() {
+        format!(
+            "--users {value}: --users is seed's count of users to create; hammer runs \
+             {value} virtual users with --vus {value} (or --spawn-users {value} --spawn-rate R) \
+             and reads seed's user records with --users-file FILE"
+        )
+    } else {
+        format!(
+            "--users {value}: hammer reads user records with --users-file {value} \
+             (--users N is seed's count of users to create)"
+        )
+    }
+}
+
 /// `--only`: keeps the named requests and flows of the mix; a name that is
 /// neither is an error listing what there is.
 fn only(
@@ -460,7 +541,18 @@ fn needs_users(requests: &[Request], flows: &[Flow], teardown: &[Step], has_auth
 }
 
 impl Config {
-    pub fn resolve(args: Args) -> anyhow::Result<Config> {
+    pub fn resolve(mut args: Args) -> anyhow::Result<Config> {
+        if let Some(value) = &args.users {
+            return Err(bad_input(not_hammers_users(value)));
+        }
+        if let Some(preset) = args.preset {
+            preset.apply(&mut args);
+        }
+        if args.spawn_rate.is_some() && args.spawn_users.is_none() {
+            return Err(bad_input(
+                "--spawn-rate: this load has no users to spawn (--vus, --stages or --rate shape it)",
+            ));
+        }
         let (base, requests, hammer, scenario): (_, _, records::scenario::Hammer, _) = if let Some(
             url,
         ) =
@@ -511,7 +603,7 @@ impl Config {
             .as_ref()
             .map(|s| s.teardown.clone())
             .unwrap_or_default();
-        let users = match &args.users {
+        let users = match &args.users_file {
             Some(file) => UsersFrom::File(file.clone()),
             None if args.url.is_none()
                 && needs_users(&requests, &hammer.flows, &teardown, has_auth) =>
@@ -540,9 +632,9 @@ impl Config {
             || args.rate_stages.is_some()
             || (!closed_flags && (hammer.rate.is_some() || hammer.rate_stages.is_some()));
         let workload = if open {
-            let rate = match (args.rate, &args.rate_stages) {
+            let rate = match (&args.rate, &args.rate_stages) {
                 (Some(rate), _) => {
-                    Stages::constant(flag("--rate", workload::positive_rate(rate))?, run_for)
+                    Stages::constant(flag("--rate", workload::parse_rate(rate))?, run_for)
                 }
                 (None, Some(text)) => {
                     Stages::new(0.0, &flag("--rate-stages", workload::parse_stages(text))?)
@@ -704,6 +796,94 @@ mod tests {
         assert!(resolve(&["--url", "http://127.0.0.1:9/", "--vus", "2", "--rate", "5"]).is_err());
         assert!(resolve(&["--url", "http://127.0.0.1:9/", "--think", "slow"]).is_err());
         assert!(resolve(&["--url", "http://127.0.0.1:9/", "--stages", "1s"]).is_err());
+    }
+
+    #[test]
+    fn presets_are_seed_000s_table_and_flags_override_them() {
+        let url = "http://127.0.0.1:9/";
+        for (name, users, secs) in [
+            ("quick", 30, 30),
+            ("standard", 50, 60),
+            ("medium", 100, 300),
+            ("stress", 200, 600),
+            ("endurance", 100, 1800),
+        ] {
+            let c = resolve(&["--url", url, "--preset", name]).unwrap();
+            assert_eq!(c.workload.peak_vus(), users, "{name}");
+            assert_eq!(c.workload.end(), Duration::from_secs(secs), "{name}");
+            let Workload::Closed { stages, .. } = &c.workload else {
+                panic!("{name}: closed model");
+            };
+            // started at 10 users a second, then held
+            let spawn = Stages::spawn(users as f64, 10.0, Duration::from_secs(secs));
+            assert_eq!(stages, &spawn, "{name}");
+        }
+        let c = resolve(&["--url", url, "--preset", "stress", "--duration", "5s"]).unwrap();
+        assert_eq!(
+            (c.workload.peak_vus(), c.workload.end()),
+            (50, Duration::from_secs(5))
+        );
+        let c = resolve(&["--url", url, "--preset", "quick", "--vus", "3"]).unwrap();
+        assert_eq!(
+            (c.workload.peak_vus(), c.workload.end()),
+            (3, Duration::from_secs(30))
+        );
+        let c = resolve(&["--url", url, "--preset", "quick", "--spawn-rate", "30"]).unwrap();
+        let Workload::Closed { stages, .. } = &c.workload else {
+            panic!("closed model");
+        };
+        assert_eq!(stages, &Stages::spawn(30.0, 30.0, Duration::from_secs(30)));
+        let c = resolve(&["--url", url, "--preset", "medium", "--rate", "20"]).unwrap();
+        assert!(matches!(c.workload, Workload::Open { .. }));
+        assert_eq!(c.workload.end(), Duration::from_secs(300));
+        let err = resolve(&[
+            "--url",
+            url,
+            "--preset",
+            "quick",
+            "--vus",
+            "3",
+            "--spawn-rate",
+            "5",
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("--spawn-rate"), "{err}");
+        assert!(resolve(&["--url", url, "--preset", "huge"]).is_err());
+    }
+
+    #[test]
+    fn rates_take_units_on_the_command_line_and_in_the_scenario() {
+        let url = "http://127.0.0.1:9/";
+        let open = |line: &[&str]| resolve(line).map(|c| c.workload.end());
+        assert!(open(&["--url", url, "--rate", "30000/m", "--duration", "2s"]).is_ok());
+        let err = resolve(&["--url", url, "--rate", "500/d"]).unwrap_err();
+        assert!(err.to_string().starts_with("--rate: `500/d`"), "{err}");
+        let err = resolve(&["--url", url, "--rate-stages", "10s:fast"]).unwrap_err();
+        assert!(err.to_string().contains("/m, /h"), "{err}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s.toml");
+        let scenario = |rate: &str| {
+            let text = format!(
+                "name = \"r\"\nbase_url = \"http://127.0.0.1:9\"\n[hammer]\nrate = {rate}\nduration = \"3s\"\n\n[[hammer.requests]]\npath = \"/\"\n"
+            );
+            std::fs::write(&file, text).unwrap();
+            resolve(&["-s", file.to_str().unwrap()])
+        };
+        for rate in ["\"36000/h\"", "10", "10.0", "\"600/m\""] {
+            let c = scenario(rate).unwrap_or_else(|e| panic!("{rate}: {e}"));
+            let Workload::Open { pacer, .. } = &c.workload else {
+                panic!("{rate}: open model");
+            };
+            // 10 arrivals a second for 3 s
+            assert!(
+                (pacer.expected() - 30.0).abs() < 0.01,
+                "{rate}: {}",
+                pacer.expected()
+            );
+        }
+        let err = scenario("\"lots\"").unwrap_err().to_string();
+        assert!(err.contains(":4:") && err.contains("hammer.rate"), "{err}");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! `hammer --dry-run -s FILE`: the scenario checked without a target
-//! ([`records::lint`]); with `--users FILE`, the vars those users carry count
+//! ([`records::lint`]); with `--users-file FILE`, the vars those users carry count
 //! as made.
 
 use std::collections::BTreeSet;
@@ -15,7 +15,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         .expect("clap requires -s with --dry-run");
     let scenario = Scenario::load(file).map_err(|e| bad_input(e.to_string()))?;
     let mut known = BTreeSet::new();
-    if let Some(path) = &args.users {
+    if let Some(path) = &args.users_file {
         let mut reader = records::ndjson::open(path)?;
         while let Some(user) = reader.next_record::<User>() {
             known.extend(user?.vars.into_keys());

@@ -51,7 +51,7 @@ fn load_users(from: &UsersFrom) -> anyhow::Result<Vec<User>> {
         UsersFrom::Stdin => {
             if std::io::stdin().is_terminal() {
                 return Err(bad_input(
-                    "this scenario needs users: pipe them from seed (seed -s FILE | hammer -s FILE) or give --users FILE",
+                    "this scenario needs users: pipe them from seed (seed -s FILE | hammer -s FILE) or give --users-file FILE",
                 ));
             }
             "-"

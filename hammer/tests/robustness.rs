@@ -29,7 +29,7 @@ fn hammer_users(users: &Path) -> Output {
                 "--duration",
                 "2s",
                 "-q",
-                "--users",
+                "--users-file",
             ])
             .arg(users),
         Duration::from_secs(60),
@@ -200,4 +200,25 @@ fn a_reader_leaving_mid_pipeline_ends_upstream_quietly() {
             "{tool} said: {err}"
         );
     }
+}
+
+#[test]
+fn seeds_users_count_given_to_hammer_names_what_hammer_takes() {
+    let out = run_bounded(
+        cmd("hammer").args(["--url", "http://127.0.0.1:9/", "--users", "50"]),
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("seed's count") && err.contains("--vus 50") && err.contains("--users-file"),
+        "{err}"
+    );
+    let out = run_bounded(
+        cmd("hammer").args(["--url", "http://127.0.0.1:9/", "--users", "users.ndjson"]),
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--users-file users.ndjson"), "{err}");
 }

@@ -100,6 +100,19 @@ fn locust_spawn_rate_starts_users_one_by_one() {
 }
 
 #[test]
+fn rates_per_minute_and_hour_are_per_second_rates() {
+    let server = Server::start(&["--hash-cost", "4"]);
+    let url = format!("{}/health", server.url);
+    // 6000/m and 360000/h are both 100 a second: 200 arrivals in 2 s
+    for rate in ["6000/m", "360000/h"] {
+        let out = hammer(&["--url", &url, "--rate", rate, "--duration", "2s"]);
+        assert!(out.status.success(), "{rate}: {}", stderr(&out));
+        let n = events(&out.stdout).len();
+        assert!((195..=205).contains(&n), "{rate}: {n} events");
+    }
+}
+
+#[test]
 fn open_model_keeps_its_rate_and_reports_lag() {
     let server = Server::start(&["--hash-cost", "4"]);
     let url = format!("{}/health", server.url);

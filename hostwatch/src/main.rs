@@ -1,6 +1,4 @@
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
-    let args = hostwatch::Args::parse();
+    let args: hostwatch::Args = records::parse_args("hostwatch");
     records::finish("hostwatch", hostwatch::run(args))
 }

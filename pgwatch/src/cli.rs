@@ -37,6 +37,11 @@ Examples:
 pub struct Args {
     /// PostgreSQL connection URL or key=value string (default: $DATABASE_URL, then PG* variables).
     #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Not pgwatch's flag: `--url` is an HTTP URL (hammer's); given to
+    /// pgwatch it is an error naming --database-url.
+    #[arg(long, value_name = "URL", hide = true)]
     pub url: Option<String>,
 
     // --interval, --duration, --count.(their help reworded for polls above).

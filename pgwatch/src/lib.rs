@@ -18,9 +18,17 @@ pub use cli::Args;
 
 /// Runs pgwatch with parsed arguments.
 pub fn run(args: Args) -> anyhow::Result<Exit> {
-    let (target, _source) =
-        target::Target::resolve(args.url.as_deref(), |name| std::env::var(name).ok())
-            .map_err(bad_input)?;
+    // The value is not echoed: a PostgreSQL URL may hold a password.
+    if args.url.is_some() {
+        return Err(bad_input(
+            "--url: --url is an HTTP URL in loadpipe (hammer's target); pgwatch's \
+             PostgreSQL server is --database-url URL (or $DATABASE_URL), as for tasktracker",
+        ));
+    }
+    let (target, _source) = target::Target::resolve(args.database_url.as_deref(), |name| {
+        std::env::var(name).ok()
+    })
+    .map_err(bad_input)?;
     let settings = watch::Settings {
         interval: args.sampling.interval,
         until: args.sampling.until(),

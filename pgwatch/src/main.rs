@@ -1,6 +1,4 @@
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
-    let args = pgwatch::Args::parse();
+    let args: pgwatch::Args = records::parse_args("pgwatch");
     records::finish("pgwatch", pgwatch::run(args))
 }

@@ -186,7 +186,7 @@ async fn one_sample_counts_known_sessions_exactly() {
     tokio::time::sleep(Duration::from_millis(1300)).await;
 
     let out = run(&[
-        "--url",
+        "--database-url",
         &url_for("postgres"),
         "--datname",
         &db.name,
@@ -286,7 +286,7 @@ async fn one_sample_counts_known_sessions_exactly() {
 
     // A threshold below the current use warns once, in the agreed words.
     let out = run(&[
-        "--url",
+        "--database-url",
         &url_for("postgres"),
         "--datname",
         &db.name,
@@ -318,7 +318,7 @@ async fn count_stops_after_that_many_polls() {
         return;
     }
     let out = run(&[
-        "--url",
+        "--database-url",
         &database_url(),
         "--datname",
         "postgres",
@@ -342,7 +342,7 @@ async fn duration_stops_it_after_that_long() {
     }
     let started = Instant::now();
     let out = run(&[
-        "--url",
+        "--database-url",
         &database_url(),
         "--datname",
         "postgres",
@@ -399,7 +399,7 @@ fn sigint_and_sigterm_end_it_after_whole_lines() {
     }
     for signal in ["INT", "TERM"] {
         let mut child = cmd("pgwatch")
-            .args(["--url", &database_url(), "--interval", "50ms"])
+            .args(["--database-url", &database_url(), "--interval", "50ms"])
             .env_remove("DATABASE_URL")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -448,7 +448,7 @@ fn keeps_going_when_its_connection_is_killed() {
     );
     let mut child = cmd("pgwatch")
         .args([
-            "--url",
+            "--database-url",
             &url,
             "--datname",
             "postgres",
@@ -516,7 +516,7 @@ async fn unreachable_server_exits_3_without_the_password() {
         .unwrap()
         .port();
     let url = format!("postgres://postgres:Sup3rSecretPw@127.0.0.1:{port}/test");
-    let out = run(&["--url", &url, "--count", "1"]).await;
+    let out = run(&["--database-url", &url, "--count", "1"]).await;
     assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
     let stderr = stderr_of(&out);
     assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
@@ -540,7 +540,7 @@ async fn unreachable_server_exits_3_without_the_password() {
 
     // A malformed URL is bad usage, and its password is not repeated either.
     let out = run(&[
-        "--url",
+        "--database-url",
         "postgres://postgres:Sup3rSecretPw@127.0.0.1:notaport/test",
     ])
     .await;
@@ -583,12 +583,28 @@ async fn a_role_without_pg_monitor_is_warned() {
         ))
         .await
         .unwrap();
-    let limited = run(&["--url", &url, "--count", "1", "--datname", "postgres"]).await;
+    let limited = run(&[
+        "--database-url",
+        &url,
+        "--count",
+        "1",
+        "--datname",
+        "postgres",
+    ])
+    .await;
     admin
         .batch_execute(&format!("GRANT pg_monitor TO {role}"))
         .await
         .unwrap();
-    let monitor = run(&["--url", &url, "--count", "1", "--datname", "postgres"]).await;
+    let monitor = run(&[
+        "--database-url",
+        &url,
+        "--count",
+        "1",
+        "--datname",
+        "postgres",
+    ])
+    .await;
     admin
         .batch_execute(&format!("DROP ROLE {role}"))
         .await
@@ -682,7 +698,12 @@ async fn tasktracker_on_postgresql_under_load_shows_active_connections() {
     // Samples until one catches a query running, or 15 s of load have passed.
     let mut watcher = tokio::process::Command::from(cmd("pgwatch"));
     let mut watcher = watcher
-        .args(["--url", &url_for("postgres"), "--datname", &db.name])
+        .args([
+            "--database-url",
+            &url_for("postgres"),
+            "--datname",
+            &db.name,
+        ])
         .args(["--interval", "20ms", "--duration", "15s"])
         .env_remove("DATABASE_URL")
         .stdout(Stdio::piped())

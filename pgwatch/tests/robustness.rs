@@ -14,7 +14,7 @@ fn a_closed_stdout_is_a_quiet_exit_0() {
     // head takes two samples and leaves; pgwatch (unbounded run) meets EPIPE
     // on its next poll, 50 ms later.
     let script = format!(
-        "'{}' --url '{}' --interval 50ms | head -2 >/dev/null; echo \"status ${{PIPESTATUS[*]}}\"",
+        "'{}' --database-url '{}' --interval 50ms | head -2 >/dev/null; echo \"status ${{PIPESTATUS[*]}}\"",
         bin("pgwatch").display(),
         database_url()
     );
@@ -40,4 +40,18 @@ fn a_closed_stdout_is_a_quiet_exit_0() {
         "{stderr}"
     );
     assert!(stderr.is_empty(), "error spam on a closed stdout: {stderr}");
+}
+
+#[test]
+fn an_http_url_flag_names_database_url() {
+    let out = records::testkit::run_bounded(
+        records::testkit::cmd("pgwatch").args(["--url", "postgres://u:secret@127.0.0.1/x"]),
+        std::time::Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--database-url") && !err.contains("secret"),
+        "{err}"
+    );
 }

@@ -130,6 +130,8 @@ pub struct EventRef<'a> {
     pub vu: u32,
     #[serde(default, borrow)]
     pub error: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub detail: Option<Cow<'a, str>>,
     #[serde(default)]
     pub connect_ns: Option<u64>,
     #[serde(default)]
@@ -191,6 +193,7 @@ pub fn scan(line: &[u8]) -> Option<EventRef<'_>> {
         bytes_out: 0,
         vu: 0,
         error: None,
+        detail: None,
         connect_ns: None,
         ttfb_ns: None,
     };
@@ -252,8 +255,16 @@ pub fn scan(line: &[u8]) -> Option<EventRef<'_>> {
                     event.ttfb_ns = if p.null() { None } else { Some(p.uint()?) };
                     1024
                 }
-                // Fields the reader does not need, `method` and `detail`
-                // among them: skipped, as serde ignores them (repeats too).
+                b"detail" => {
+                    event.detail = if p.null() {
+                        None
+                    } else {
+                        Some(Cow::Borrowed(p.string()?))
+                    };
+                    2048
+                }
+                // Fields the reader does not need, `method` among them:
+                // skipped, as serde ignores them (repeats too).
                 _ => {
                     // serde refuses a key that is not UTF-8 (found by fuzzing).
                     std::str::from_utf8(key).ok()?;
@@ -539,6 +550,7 @@ mod tests {
                     (slow.bytes_in, slow.bytes_out, slow.vu, &slow.error),
                     "{line}"
                 );
+                assert_eq!(fast.detail, slow.detail, "{line}");
             }
         }
         // the usual shapes take the fast path, unknown fields included

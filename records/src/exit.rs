@@ -69,6 +69,29 @@ pub fn unreachable(message: impl Into<String>) -> anyhow::Error {
     Failure::new(Exit::Unreachable, message).into()
 }
 
+/// Parses the command line, a mistake reported in the tools' one error
+/// style, `TOOL: error: …` (exit 2), like every other error they print;
+/// `--help` and `--version` print as usual.
+pub fn parse_args<T: clap::Parser>(tool: &str) -> T {
+    T::try_parse().unwrap_or_else(|e| usage_error(tool, e))
+}
+
+/// [`parse_args`] for a tool that builds its `clap::Command` by hand.
+pub fn get_matches(tool: &str, command: clap::Command) -> clap::ArgMatches {
+    command
+        .try_get_matches()
+        .unwrap_or_else(|e| usage_error(tool, e))
+}
+
+fn usage_error(tool: &str, e: clap::Error) -> ! {
+    if !e.use_stderr() {
+        e.exit();
+    }
+    // clap's text starts with `error: `, and ends with its `--help` hint.
+    eprint!("{tool}: {}", e.render());
+    std::process::exit(Exit::BadInput as i32)
+}
+
 /// Whether the error is, somewhere in its chain, a closed output pipe: a normal end.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {

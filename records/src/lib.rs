@@ -30,7 +30,10 @@
 //!   `host`, `process`, `host_summary` (from `hostwatch`, below).
 //!   Endpoint and total records carry their latency histogram in `hist`
 //!   (HdrHistogram V2 + deflate, base64; see [`hist`]), so summaries merge,
-//!   and `connect`/`ttfb` phases when the events had them. The `run` record's
+//!   and `connect`/`ttfb` phases when the events had them, and `failures`:
+//!   each distinct error ([`ErrorGroup`]: kind, status, detail) with its
+//!   count and `first_ns`/`last_ns`, the completion times of its first and
+//!   last occurrence. The `run` record's
 //!   `duration_ns` is the load window (hammer's schedule), `drain_ns` the time
 //!   in-flight requests took after it, and `scheduled`/`dropped`/`cancelled`/
 //!   `cpu_bound` come from hammer's `load` record. An `interval`'s `rps` is per
@@ -99,7 +102,7 @@ pub mod watch;
 pub mod workload;
 
 pub use event::{ErrorKind, Event, Iteration, Load};
-pub use exit::{bad_input, fault, finish, unreachable, Exit, Failure};
+pub use exit::{bad_input, fault, finish, get_matches, parse_args, unreachable, Exit, Failure};
 pub use host::{
     CoreSample, CoreSummary, DiskSample, HostSample, HostSummary, NetSample, ProcessExit,
     ProcessSample, ProcessSummary,
@@ -111,7 +114,8 @@ pub use pg::{PgQuery, PgSample};
 pub use scenario::Scenario;
 pub use shard::Shard;
 pub use summary::{
-    Comparison, Interval, Latency, Phase, RunInfo, ShardRun, Stats, Summary, ThresholdResult,
+    Comparison, ErrorGroup, Interval, Latency, Phase, RunInfo, ShardRun, Stats, Summary,
+    ThresholdResult,
 };
 pub use units::{format_bytes, format_ns, parse_bytes, parse_duration};
 pub use user::{User, Var};

@@ -46,6 +46,85 @@ pub struct LineReader<R> {
     skip_invalid: bool,
     skipped: u64,
     first_skip: Option<String>,
+    /// The stream the reader wants, so a line of another tool's says which.
+    expects: Option<Stream>,
+}
+
+/// The record streams that pass between the tools, for errors that say
+/// which one a refused line belongs to and which command makes the right one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    Events,
+    Summaries,
+    Users,
+    PgSamples,
+    HostSamples,
+}
+
+impl Stream {
+    fn name(self) -> &'static str {
+        match self {
+            Stream::Events => "an Event (hammer's output)",
+            Stream::Summaries => "a summary (aggregate's output)",
+            Stream::Users => "a User record (seed's output)",
+            Stream::PgSamples => "a pg sample (pgwatch's output)",
+            Stream::HostSamples => "a host sample (hostwatch's output)",
+        }
+    }
+
+    fn made_by(self) -> &'static str {
+        match self {
+            Stream::Events => "`seed -s FILE | hammer -s FILE > events.ndjson` makes them",
+            Stream::Summaries => "`aggregate events.ndjson > run.ndjson` makes one",
+            Stream::Users => "`seed -s FILE -o users.ndjson` makes them",
+            Stream::PgSamples => "`pgwatch --database-url URL > pg.ndjson` makes them",
+            Stream::HostSamples => "`hostwatch > host.ndjson` makes them",
+        }
+    }
+
+    /// The stream a line looks like it is from, if any.
+    pub fn of_line(line: &[u8]) -> Option<Stream> {
+        let value: serde_json::Value = serde_json::from_slice(line).ok()?;
+        let object = value.as_object()?;
+        match object.get("kind").and_then(|k| k.as_str()) {
+            Some("run" | "endpoint" | "total" | "interval" | "threshold" | "comparison") => {
+                Some(Stream::Summaries)
+            }
+            Some("load") => Some(Stream::Events),
+            Some("pg") => Some(Stream::PgSamples),
+            Some("host" | "process" | "host_summary") => Some(Stream::HostSamples),
+            Some(_) => None,
+            None if object.contains_key("latency_ns") => Some(Stream::Events),
+            None if object.contains_key("user") => Some(Stream::Users),
+            None => None,
+        }
+    }
+}
+
+/// Why a line a reader of `wanted` refused is not one, when it can tell: the
+/// stream it is from instead, or CSV; with the command that makes `wanted`.
+pub fn wrong_stream(line: &[u8], wanted: Stream) -> Option<String> {
+    let text = String::from_utf8_lossy(line);
+    let looks_csv = !text.trim_start().starts_with(['{', '[']) && text.contains(',');
+    if looks_csv {
+        return Some(format!(
+            "this is CSV, not NDJSON: expected {}, one JSON object a line; {}",
+            wanted.name(),
+            wanted.made_by()
+        ));
+    }
+    let found = Stream::of_line(line).filter(|&f| f != wanted)?;
+    let hint = match (found, wanted) {
+        (Stream::Summaries, Stream::Events) => {
+            "to combine summaries, give --merge: `aggregate --merge FILE...`".to_string()
+        }
+        _ => wanted.made_by().to_string(),
+    };
+    Some(format!(
+        "this is {}, not {}; {hint}",
+        found.name(),
+        wanted.name()
+    ))
 }
 
 /// Opens `path`, or stdin when `path` is `-`.
@@ -74,6 +153,7 @@ impl<R: BufRead> LineReader<R> {
             skip_invalid: false,
             skipped: 0,
             first_skip: None,
+            expects: None,
         }
     }
 
@@ -132,6 +212,7 @@ impl<R: BufRead> LineReader<R> {
 
     /// The next record, parsed as `T`.
     pub fn next_record<T: DeserializeOwned>(&mut self) -> Option<Result<T, InputError>> {
+        let expects = self.expects;
         loop {
             let line = match self.next_line()? {
                 Ok(line) => line,
@@ -140,7 +221,10 @@ impl<R: BufRead> LineReader<R> {
             match serde_json::from_slice::<T>(line) {
                 Ok(record) => return Some(Ok(record)),
                 Err(err) => {
-                    let err = self.malformed(json_message(&err));
+                    let message = expects
+                        .and_then(|wanted| wrong_stream(line, wanted))
+                        .unwrap_or_else(|| json_message(&err));
+                    let err = self.malformed(message);
                     if self.skip_invalid {
                         self.note_skip(err.to_string());
                         continue;
@@ -178,6 +262,12 @@ impl<R: BufRead> LineReader<R> {
 
     pub fn skipping_invalid(&self) -> bool {
         self.skip_invalid
+    }
+
+    /// Says the reader wants `stream`: a refused line from another tool's
+    /// stream, or CSV, is then named as such ([`wrong_stream`]).
+    pub fn expect(&mut self, stream: Stream) {
+        self.expects = Some(stream);
     }
 
     /// Reads one line into `self.buf`; false at end of input.
@@ -307,6 +397,24 @@ pub fn stdout() -> Writer<io::Stdout> {
     Writer::new(io::stdout())
 }
 
+/// `--out-dir DIR`: made if missing; a file in its place is bad input
+/// (exit 2) that says a directory is wanted, not the system's `File exists`.
+pub fn out_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(crate::bad_input(format!(
+            "--out-dir {}: is a file; --out-dir wants a directory (made if missing) \
+             for the files it writes",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| {
+        crate::bad_input(format!(
+            "--out-dir {}: cannot create it: {e}",
+            dir.display()
+        ))
+    })
+}
+
 /// A writer on stdout, or on `path` when given (created with mode 0600 when `private`).
 pub fn create(path: Option<&Path>, private: bool) -> io::Result<Writer<Box<dyn Write + Send>>> {
     let sink: Box<dyn Write + Send> = match path {
@@ -382,6 +490,34 @@ pub fn read_from<T: DeserializeOwned>(input: impl Read, name: &str) -> Result<Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn another_tools_line_is_named_with_the_command_that_makes_the_right_one() {
+        let event = br#"{"ts":1,"name":"a","latency_ns":5}"#;
+        let summary = br#"{"kind":"endpoint","name":"a","count":1}"#;
+        let user = br#"{"user":"a@example.com","password":"p"}"#;
+        let csv = b"Type,Name,Request Count";
+        let said = |line: &[u8], wanted| wrong_stream(line, wanted).unwrap_or_default();
+        assert!(said(summary, Stream::Events).contains("--merge"));
+        assert!(
+            said(event, Stream::Summaries).contains("an Event (hammer's output), not a summary")
+        );
+        assert!(said(event, Stream::Summaries).contains("`aggregate events.ndjson > run.ndjson`"));
+        assert!(said(user, Stream::Events).starts_with("this is a User record"));
+        assert!(said(csv, Stream::Summaries).starts_with("this is CSV, not NDJSON"));
+        // a broken line of the right stream keeps serde's own message
+        assert_eq!(wrong_stream(event, Stream::Events), None);
+        assert_eq!(wrong_stream(br#"{"ts":1,"#, Stream::Events), None);
+
+        let mut reader = LineReader::new(&event[..], "run.ndjson");
+        reader.expect(Stream::Summaries);
+        let err = reader.next_record::<crate::Summary>().unwrap().unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("run.ndjson:1: this is an Event"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn finds_newlines_anywhere() {

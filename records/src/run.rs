@@ -85,6 +85,7 @@ impl Run {
     /// Reads a summary stream. Under `--skip-invalid` (the reader's setting)
     /// a record that breaks the policy is skipped and counted instead.
     pub fn read<R: BufRead>(reader: &mut LineReader<R>, path: &str) -> Result<Run, InputError> {
+        reader.expect(crate::ndjson::Stream::Summaries);
         let mut run = Run {
             label: String::new(),
             path: path.to_string(),
@@ -266,6 +267,16 @@ fn entry(stats: Stats) -> Result<Entry, String> {
                 stats.count
             ));
         }
+    }
+    let grouped = stats
+        .failures
+        .iter()
+        .fold(0u64, |a, g| a.saturating_add(g.count));
+    if grouped > stats.errors {
+        return Err(format!(
+            "field `failures` of `{name}` counts {grouped} errors but `errors` is {}",
+            stats.errors
+        ));
     }
     for code in stats.status.keys() {
         if code.parse::<u16>().is_err() {

@@ -59,7 +59,7 @@ struct RawHammer {
     vus: Option<Spanned<u64>>,
     duration: Option<Spanned<String>>,
     stages: Option<Spanned<String>>,
-    rate: Option<Spanned<f64>>,
+    rate: Option<Spanned<workload::RateValue>>,
     rate_stages: Option<Spanned<String>>,
     users: Option<u64>,
     spawn_rate: Option<Spanned<f64>>,
@@ -694,7 +694,7 @@ impl Locator<'_> {
             rate: raw
                 .rate
                 .as_ref()
-                .map(|r| self.value(r, "hammer.rate", |&r: &f64| workload::positive_rate(r)))
+                .map(|r| self.value(r, "hammer.rate", workload::RateValue::per_second))
                 .transpose()?,
             rate_stages: raw
                 .rate_stages

@@ -168,6 +168,75 @@ pub struct Stats {
     /// Times to first byte (events' `ttfb_ns`), when any event had one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttfb: Option<Phase>,
+    /// Each distinct error (kind, status, detail) with its count and when it
+    /// was first and last seen; absent in summaries from before it existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<ErrorGroup>,
+}
+
+/// The requests of one endpoint that failed the same way.
+///
+/// Status errors are told apart by their code alone (so a 401 and a 403 are
+/// two groups, whatever their details); other kinds by kind and detail.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorGroup {
+    /// One of [`crate::ErrorKind`]'s names.
+    pub kind: String,
+    /// The response's status; 0 when no response came.
+    #[serde(default)]
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    pub count: u64,
+    /// Completion time of the first and of the last of them, Unix epoch ns
+    /// (0 when unknown: merged from a summary that did not keep them).
+    #[serde(default)]
+    pub first_ns: u64,
+    #[serde(default)]
+    pub last_ns: u64,
+}
+
+/// More distinct details than this on one endpoint and kind are counted
+/// together (detail dropped), so a detail that varies per request cannot
+/// make the summary grow with the run.
+pub const MAX_ERROR_GROUPS: usize = 100;
+
+impl ErrorGroup {
+    /// The group an error belongs to: the detail is dropped for status
+    /// errors, whose code says what went wrong.
+    pub fn key<'a>(
+        kind: &'a str,
+        status: u16,
+        detail: Option<&'a str>,
+    ) -> (&'a str, u16, Option<&'a str>) {
+        if kind == crate::ErrorKind::Status.as_str() {
+            (kind, status, None)
+        } else {
+            (kind, status, detail)
+        }
+    }
+
+    /// The error as Locust's failures.csv words it where Locust has a word
+    /// (`LocustBadStatusCode(code=404)`), else `kind: detail`.
+    pub fn locust_error(&self) -> String {
+        match &self.detail {
+            _ if self.kind == crate::ErrorKind::Status.as_str() && self.status > 0 => {
+                format!("LocustBadStatusCode(code={})", self.status)
+            }
+            Some(detail) => format!("{}: {detail}", self.kind),
+            None => self.kind.clone(),
+        }
+    }
+
+    /// Takes in `n` more errors of this group, seen from `first_ns` to `last_ns`.
+    pub fn add(&mut self, n: u64, first_ns: u64, last_ns: u64) {
+        self.count = self.count.saturating_add(n);
+        let known = |t: u64| t > 0;
+        if known(first_ns) && (!known(self.first_ns) || first_ns < self.first_ns) {
+            self.first_ns = first_ns;
+        }
+        self.last_ns = self.last_ns.max(last_ns);
+    }
 }
 
 /// One phase of a request (connection set-up, time to first byte) over the
@@ -223,6 +292,9 @@ pub struct Interval {
     pub p99_ns: u64,
     #[serde(default)]
     pub max_ns: u64,
+    /// Response bytes received in the bucket (0 in older summaries).
+    #[serde(default)]
+    pub bytes_in: u64,
     /// Distinct virtual users seen sending in this bucket (summed over shards).
     #[serde(default)]
     pub vus: u64,

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use rand::Rng;
+use serde::Deserialize;
 
 use crate::units::parse_duration;
 
@@ -64,13 +65,13 @@ pub fn parse_stages(text: &str) -> Result<Vec<Stage>, String> {
             .split_once(':')
             .ok_or_else(|| format!("stage `{part}` should read DURATION:TARGET, e.g. 30s:50"))?;
         let length = parse_duration(length).map_err(|e| format!("stage `{part}`: {e}"))?;
-        let target: f64 = target
-            .trim()
-            .trim_end_matches("/s")
-            .parse()
-            .ok()
-            .filter(|t: &f64| t.is_finite() && *t >= 0.0)
-            .ok_or_else(|| format!("stage `{part}`: `{target}` is not a non-negative number"))?;
+        let target = per_second(target)
+            .filter(|t| *t >= 0.0)
+            .ok_or_else(|| {
+                format!(
+                    "stage `{part}`: `{target}` is not a non-negative number (per second, or with /s, /m, /h)"
+                )
+            })?;
         stages.push(Stage { length, target });
     }
     if stages.is_empty() {
@@ -85,6 +86,57 @@ pub fn parse_stages(text: &str) -> Result<Vec<Stage>, String> {
         return Err(format!("`{text}`: every stage's target is 0"));
     }
     Ok(stages)
+}
+
+/// `500`, `500/s`, `30000/m`, `10000/h` (`10,000/h` too: thousands
+/// separators are dropped) as a number per second; `None` when it is not one.
+fn per_second(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let (number, seconds) = match text.rsplit_once('/') {
+        None => (text, 1.0),
+        Some((number, unit)) => {
+            let seconds = match unit.trim() {
+                "s" | "sec" | "second" => 1.0,
+                "m" | "min" | "minute" => 60.0,
+                "h" | "hour" => 3600.0,
+                _ => return None,
+            };
+            (number, seconds)
+        }
+    };
+    let number: f64 = number.trim().replace(['_', ','], "").parse().ok()?;
+    number.is_finite().then_some(number / seconds)
+}
+
+/// A rate as people write it: a bare number is per second, or with a unit,
+/// `500/s`, `30000/m`, `10000/h`; it must be above zero.
+pub fn parse_rate(text: &str) -> Result<f64, String> {
+    match per_second(text) {
+        Some(rate) => {
+            positive_rate(rate).map_err(|_| format!("`{text}`: the rate must be above 0"))
+        }
+        None => Err(format!(
+            "`{text}` is not a rate; write e.g. 500 or 500/s, 30000/m, 10000/h"
+        )),
+    }
+}
+
+/// A scenario file's rate: a TOML number (per second) or a string with a unit.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum RateValue {
+    Number(f64),
+    Text(String),
+}
+
+impl RateValue {
+    /// The rate per second, checked as [`parse_rate`] checks a flag's.
+    pub fn per_second(&self) -> Result<f64, String> {
+        match self {
+            RateValue::Number(n) => positive_rate(*n),
+            RateValue::Text(text) => parse_rate(text),
+        }
+    }
 }
 
 /// A rate (requests or users per second) that must be a positive number.
@@ -144,6 +196,32 @@ mod tests {
             let err = parse_stages(bad).unwrap_err();
             assert!(err.contains(needle), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn rates_take_units() {
+        for (text, per_s) in [
+            ("500", 500.0),
+            ("500/s", 500.0),
+            (" 2.5 / s ", 2.5),
+            ("30000/m", 500.0),
+            ("10000/h", 10_000.0 / 3600.0),
+            ("10,000/h", 10_000.0 / 3600.0),
+            ("90/min", 1.5),
+        ] {
+            assert_eq!(parse_rate(text), Ok(per_s), "{text}");
+        }
+        for bad in [
+            "0", "0/m", "-5/s", "fast", "500/d", "/s", "500/", "NaN/s", "inf",
+        ] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
+        let s = parse_stages("10s:6000/m,30s:36000/h").unwrap();
+        assert_eq!((s[0].target, s[1].target), (100.0, 10.0));
+        assert!(parse_stages("10s:5/day").is_err());
+        assert_eq!(RateValue::Text("120/m".into()).per_second(), Ok(2.0));
+        assert_eq!(RateValue::Number(7.0).per_second(), Ok(7.0));
+        assert!(RateValue::Number(0.0).per_second().is_err());
     }
 
     #[test]

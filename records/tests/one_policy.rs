@@ -27,7 +27,7 @@ fn all_refuse(dir: &Path, name: &str, text: &str, line: usize, needle: &str) {
         ("compare", vec![good.as_os_str(), bad.as_os_str()]),
         (
             "chart",
-            vec![bad.as_os_str(), "-o".as_ref(), charts.as_os_str()],
+            vec![bad.as_os_str(), "--out-dir".as_ref(), charts.as_os_str()],
         ),
         ("aggregate", vec!["--merge".as_ref(), bad.as_os_str()]),
     ];

@@ -52,8 +52,8 @@ pub struct Args {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=20))]
     pub retries: Option<u32>,
 
-    /// Give up on a request after this long (e.g. 500ms, 30s).
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = records::parse_duration)]
+    /// Give up on a request after this long (e.g. 500ms, 30s); 10s as in hammer.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = records::parse_duration)]
     pub timeout: std::time::Duration,
 
     /// Write the User records to FILE (created with mode 0600: it holds passwords and tokens).

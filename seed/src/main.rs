@@ -1,8 +1,6 @@
 //! `seed`: create, log in and set up test users; print one User record each.
 
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
-    let args = seed::Args::parse();
+    let args: seed::Args = records::parse_args("seed");
     records::finish("seed", seed::run(args))
 }

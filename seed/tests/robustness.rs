@@ -195,7 +195,7 @@ fn no_secret_leaks_from_any_tool() {
     let out = run(cmd("hammer")
         .arg("-s")
         .arg(&scenario)
-        .args(["--target", &server.url, "--users"])
+        .args(["--target", &server.url, "--users-file"])
         .arg(&users_file)
         .args(["--vus", "5", "--requests", "200", "--think", "0s", "-o"])
         .arg(&events));
@@ -254,7 +254,7 @@ fn no_secret_leaks_from_any_tool() {
     let out = run(cmd("chart")
         .arg(&a)
         .arg(&b)
-        .arg("-o")
+        .arg("--out-dir")
         .arg(results.join("charts")));
     assert!(
         out.status.success(),

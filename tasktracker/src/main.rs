@@ -1,6 +1,4 @@
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
-    let args = tasktracker::Args::parse();
+    let args: tasktracker::Args = records::parse_args("tasktracker");
     records::finish("tasktracker", tasktracker::run(args))
 }

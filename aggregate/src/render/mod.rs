@@ -11,7 +11,9 @@ use std::io::{self, Write};
 
 pub use self::csv::Csv;
 pub use self::json::Json;
-pub use self::locust::{LocustFailures, LocustHistory, LocustStats, LOCUST_STATS_HEADER};
+pub use self::locust::{
+    locust_ms, LocustExceptions, LocustFailures, LocustHistory, LocustStats, LOCUST_STATS_HEADER,
+};
 pub use self::ndjson::Ndjson;
 pub use self::table::Table;
 

@@ -154,6 +154,7 @@ pub fn summary(spec: &Spec) -> Vec<Summary> {
             p95_ns: (p50 * 2.0 * spike) as u64,
             p99_ns: (p50 * 3.5 * spike) as u64,
             max_ns: (p50 * 6.0 * spike) as u64,
+            bytes_in: 0,
             vus: (10 + i.min(40)) as u64,
             hist: None,
         }));
@@ -194,6 +195,7 @@ fn stats(
         service_hist: None,
         connect: None,
         ttfb: None,
+        failures: Vec::new(),
     }
 }
 

@@ -12,7 +12,8 @@ use crate::sidebyside::{SideBySide, LINES};
 use crate::verdict::{EndpointComparison, Report, Verdict};
 
 pub fn report(r: &Report) -> String {
-    let mut out = String::new();
+    // The verdict first: it is what a person (or a CI log) looks for.
+    let mut out = format!("{}\n\n", super::tally(r));
     let _ = writeln!(out, "baseline: {}    current: {}", r.baseline, r.current);
     let _ = writeln!(
         out,
@@ -45,7 +46,6 @@ pub fn report(r: &Report) -> String {
             out.push('\n');
         }
     }
-    let _ = writeln!(out, "\n{}", super::tally(r));
     out
 }
 
