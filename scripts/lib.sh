@@ -98,6 +98,10 @@ run_pipeline() {
     mkdir -p "$dir"
     # users.ndjson holds tokens and passwords: seed creates it with mode 0600.
     "$BIN/seed" -s "$SCENARIO" --target "$URL" --users "$USERS" -o "$dir/users.ndjson"
+    # The smoke test first: every request and flow once; a failure stops here.
+    "$BIN/hammer" --check -s "$SCENARIO" --target "$URL" --users-file "$dir/users.ndjson" \
+        2>"$dir/check.txt" || { cat "$dir/check.txt" >&2; echo "demo: the smoke check failed (above)" >&2; return 1; }
+    tail -1 "$dir/check.txt" >&2
     echo "hammer: $LOAD_SHOWN, think $THINK, $USERS seeded users ($label)" >&2
     "$BIN/hammer" -s "$SCENARIO" --target "$URL" --users-file "$dir/users.ndjson" \
             "${LOAD[@]}" --think "$THINK" \

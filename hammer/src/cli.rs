@@ -209,6 +209,13 @@ pub struct Args {
     #[arg(long, value_name = "NAME", conflicts_with = "url")]
     pub only: Vec<String>,
 
+    /// A smoke test before the load: run every request and flow of the mix
+    /// once, in order, for the first user; a PASS/FAIL line per step with its
+    /// reason and `N passed, M failed`; exit 1 if any failed. The requests are
+    /// real; events only with -o FILE.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub check: bool,
+
     /// Check the scenario without a target: parse it, render every template
     /// with placeholder values, and report vars no step makes, flow values
     /// used before they are set, and the like (file and line); exit 2 if any.
@@ -346,6 +353,8 @@ pub struct Config {
     pub login: Option<Request>,
     pub refresh_before: Duration,
     pub reauth_on: Vec<u16>,
+    /// `--check`: each entry once, no load.
+    pub check: bool,
     pub users: UsersFrom,
     pub workload: Workload,
     pub think: Think,
@@ -722,6 +731,7 @@ impl Config {
                 .refresh_before
                 .unwrap_or(Duration::from_secs(30)),
             reauth_on: hammer.auth.reauth_on.clone(),
+            check: args.check,
             users,
             workload,
             think,

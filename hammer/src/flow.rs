@@ -194,7 +194,7 @@ mod tests {
         let mut entries: Vec<Entry> = hammer
             .requests
             .into_iter()
-            .map(|r| Entry::Request(Prepared::new(r).unwrap()))
+            .map(|r| Entry::Request(Box::new(Prepared::new(r).unwrap())))
             .collect();
         entries.extend(
             hammer

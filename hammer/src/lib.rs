@@ -9,6 +9,7 @@
 //! line ([`progress`]).
 
 pub mod auth;
+pub mod check;
 pub mod cli;
 pub mod client;
 pub mod conn;
@@ -91,25 +92,22 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         .target
         .preflight(config.client.connect_timeout)
         .map_err(unreachable)?;
-    let out: Box<dyn Write + Send> = match &config.output {
-        None => Box::new(std::io::stdout()),
-        Some(path) => Box::new(
+    let out: Option<Box<dyn Write + Send>> = match &config.output {
+        None if config.check => None,
+        None => Some(Box::new(std::io::stdout())),
+        Some(path) => Some(Box::new(
             std::fs::File::create(path)
                 .with_context(|| format!("cannot create {}", path.display()))
                 .map_err(|e| bad_input(format!("{e:#}")))?,
-        ),
+        )),
     };
     let control = Control::new();
     let stats = Arc::new(Stats::new(config.live));
-    let (events, writer) = {
-        let control = control.clone();
-        sink::start(out, move || control.interrupt())
-    };
     let mut entries: Vec<Entry> = config
         .requests
         .iter()
         .cloned()
-        .map(|r| prepare(r).map(Entry::Request))
+        .map(|r| prepare(r).map(|p| Entry::Request(Box::new(p))))
         .collect::<anyhow::Result<_>>()?;
     for flow in &config.flows {
         entries.push(Entry::Flow(
@@ -136,6 +134,14 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let anonymous = matches!(config.users, UsersFrom::Nobody);
     let users: Arc<Vec<Arc<SharedUser>>> =
         Arc::new(users.into_iter().map(SharedUser::new).collect());
+    if config.check {
+        return check::run(&plan, users[0].clone(), out);
+    }
+    let (events, writer) = {
+        let control = control.clone();
+        let out = out.expect("an output outside --check");
+        sink::start(out, move || control.interrupt())
+    };
     let closed = match &config.workload {
         Workload::Closed {
             stages,

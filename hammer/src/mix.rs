@@ -51,7 +51,7 @@ pub struct PreparedFlow {
 /// A flow step, its request prepared.
 #[derive(Debug)]
 pub enum PreparedStep {
-    Request(Prepared),
+    Request(Box<Prepared>),
     Think(Think),
     Set(Vec<(String, JsonTemplate)>),
     Loop {
@@ -64,7 +64,7 @@ pub enum PreparedStep {
 impl PreparedStep {
     pub fn new(step: Step) -> Result<PreparedStep, String> {
         Ok(match step {
-            Step::Request(r) => PreparedStep::Request(Prepared::new(*r)?),
+            Step::Request(r) => PreparedStep::Request(Box::new(Prepared::new(*r)?)),
             Step::Think(t) => PreparedStep::Think(t),
             Step::Set { values, .. } => PreparedStep::Set(values),
             Step::Loop(l) => PreparedStep::Loop {
@@ -94,7 +94,7 @@ impl PreparedFlow {
 /// What the mix draws: a single request or a whole flow.
 #[derive(Debug)]
 pub enum Entry {
-    Request(Prepared),
+    Request(Box<Prepared>),
     Flow(PreparedFlow),
 }
 
@@ -198,7 +198,7 @@ weight = 0
                 .unwrap()
                 .requests
                 .into_iter()
-                .map(|r| Entry::Request(Prepared::new(r).unwrap()))
+                .map(|r| Entry::Request(Box::new(Prepared::new(r).unwrap())))
                 .collect(),
         )
     }

@@ -249,23 +249,26 @@ impl<T: Transport> Vu<T> {
         loop {
             match &mix.entries[index] {
                 Entry::Flow(flow) => return Ok(Picked::Flow(flow)),
-                Entry::Request(p) => match self.render_with(&state, &p.request, None) {
-                    Ok(rendered) => {
-                        check_out(&mut state.user, &rendered);
-                        return Ok(Picked::Request(p, rendered, state.token_gen));
-                    }
-                    Err(e) => {
-                        first_err.get_or_insert((p, e));
-                        if excluded.is_empty() {
-                            excluded = vec![false; mix.entries.len()];
+                Entry::Request(boxed) => {
+                    let p: &Prepared = boxed;
+                    match self.render_with(&state, &p.request, None) {
+                        Ok(rendered) => {
+                            check_out(&mut state.user, &rendered);
+                            return Ok(Picked::Request(p, rendered, state.token_gen));
                         }
-                        excluded[index] = true;
-                        match mix.pick_except(&mut self.rng, &excluded) {
-                            Some(i) => index = i,
-                            None => return Err(first_err.expect("set above")),
+                        Err(e) => {
+                            first_err.get_or_insert((p, e));
+                            if excluded.is_empty() {
+                                excluded = vec![false; mix.entries.len()];
+                            }
+                            excluded[index] = true;
+                            match mix.pick_except(&mut self.rng, &excluded) {
+                                Some(i) => index = i,
+                                None => return Err(first_err.expect("set above")),
+                            }
                         }
                     }
-                },
+                }
             }
         }
     }

@@ -511,3 +511,53 @@ path = "/a/{flow:later}"
     );
     // No target was needed: nothing listens on the scenario's base_url here.
 }
+
+#[test]
+fn check_runs_every_request_and_flow_once_and_fails_on_a_failure() {
+    let server = Server::start(&["--hash-cost", "4"]);
+    let users = seed_users(&server.url, 1);
+    let users_path = users.path().to_str().unwrap();
+    let out = hammer(&[
+        "--check",
+        "-s",
+        SCENARIO,
+        "--target",
+        &server.url,
+        "--users-file",
+        users_path,
+    ]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(out.stdout.is_empty(), "no events unless asked");
+    // The 10 requests of the mix and the 4 steps of the flow, each once.
+    assert!(err.contains("hammer: check: 14 passed, 0 failed"), "{err}");
+    assert_eq!(
+        err.lines().filter(|l| l.ends_with("PASS")).count(),
+        15,
+        "{err}"
+    );
+    assert!(err.contains("flow task lifecycle (4 requests"), "{err}");
+
+    // A failing target: FAIL lines with the reason, exit 1.
+    let failing = Server::start(&["--hash-cost", "4", "--fail-rate", "1"]);
+    let out = hammer(&[
+        "--check",
+        "-s",
+        SCENARIO,
+        "--target",
+        &failing.url,
+        "--users-file",
+        users_path,
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("FAIL  status: status 500, expected 200"),
+        "{err}"
+    );
+    assert!(
+        err.contains("FAIL  stopped at lifecycle: POST /api/v1/tasks/"),
+        "{err}"
+    );
+    assert!(err.contains(" 0 passed, "), "{err}");
+}
