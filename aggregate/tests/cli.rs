@@ -183,7 +183,10 @@ fn a_broken_threshold_exits_1_and_says_which() {
 fn a_threshold_on_a_missing_endpoint_is_broken_not_ignored() {
     let (code, err) = exit_code(&["--threshold", "GET /nope:p95<1s"]);
     assert_eq!(code, Some(1));
-    assert!(err.contains("no requests to endpoint `GET /nope`"), "{err}");
+    assert!(
+        err.contains("no requests to endpoint, and no iterations of flow, `GET /nope`"),
+        "{err}"
+    );
 }
 
 #[test]

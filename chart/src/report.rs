@@ -405,33 +405,61 @@ fn row(out: &mut String, e: &Entry, total: bool, slow_above: f64) {
     );
 }
 
-/// Errors by kind and endpoint, then non-2xx/3xx status codes.
+/// Errors by endpoint and kind: each distinct error (status code or
+/// detail) with when it was first and last seen, from the summary's
+/// `failures`; by kind alone for summaries that predate them.
 fn errors(out: &mut String, run: &Run) {
     let _ = write!(out, "<h3>Errors</h3>");
-    let mut rows: Vec<(&str, &str, u64)> = Vec::new();
-    for e in &run.endpoints {
-        for (kind, n) in &e.stats.error_kinds {
-            rows.push((&e.stats.name, kind, *n));
-        }
-    }
     if run.total.stats.errors == 0 {
         note(out, "No failed requests.");
         return;
     }
-    rows.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(b.0)));
+    let start = run.start_ns();
+    // Seconds into the run, for the first/last seen columns.
+    let at = |ns: u64| {
+        if ns == 0 {
+            ("-".to_string(), 0.0)
+        } else {
+            let secs = ns.saturating_sub(start) as f64 / 1e9;
+            (format!("+{secs:.1} s"), secs)
+        }
+    };
+    let grouped = run.endpoints.iter().any(|e| !e.stats.failures.is_empty());
     out.push_str(
         "<div class=\"scroll\"><table class=\"sortable\"><thead><tr><th data-type=\"text\">endpoint</th>\
-         <th data-type=\"text\">kind</th><th>count</th><th>share of its requests</th></tr></thead><tbody>",
+         <th data-type=\"text\">error</th><th>count</th><th>share of its requests</th>\
+         <th>first seen</th><th>last seen</th></tr></thead><tbody>",
     );
-    for (name, kind, n) in &rows {
+    let mut rows: Vec<(&str, String, u64, u64, u64)> = Vec::new();
+    for e in &run.endpoints {
+        if grouped {
+            for g in &e.stats.failures {
+                let what = match (&g.detail, g.status) {
+                    (_, s) if g.kind == "status" => format!("status {s}"),
+                    (Some(d), _) => format!("{}: {d}", g.kind),
+                    (None, _) => g.kind.clone(),
+                };
+                rows.push((&e.stats.name, what, g.count, g.first_ns, g.last_ns));
+            }
+        } else {
+            for (kind, n) in &e.stats.error_kinds {
+                rows.push((&e.stats.name, kind.clone(), *n, 0, 0));
+            }
+        }
+    }
+    rows.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(b.0)));
+    for (name, what, n, first, last) in &rows {
         let count = run.find(name).map_or(0, |e| e.stats.count).max(1);
         let share = *n as f64 / count as f64;
+        let (first, first_v) = at(*first);
+        let (last, last_v) = at(*last);
         let _ = write!(
             out,
             "<tr><td data-v=\"{0}\">{0}</td><td data-v=\"{1}\">{1}</td><td data-v=\"{n}\">{2}</td>\
-             <td data-v=\"{share}\">{3}</td></tr>",
+             <td data-v=\"{share}\">{3}</td><td data-v=\"{first_v}\">{first}</td>\
+             <td data-v=\"{last_v}\">{last}</td></tr>",
             esc(name),
-            esc(kind),
+            esc(what),
             records::units::thousands(*n as f64),
             records::units::percent(share)
         );
@@ -442,12 +470,13 @@ fn errors(out: &mut String, run: &Run) {
             out,
             "The summary counts failures but not their kinds (no error_kinds).",
         );
+    } else if !grouped {
+        note(
+            out,
+            "First and last seen: not in this summary (made by an aggregate that kept only \
+             counts per kind); the throughput chart's failures/s shows when they happened.",
+        );
     }
-    note(
-        out,
-        "First and last seen: not in the summary (aggregate records error counts per kind, \
-         not their times); the throughput chart's failures/s shows when they happened.",
-    );
 }
 
 /// HdrHistogram's percentile spectrum per endpoint, each curve cut where

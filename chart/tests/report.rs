@@ -82,7 +82,7 @@ fn out_dir_gets_report_html_beside_the_pngs_and_stderr_names_it() {
     let run = dir.path().join("run.ndjson");
     write(&run, &summary(&Spec::default()));
     let out = dir.path().join("charts");
-    let stderr = chart(&[run.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let stderr = chart(&[run.to_str().unwrap(), "--out-dir", out.to_str().unwrap()]);
     let report = out.join("report.html");
     assert!(report.is_file(), "{stderr}");
     assert!(

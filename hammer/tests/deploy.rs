@@ -180,6 +180,8 @@ fn kube_run_overlays_the_shard_count_start_and_workload() {
 fn ssh_run_fans_out_merges_and_judges_the_whole() {
     let server = Server::start(&["--hash-cost", "4"]);
     let dir = tempfile::tempdir().unwrap();
+    // One event per arrival: the mix without the task-lifecycle flow.
+    let mix_only = records::testkit::tasktracker_without_flows(dir.path());
     // "ssh HOST COMMAND" run here: three hosts that are this machine.
     let ssh = dir.path().join("ssh");
     std::fs::write(&ssh, "#!/bin/sh\nshift\nexec sh -c \"$*\"\n").unwrap();
@@ -212,7 +214,7 @@ fn ssh_run_fans_out_merges_and_judges_the_whole() {
                 .arg(&tools)
                 .args([
                     "-s",
-                    "scenarios/tasktracker.toml",
+                    mix_only.to_str().unwrap(),
                     "-t",
                     &server.url,
                     "--users",
@@ -313,6 +315,8 @@ fn kube_run_applies_waits_collects_merges_and_cleans_up() {
     }
     let server = Server::start(&["--hash-cost", "4"]);
     let dir = tempfile::tempdir().unwrap();
+    // One event per arrival: the mix without the task-lifecycle flow.
+    let mix_only = records::testkit::tasktracker_without_flows(dir.path());
     let fake = dir.path().join("bin");
     std::fs::create_dir(&fake).unwrap();
     let kubectl = fake.join("kubectl");
@@ -350,7 +354,7 @@ fn kube_run_applies_waits_collects_merges_and_cleans_up() {
                 "-n",
                 "3",
                 "-s",
-                "scenarios/tasktracker.toml",
+                mix_only.to_str().unwrap(),
                 "-t",
                 &server.url,
                 "--users",

@@ -561,3 +561,53 @@ fn check_runs_every_request_and_flow_once_and_fails_on_a_failure() {
     );
     assert!(err.contains(" 0 passed, "), "{err}");
 }
+
+#[test]
+fn seed_runs_the_teardown_for_users_whose_run_is_over_and_checks_without_a_target() {
+    let server = Server::start(&["--hash-cost", "4"]);
+    let users = seed_users(&server.url, 3);
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(
+        &dir,
+        r#"
+[hammer]
+[[hammer.requests]]
+path = "/api/v1/auth/me"
+
+[[teardown]]
+name = "POST /api/v1/auth/logout"
+method = "POST"
+path = "/api/v1/auth/logout"
+expect = [204]
+"#,
+        true,
+    );
+    let dry = cmd("seed")
+        .args(["--dry-run", "-s", &file])
+        .output()
+        .unwrap();
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    let out = cmd("seed")
+        .args(["-s", &file, "--target", &server.url])
+        .args(["--teardown", users.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("teardown of 3 users") && err.contains(": 0 failed"),
+        "{err}"
+    );
+    for user in users_of(&users) {
+        let (status, _) = http(
+            "POST",
+            &format!("{}/api/v1/auth/refresh", server.url),
+            &[("Content-Type", "application/json")],
+            &format!(
+                r#"{{"refresh_token":"{}"}}"#,
+                user.refresh_token.as_deref().unwrap()
+            ),
+        );
+        assert_eq!(status, 401, "{} is logged out", user.user);
+    }
+}

@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::SCENARIO;
 use records::testkit::{bin, run_bounded, Server};
 use records::{Event, Summary};
 
@@ -44,6 +43,8 @@ pub fn run_shards(
     hammer_args: &str,
 ) -> Vec<(PathBuf, PathBuf)> {
     let at = start_at();
+    // One event per arrival: the mix without the task-lifecycle flow.
+    let scenario = records::testkit::tasktracker_without_flows(dir);
     let tools = bin("hammer").parent().unwrap().to_path_buf();
     let path = format!(
         "{}:{}",
@@ -71,7 +72,7 @@ pub fn run_shards(
                 .arg(format!("JOB_COMPLETION_INDEX={i}"))
                 .arg(format!("START_AT={at}"))
                 .arg(format!("TARGET={}", shard.target))
-                .arg(format!("SCENARIO={SCENARIO}"))
+                .arg(format!("SCENARIO={}", scenario.display()))
                 .arg(format!("SEED_ARGS={seed_args}"))
                 .arg(format!("HAMMER_ARGS={hammer_args}"))
                 .arg(format!("EVENTS={}", events.display()))

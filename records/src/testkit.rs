@@ -358,3 +358,14 @@ pub fn assert_snapshot(path: &Path, actual: &str) {
         path.display()
     );
 }
+
+/// `scenarios/tasktracker.toml` without its flows, written into `dir`: for
+/// tests that count one event per arrival (a flow's arrival sends several).
+pub fn tasktracker_without_flows(dir: &Path) -> PathBuf {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/tasktracker.toml");
+    let text = std::fs::read_to_string(&file).expect("the shipped scenario");
+    let cut = text.find("[[hammer.flows]]").unwrap_or(text.len());
+    // The flows' own comment block ends right before them.
+    let cut = text[..cut].rfind("\n\n").map_or(cut, |at| at + 1);
+    write_file(dir, "tasktracker-mix.toml", &text.as_bytes()[..cut])
+}

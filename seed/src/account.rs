@@ -2,7 +2,7 @@
 
 use rand::Rng;
 use records::exchange::{judge, render, Verdict};
-use records::scenario::{Request, Seed};
+use records::scenario::{Request, Seed, Step};
 use records::template::{Context, Template};
 use records::User;
 
@@ -86,6 +86,56 @@ pub async fn make<R: Rng>(
         }
     }
     Ok((steps.user, made))
+}
+
+/// Runs `steps` (the scenario's teardown) for `user`, user number `n`:
+/// every step, whatever the one before did (a logout goes out anyway);
+/// returns the failures.
+pub async fn teardown<R: Rng + Send>(
+    steps: &[Step],
+    client: &Client,
+    user: User,
+    n: u64,
+    rng: &mut R,
+) -> Vec<Failed> {
+    let mut run = Steps {
+        client,
+        user,
+        n,
+        seq: 0,
+        rng,
+    };
+    let mut failed = Vec::new();
+    walk(&mut run, steps, 1, &mut failed).await;
+    failed
+}
+
+/// Teardown steps in order; loops repeat their body (`{i}` counts).
+fn walk<'a, 'c: 'a, R: Rng + Send>(
+    run: &'a mut Steps<'c, R>,
+    steps: &'a [Step],
+    i: u64,
+    failed: &'a mut Vec<Failed>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
+    Box::pin(async move {
+        for step in steps {
+            match step {
+                Step::Request(request) => {
+                    if let Err(f) = run.run(request, i).await {
+                        failed.push(f);
+                    }
+                }
+                Step::Think(think) => tokio::time::sleep(think.sample(&mut *run.rng)).await,
+                Step::Loop(l) => {
+                    for i in 1..=u64::from(l.repeat.sample(&mut *run.rng)) {
+                        walk(run, &l.steps, i, failed).await;
+                    }
+                }
+                // Refused when the teardown is planned (see `lib::teardown`).
+                Step::Set { .. } => {}
+            }
+        }
+    })
 }
 
 /// Renders the user-name or password template for user `n`.

@@ -82,6 +82,18 @@ pub struct Args {
     /// Kubernetes Indexed Job's).
     #[arg(long, value_name = "N")]
     pub shards: Option<u64>,
+
+    /// Run the scenario's [[teardown]] steps (a logout) once for each user in
+    /// FILE (seed's output, after their run), instead of making users; exit 1
+    /// if a step fails for any user.
+    #[arg(long, value_name = "USERS_FILE", conflicts_with_all = ["dry_run", "shard", "shards"])]
+    pub teardown: Option<PathBuf>,
+
+    /// Check the scenario without a target: parse it, render every template
+    /// with placeholder values, and report problems with file and line
+    /// (exit 2), as `hammer --dry-run` does.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[cfg(test)]

@@ -110,6 +110,12 @@ impl Plan {
 
 /// Runs `seed` with parsed arguments.
 pub fn run(args: Args) -> anyhow::Result<Exit> {
+    if args.dry_run {
+        return dry_run(&args);
+    }
+    if let Some(users) = &args.teardown {
+        return teardown(&args, users);
+    }
     let plan = Plan::from_args(&args)?;
     let mut out = records::ndjson::create(args.output.as_deref(), true).with_context(|| {
         format!(
@@ -122,6 +128,104 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(seed_all(&plan, &mut out))
+}
+
+/// `seed --dry-run`: the scenario checked without a target ([`records::lint`]).
+fn dry_run(args: &Args) -> anyhow::Result<Exit> {
+    let scenario = Scenario::load(&args.scenario).map_err(|e| bad_input(e.to_string()))?;
+    let problems = records::lint::check(&scenario, &Default::default());
+    if !problems.is_empty() {
+        let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        return Err(bad_input(format!(
+            "{} problem(s) in {}:\n{}",
+            problems.len(),
+            scenario.file,
+            shown.join("\n")
+        )));
+    }
+    if !args.quiet {
+        eprintln!("seed: {}: OK: every template renders", scenario.file);
+    }
+    Ok(Exit::Ok)
+}
+
+/// `seed --teardown USERS`: the scenario's `[[teardown]]` once for each
+/// user in the file, a few users at a time.
+fn teardown(args: &Args, users_file: &std::path::Path) -> anyhow::Result<Exit> {
+    let scenario = Scenario::load(&args.scenario).map_err(|e| bad_input(e.to_string()))?;
+    if scenario.teardown.is_empty() {
+        return Err(bad_input(format!(
+            "{}: no [[teardown]] steps to run (e.g. a logout request)",
+            scenario.file
+        )));
+    }
+    if scenario
+        .teardown
+        .iter()
+        .any(|s| matches!(s, records::scenario::Step::Set { .. }))
+    {
+        return Err(bad_input(format!(
+            "{}: seed --teardown runs requests, think and loops; a `set` step is hammer's",
+            scenario.file
+        )));
+    }
+    let target = scenario.target(args.target.as_deref()).map_err(bad_input)?;
+    let path = users_file.to_string_lossy();
+    let mut reader = records::ndjson::open(&path)?;
+    let mut users = Vec::new();
+    while let Some(user) = reader.next_record::<User>() {
+        users.push(user?);
+    }
+    let concurrency = args.concurrency.map_or(DEFAULT_CONCURRENCY, |c| c as usize);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let failed = runtime.block_on(async {
+        let client = Arc::new(Client::new(Settings {
+            base_url: target.clone(),
+            retries: args.retries.unwrap_or(DEFAULT_RETRIES),
+            timeout: args.timeout,
+            backoff: FIRST_BACKOFF,
+            pool: concurrency,
+        })?);
+        let steps = Arc::new(scenario.teardown.clone());
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut failed = Vec::new();
+        for (i, user) in users.iter().cloned().enumerate() {
+            if tasks.len() >= concurrency {
+                if let Some(Ok(f)) = tasks.join_next().await {
+                    failed.extend(f);
+                }
+            }
+            let (client, steps) = (client.clone(), steps.clone());
+            tasks.spawn(async move {
+                let mut rng = SmallRng::from_entropy();
+                account::teardown(&steps, &client, user, i as u64 + 1, &mut rng).await
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            failed.extend(done.unwrap_or_default());
+        }
+        anyhow::Ok(failed)
+    })?;
+    if failed.iter().any(|f| f.unreachable) {
+        return Err(records::unreachable(format!("cannot reach {target}")));
+    }
+    for f in &failed {
+        eprintln!("seed: teardown failed: {f}");
+    }
+    eprintln!(
+        "seed: teardown of {} users ({} from {path}): {} failed",
+        users.len(),
+        scenario.file,
+        failed.len()
+    );
+    Ok(if failed.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::CheckFailed
+    })
 }
 
 /// Makes every user and writes the good ones to `out`, in user-number order.
