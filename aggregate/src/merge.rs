@@ -67,6 +67,11 @@ pub fn read_summaries<R: BufRead>(
         };
         t.count += interval.count;
         t.errors += interval.errors;
+        for (code, n) in &interval.status {
+            if let Ok(code) = code.parse::<u16>() {
+                t.add_status(code, *n);
+            }
+        }
         t.max_ns = t.max_ns.max(interval.max_ns);
         t.bytes_in = t.bytes_in.saturating_add(interval.bytes_in);
         t.vus_done += interval.vus;

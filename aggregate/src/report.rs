@@ -119,6 +119,11 @@ impl Report {
                 let h = widen(&t.hist);
                 let (vus, count, errors, max_ns, bytes_in) =
                     (t.vus(), t.count, t.errors, t.max_ns, t.bytes_in);
+                let status: BTreeMap<String, u64> = t
+                    .status
+                    .iter()
+                    .map(|(code, n)| (code.to_string(), *n))
+                    .collect();
                 drop(t);
                 hist::merge(&mut cumulative, &h);
                 cumulative_max = cumulative_max.max(max_ns);
@@ -138,6 +143,7 @@ impl Report {
                         max_ns,
                         bytes_in,
                         vus,
+                        status,
                         hist: Some(hist::encode(&h)),
                     },
                     quantiles: (!h.is_empty()).then(|| QUANTILES.map(|q| at(&h, q, max_ns))),

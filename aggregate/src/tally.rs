@@ -365,6 +365,8 @@ impl EndpointTally {
 pub struct IntervalTally {
     pub count: u64,
     pub errors: u64,
+    /// Status code to count; few distinct codes, so a list beats a map.
+    pub status: Vec<(u16, u64)>,
     pub max_ns: u64,
     pub bytes_in: u64,
     /// Response times in the bucket; u32 counts keep long runs small.
@@ -384,6 +386,7 @@ impl IntervalTally {
         IntervalTally {
             count: 0,
             errors: 0,
+            status: Vec::new(),
             max_ns: 0,
             bytes_in: 0,
             hist: new_interval_histogram(),
@@ -394,6 +397,13 @@ impl IntervalTally {
     }
 
     #[inline]
+    pub fn add_status(&mut self, status: u16, n: u64) {
+        match self.status.iter_mut().find(|(s, _)| *s == status) {
+            Some((_, count)) => *count += n,
+            None => self.status.push((status, n)),
+        }
+    }
+
     pub fn see_vu(&mut self, vu: u32) {
         if vu < VU_BITSET_LIMIT {
             let word = (vu / 64) as usize;

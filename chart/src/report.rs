@@ -166,11 +166,38 @@ fn one_run(
             lines,
             None,
         );
-        note(
-            out,
-            "Status codes over time: the summary counts them per endpoint for the whole run \
-             (the table's status column), not per interval.",
-        );
+        let codes = series::statuses(run, MAX_POINTS);
+        if codes.is_empty() {
+            note(
+                out,
+                "Status codes over time: this summary's intervals carry no status counts \
+                 (made by an older aggregate); the table has them for the whole run.",
+            );
+        } else {
+            let lines = codes
+                .iter()
+                .enumerate()
+                .map(|(k, (code, points))| {
+                    let color = match code.as_bytes().first() {
+                        Some(b'2') if k == 0 => style::OK,
+                        Some(b'5') | Some(b'n') => style::ERROR,
+                        _ => style::PALETTE[(k + 4) % style::PALETTE.len()],
+                    };
+                    line_owned(format!("status {code}"), color, points)
+                })
+                .collect();
+            chart(
+                out,
+                charts,
+                &id("status"),
+                "Responses per second by status code",
+                "time",
+                "per second",
+                None,
+                lines,
+                None,
+            );
+        }
     }
     if let Some(polls) = overlays.polls {
         pg_chart(out, charts, run, polls, &id("pg"));

@@ -79,6 +79,34 @@ pub fn throughput(run: &Run, max_points: usize) -> Throughput {
     }
 }
 
+/// Responses per second by status code, per interval: one series per code
+/// the run saw (`"none"` for no response), most frequent first. Empty for
+/// summaries whose intervals predate status counts.
+pub fn statuses(run: &Run, max_points: usize) -> Vec<(String, Points)> {
+    let mut totals: std::collections::BTreeMap<&str, u64> = Default::default();
+    for i in &run.intervals {
+        for (code, n) in &i.status {
+            *totals.entry(code.as_str()).or_default() += n;
+        }
+    }
+    let mut codes: Vec<(&str, u64)> = totals.into_iter().collect();
+    codes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    codes
+        .into_iter()
+        .map(|(code, _)| {
+            let points = downsampled(
+                run.intervals.iter().map(|i| {
+                    let n = i.status.get(code).copied().unwrap_or(0);
+                    (run.interval_x(i), n as f64 / i.active())
+                }),
+                max_points,
+            );
+            let name = if code == "0" { "none" } else { code };
+            (name.to_string(), points)
+        })
+        .collect()
+}
+
 /// PostgreSQL connections by state, and utilization (%), per poll, every
 /// series on the same polls.
 #[derive(Clone, Debug, PartialEq)]

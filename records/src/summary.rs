@@ -298,6 +298,10 @@ pub struct Interval {
     /// Distinct virtual users seen sending in this bucket (summed over shards).
     #[serde(default)]
     pub vus: u64,
+    /// Status code (a string; "0" is no response) to the bucket's count of
+    /// it; absent in summaries from before it existed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub status: BTreeMap<String, u64>,
     /// The bucket's response-time histogram (2 significant digits; HdrHistogram
     /// V2 + deflate, base64), so `aggregate --merge` combines buckets exactly.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -10,15 +10,22 @@ use records::testkit::{bin, database_url, require_postgres, run_bounded};
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
-/// The pids of processes running one of the workspace's binaries from `dir`.
-fn ours(dir: &Path) -> Vec<(u32, PathBuf)> {
+/// The pids of processes running one of the workspace's binaries from
+/// `dir` that a script started with `marker` in its environment (the run
+/// folder it was given), so the other tests' servers, running at the same
+/// time, are not taken for its leftovers.
+fn ours(dir: &Path, marker: &str) -> Vec<(u32, PathBuf)> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
             continue;
         };
         if let Ok(exe) = std::fs::read_link(entry.path().join("exe")) {
-            if exe.parent() == Some(dir) {
+            let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+            let marked = environ
+                .split(|&b| b == 0)
+                .any(|var| var == marker.as_bytes());
+            if exe.parent() == Some(dir) && marked {
                 found.push((pid, exe));
             }
         }
@@ -30,7 +37,7 @@ fn ours(dir: &Path) -> Vec<(u32, PathBuf)> {
 /// run folder in `tmp`; it must fail, and leave no process of ours running.
 fn fails_cleanly(script: &str, tmp: &Path, env: &[(&str, &str)]) -> String {
     let bins = bin("tasktracker").parent().unwrap().to_path_buf();
-    let before = ours(&bins);
+    let marker = format!("RUN={}", tmp.join("run").display());
     let scenario = tmp.join("broken.toml");
     std::fs::write(&scenario, "name = \"broken\"\n[seed]\nusers = \"many\"\n").unwrap();
     let out = run_bounded(
@@ -47,10 +54,7 @@ fn fails_cleanly(script: &str, tmp: &Path, env: &[(&str, &str)]) -> String {
     assert!(!out.status.success(), "{script} should fail: {err}");
     // on_exit waits for what it stops, so nothing is left a moment later
     std::thread::sleep(Duration::from_millis(200));
-    let left: Vec<_> = ours(&bins)
-        .into_iter()
-        .filter(|p| !before.contains(p))
-        .collect();
+    let left = ours(&bins, &marker);
     assert!(left.is_empty(), "{script} left {left:?} running: {err}");
     err
 }

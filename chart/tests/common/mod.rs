@@ -156,6 +156,13 @@ pub fn summary(spec: &Spec) -> Vec<Summary> {
             max_ns: (p50 * 6.0 * spike) as u64,
             bytes_in: 0,
             vus: (10 + i.min(40)) as u64,
+            status: [
+                ("200".to_string(), count - errors.min(count)),
+                ("500".to_string(), errors.min(count)),
+            ]
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .collect(),
             hist: None,
         }));
     }
