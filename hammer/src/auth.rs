@@ -57,15 +57,6 @@ impl AuthPlan {
 }
 
 impl<T: Transport> Vu<T> {
-    /// Whether the user's token of generation `token_gen` is known to be
-    /// good: a `reauth_on` answer under it is about the request, not the token.
-    pub(crate) fn token_trusted(&self, token_gen: u64) -> bool {
-        self.user
-            .lock()
-            .suspect
-            .is_some_and(|(g, at)| g == token_gen && at.elapsed() < SUSPECT_FOR)
-    }
-
     /// The token generation, when the user's token should be renewed now.
     pub(crate) fn token_due(&self, plan: &Plan<T>) -> Option<u64> {
         if !plan.auth.can_reauth() {
@@ -92,11 +83,7 @@ impl<T: Transport> Vu<T> {
             if state.token_gen != seen {
                 return true;
             }
-            if !proactive
-                && state
-                    .suspect
-                    .is_some_and(|(g, at)| g == seen && at.elapsed() < SUSPECT_FOR)
-            {
+            if !proactive && state.suspect_of(seen) {
                 return false;
             }
             if proactive
@@ -129,7 +116,7 @@ impl<T: Transport> Vu<T> {
         match self.render(&p.request, None) {
             Ok((rendered, _)) => {
                 let ok = self
-                    .exchange(plan, p, &rendered, None, None, false)
+                    .exchange(plan, p, &rendered, None, None, Some(u64::MAX))
                     .await
                     .1
                     .is_none();

@@ -89,6 +89,15 @@ pub struct UserState {
     pub suspect: Option<(u64, Instant)>,
 }
 
+impl UserState {
+    /// Whether token generation `g` is suspect: its renewal did not cure a
+    /// `reauth_on` answer, less than [`crate::auth::SUSPECT_FOR`] ago.
+    pub fn suspect_of(&self, g: u64) -> bool {
+        self.suspect
+            .is_some_and(|(s, at)| s == g && at.elapsed() < crate::auth::SUSPECT_FOR)
+    }
+}
+
 impl SharedUser {
     pub fn new(user: User) -> Arc<SharedUser> {
         Arc::new(SharedUser {
@@ -221,8 +230,15 @@ impl<T: Transport> Vu<T> {
         }
         match self.pick(&plan.mix) {
             Ok(Picked::Request(p, rendered, token_gen)) => {
-                self.send_step(plan, p, rendered, token_gen, None, scheduled)
+                // send_step's two steps, written out: one async layer less on
+                // the hot path (each layer moves the request's future once more).
+                let (status, error) = self
+                    .exchange(plan, p, &rendered, scheduled, None, Some(token_gen))
                     .await;
+                if self.needs_renewal(plan, p, status, error) {
+                    self.retry_renewed(plan, p, rendered, token_gen, None, error)
+                        .await;
+                }
             }
             Ok(Picked::Flow(flow)) => self.run_flow(plan, flow, scheduled).await,
             Err((p, e)) => {
@@ -306,9 +322,7 @@ impl<T: Transport> Vu<T> {
 
     /// Sends a rendered request; on a `reauth_on` status renews the user's
     /// token (once per token generation, see [`Vu::reauth`]) and retries
-    /// once. A retry that fails the same way is an ordinary failure, and
-    /// marks the generation suspect, so the next such answers go without a
-    /// renewal.
+    /// once ([`Vu::retry_renewed`]).
     async fn send_step(
         &mut self,
         plan: &Plan<T>,
@@ -318,20 +332,59 @@ impl<T: Transport> Vu<T> {
         mut flow: Option<&mut FlowValues>,
         scheduled: Option<Instant>,
     ) -> StepResult {
-        let trusted = self.token_trusted(token_gen);
         let (status, error) = self
-            .exchange(plan, p, &rendered, scheduled, flow.as_deref_mut(), trusted)
+            .exchange(
+                plan,
+                p,
+                &rendered,
+                scheduled,
+                flow.as_deref_mut(),
+                Some(token_gen),
+            )
             .await;
-        let mut result = StepResult { error, sent: 1 };
-        let renew = error.is_some()
+        if self.needs_renewal(plan, p, status, error) {
+            return self
+                .retry_renewed(plan, p, rendered, token_gen, flow, error)
+                .await;
+        }
+        StepResult { error, sent: 1 }
+    }
+
+    /// Whether a request's failure says its token is no longer good.
+    fn needs_renewal(
+        &self,
+        plan: &Plan<T>,
+        p: &Prepared,
+        status: u16,
+        error: Option<ErrorKind>,
+    ) -> bool {
+        error.is_some()
             && plan.auth.reauth_on.contains(&status)
             && p.request.auth
             && plan.auth.can_reauth()
-            && plan.control.phase() < Phase::Abort;
-        if !renew || !self.reauth(plan, token_gen, false).await {
-            return result;
+            && plan.control.phase() < Phase::Abort
+    }
+
+    /// After a `reauth_on` answer: renews the token and sends the same
+    /// request again (the same IDs) with the new credentials. A retry that
+    /// fails the same way is an ordinary failure, and marks the generation
+    /// suspect, so the next such answers go without a renewal.
+    async fn retry_renewed(
+        &mut self,
+        plan: &Plan<T>,
+        p: &Prepared,
+        rendered: Rendered,
+        token_gen: u64,
+        flow: Option<&mut FlowValues>,
+        first: Option<ErrorKind>,
+    ) -> StepResult {
+        let failed = StepResult {
+            error: first,
+            sent: 1,
+        };
+        if !self.reauth(plan, token_gen, false).await {
+            return failed;
         }
-        // The same request again (the same IDs), with the new credentials.
         let mut again = rendered;
         let retry_gen = {
             let mut state = self.user.lock();
@@ -350,23 +403,23 @@ impl<T: Transport> Vu<T> {
                     again = rendered;
                     g
                 }
-                Err(_) => return result,
+                Err(_) => return failed,
             },
         };
-        let (status, error) = self.exchange(plan, p, &again, None, flow, true).await;
-        result.sent += 1;
-        result.error = error;
+        let (status, error) = self.exchange(plan, p, &again, None, flow, None).await;
         if error.is_some() && plan.auth.reauth_on.contains(&status) {
             self.user.lock().suspect = Some((retry_gen, Instant::now()));
         }
-        result
+        StepResult { error, sent: 2 }
     }
 
     /// Sends one rendered request and writes its event. Returns the status
-    /// (0 without a response) and the error kind, if it failed. `trusted`:
-    /// the token is known good (fresh from a renewal, or a generation whose
-    /// renewal did not cure such answers), so a `reauth_on` or 403 answer is
-    /// about the picked ID, which is then dropped like one that is gone.
+    /// (0 without a response) and the error kind, if it failed. `token_gen`:
+    /// the token generation it was rendered under, or `None` for a retry
+    /// with a token fresh from its renewal. When the token is known good
+    /// (fresh, or a generation whose renewal did not cure such answers), a
+    /// `reauth_on` or 403 answer is about the picked ID, which is then
+    /// dropped like one that is gone.
     pub async fn exchange(
         &mut self,
         plan: &Plan<T>,
@@ -374,7 +427,7 @@ impl<T: Transport> Vu<T> {
         rendered: &Rendered,
         scheduled: Option<Instant>,
         flow: Option<&mut FlowValues>,
-        trusted: bool,
+        token_gen: Option<u64>,
     ) -> (u16, Option<ErrorKind>) {
         let bytes_out = rendered.body.len() as u64;
         let sent = Instant::now();
@@ -438,9 +491,11 @@ impl<T: Transport> Vu<T> {
             }
         };
         if !rendered.picked.is_empty() {
+            let mut state = self.user.lock();
+            let trusted = token_gen.is_none_or(|g| state.suspect_of(g));
             let denied = trusted && (status == 403 || plan.auth.reauth_on.contains(&status));
             check_in(
-                &mut self.user.lock().user,
+                &mut state.user,
                 &p.request,
                 rendered,
                 status,
