@@ -349,8 +349,6 @@ fn endpoint_table(out: &mut String, run: &Run) {
         let _ = write!(out, "<th>{}</th>", m.label());
     }
     out.push_str("<th data-type=\"text\">status codes</th><th data-type=\"text\">marks</th></tr></thead><tbody>");
-    // Flows (records of kind "flow", once aggregate writes them) get rows
-    // like these, in a table of their own below this one.
     for (e, total) in
         std::iter::once((&run.total, true)).chain(run.endpoints.iter().map(|e| (e, false)))
     {
@@ -364,6 +362,39 @@ fn endpoint_table(out: &mut String, run: &Run) {
          Marks: <span class=\"mark failing\">failing</span> any failed request; \
          <span class=\"mark slow\">slow</span> p95 above twice the run's p95 ({}). Click a column to sort.</p>",
         records::format_ns(slow_above)
+    );
+    flow_table(out, run);
+}
+
+/// Flows (user journeys): one row per flow, an iteration per "request",
+/// their rate the transactions per second, their latencies the journeys'
+/// durations from the scheduled start; the failing steps in the last columns.
+fn flow_table(out: &mut String, run: &Run) {
+    if run.flows.is_empty() {
+        return;
+    }
+    let _ = write!(out, "<h3>Flows</h3>");
+    out.push_str(
+        "<div class=\"scroll\"><table class=\"sortable flows\"><thead><tr>\
+         <th data-type=\"text\">flow</th><th>iterations</th><th>failed</th><th>failure rate</th><th>iterations/s (TPS)</th>",
+    );
+    for m in LATENCY_COLUMNS {
+        let _ = write!(out, "<th>{}</th>", m.label());
+    }
+    out.push_str("<th data-type=\"text\">failed at</th><th data-type=\"text\">marks</th></tr></thead><tbody>");
+    let slow_above = f64::INFINITY;
+    for e in &run.flows {
+        // The last columns show where iterations failed (a flow's
+        // error_kinds are its failing steps), not status codes.
+        let mut shown = e.clone();
+        shown.stats.status = std::mem::take(&mut shown.stats.error_kinds);
+        row(out, &shown, false, slow_above);
+    }
+    out.push_str("</tbody></table></div>");
+    note(
+        out,
+        "One iteration is one journey, timed as one transaction from its scheduled start \
+         (think steps included); \"failed at\" names the step where failed iterations stopped.",
     );
 }
 
@@ -917,6 +948,7 @@ fn embedded(run: &Run) -> Value {
             .iter()
             .map(|e| Summary::Endpoint(e.stats.clone())),
     );
+    records.extend(run.flows.iter().map(|e| Summary::Flow(e.stats.clone())));
     records.push(Summary::Total(run.total.stats.clone()));
     records.extend(run.thresholds.iter().cloned().map(Summary::Threshold));
     json!({

@@ -98,3 +98,40 @@ fn out_dir_gets_report_html_beside_the_pngs_and_stderr_names_it() {
     assert_eq!(pngs, 1, "only the report in ci/");
     assert!(!Path::new("report.html").exists() || stderr.contains("ci/artifact.html"));
 }
+
+#[test]
+fn flows_get_a_table_of_their_own_and_are_embedded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut records = summary(&Spec::default());
+    // A flow record, shaped like an endpoint: 40 iterations, 2 failed at a step.
+    let Some(Summary::Endpoint(endpoint)) = records
+        .iter()
+        .find(|r| matches!(r, Summary::Endpoint(_)))
+        .cloned()
+    else {
+        panic!("an endpoint")
+    };
+    let mut flow = endpoint;
+    flow.name = "task lifecycle".into();
+    flow.errors = flow.count.min(2);
+    flow.status.clear();
+    flow.error_kinds = [("lifecycle: DELETE /x".to_string(), flow.errors)].into();
+    flow.failures.clear();
+    records.push(Summary::Flow(flow.clone()));
+    let run = dir.path().join("flows.ndjson");
+    write(&run, &records);
+    let html = dir.path().join("r.html");
+    chart(&[run.to_str().unwrap(), "--html", html.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&html).unwrap();
+    let table = &text[text.find("<h3>Flows</h3>").expect("a flows table")..];
+    assert!(table.contains("task lifecycle"), "the flow's row");
+    assert!(table.contains("lifecycle: DELETE /x"), "where it failed");
+    assert!(
+        table.contains(&format!("data-v=\"{}\"", flow.count)),
+        "its iterations"
+    );
+    let embedded = script_json(&text, "summary-records");
+    let back: Vec<Summary> =
+        serde_json::from_value(embedded["runs"][0]["records"].clone()).unwrap();
+    assert!(back.contains(&Summary::Flow(flow)));
+}
