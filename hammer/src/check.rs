@@ -1,8 +1,10 @@
 //! `hammer --check -s FILE`: the smoke test before the load. Every request
 //! and flow of the mix runs once, in scenario order, for the first user, and
 //! each request step gets a PASS or FAIL line with its reason; exit 1 if
-//! anything failed. The requests are real (a DELETE deletes); events are
-//! written only with `-o FILE`.
+//! anything failed. The requests are real (a DELETE deletes); a request
+//! that picks from a list takes its newest value, so a delete after a create
+//! removes what the check made, not the seeded data the load will use.
+//! Events are written only with `-o FILE`.
 
 use std::io::Write;
 use std::sync::mpsc;
@@ -37,6 +39,9 @@ pub fn run(
         .build()?;
     let mut tally = Tally::default();
     let mut vu: Vu = Vu::new(1, user, 1, 1, &plan.control);
+    // A delete takes the newest ID (one the check itself created, where a
+    // create came before it), so the users file still lists what exists.
+    vu.newest = true;
     for entry in &plan.mix.entries {
         match entry {
             Entry::Request(p) => {

@@ -212,7 +212,8 @@ pub struct Args {
     /// A smoke test before the load: run every request and flow of the mix
     /// once, in order, for the first user; a PASS/FAIL line per step with its
     /// reason and `N passed, M failed`; exit 1 if any failed. The requests are
-    /// real; events only with -o FILE.
+    /// real (a list pick takes the newest value: a delete after a create removes
+    /// what the check made); events only with -o FILE.
     #[arg(long, conflicts_with = "dry_run")]
     pub check: bool,
 

@@ -129,6 +129,8 @@ pub struct Vu<T: Transport = Client> {
     pub seq: u64,
     /// The innermost flow loop's count, `{i}`.
     pub i: u64,
+    /// Pick lists' newest values (`--check`; see [`Context::newest`]).
+    pub newest: bool,
     pub rng: SmallRng,
     pub conn: Option<T::Conn>,
     pub phase: watch::Receiver<Phase>,
@@ -156,6 +158,7 @@ impl<T: Transport> Vu<T> {
             n,
             seq: 0,
             i: 0,
+            newest: false,
             rng: SmallRng::seed_from_u64(
                 seed ^ (u64::from(id)).wrapping_mul(0x9E37_79B9_7F4A_7C15),
             ),
@@ -172,6 +175,7 @@ impl<T: Transport> Vu<T> {
     ) -> Context<'a, SmallRng> {
         let mut ctx = Context::new(&state.user, &mut self.rng);
         ctx.flow = flow;
+        ctx.newest = self.newest;
         ctx.n = self.n;
         ctx.i = self.i;
         ctx.seq = self.seq;

@@ -537,6 +537,25 @@ fn check_runs_every_request_and_flow_once_and_fails_on_a_failure() {
         "{err}"
     );
     assert!(err.contains("flow task lifecycle (4 requests"), "{err}");
+    // Its DELETE took the task its POST made: every seeded task is still there,
+    // as the users file says, for the load that follows.
+    let user = &users_of(&users)[0];
+    let Some(records::Var::List(ids)) = user.vars.get("task_ids") else {
+        panic!("seeded task ids")
+    };
+    let bearer = format!("Bearer {}", user.token.as_deref().unwrap());
+    for id in ids {
+        let url = format!(
+            "{}/api/v1/tasks/{}",
+            server.url,
+            records::exchange::value_text(id)
+        );
+        assert_eq!(
+            http("GET", &url, &[("Authorization", &bearer)], "").0,
+            200,
+            "{url}"
+        );
+    }
 
     // A failing target: FAIL lines with the reason, exit 1.
     let failing = Server::start(&["--hash-cost", "4", "--fail-rate", "1"]);

@@ -71,6 +71,9 @@ pub struct Context<'a, R: Rng> {
     /// Values picked from lists while rendering, as (var name, value), so a
     /// request can remove the ID it just deleted.
     pub picked: Vec<(String, Value)>,
+    /// Pick a list's newest value (the last appended) instead of a random
+    /// one: `hammer --check` deletes what it created, not seeded data.
+    pub newest: bool,
 }
 
 impl<'a, R: Rng> Context<'a, R> {
@@ -78,6 +81,7 @@ impl<'a, R: Rng> Context<'a, R> {
         Context {
             user,
             flow: None,
+            newest: false,
             n: 0,
             i: 0,
             seq: 0,
@@ -236,7 +240,12 @@ fn var_value<R: Rng>(ctx: &mut Context<'_, R>, name: &str) -> Result<Value, Rend
         Some(Var::One(value)) => Ok(value.clone()),
         Some(Var::List(list)) if list.is_empty() => Err(RenderError::EmptyList(name.to_string())),
         Some(Var::List(list)) => {
-            let value = list[ctx.rng.gen_range(0..list.len())].clone();
+            let at = if ctx.newest {
+                list.len() - 1
+            } else {
+                ctx.rng.gen_range(0..list.len())
+            };
+            let value = list[at].clone();
             ctx.picked.push((name.to_string(), value.clone()));
             Ok(value)
         }
