@@ -516,11 +516,14 @@ fn shards_on_separate_hosts_merge_and_the_slow_one_shows() {
         _ => None,
     });
     assert_eq!(rows.len(), 3);
-    // The last shard's slow link shows in its row, and only there.
-    let fast = rows[0].p50_ns.max(rows[1].p50_ns);
+    // The last shard's slow link shows in its row, and only there. Its p95:
+    // where the link is shaped (tbf) rather than delayed (netem), only the
+    // responses that outrun the token bucket (the task lists) wait, so its
+    // median may not move while its tail always does.
+    let fast = rows[0].p95_ns.max(rows[1].p95_ns);
     assert!(
-        rows[2].p50_ns >= 3 * fast && rows[2].p50_ns >= 5_000_000,
-        "slow shard {:?}, fast p50s up to {fast}",
+        rows[2].p95_ns >= 3 * fast && rows[2].p95_ns >= 5_000_000,
+        "slow shard {:?}, fast p95s up to {fast}",
         rows[2]
     );
     drop(server);
