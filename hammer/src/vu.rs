@@ -240,11 +240,13 @@ impl<T: Transport> Vu<T> {
                     .exchange(plan, p, &rendered, scheduled, None, Some(token_gen))
                     .await;
                 if self.needs_renewal(plan, p, status, error) {
-                    self.retry_renewed(plan, p, rendered, token_gen, None, error)
-                        .await;
+                    // Boxed, as the flow below: a rare path whose state would
+                    // otherwise enlarge every iteration's future (moved on
+                    // each spawn of an open-model arrival).
+                    Box::pin(self.retry_renewed(plan, p, rendered, token_gen, None, error)).await;
                 }
             }
-            Ok(Picked::Flow(flow)) => self.run_flow(plan, flow, scheduled).await,
+            Ok(Picked::Flow(flow)) => Box::pin(self.run_flow(plan, flow, scheduled)).await,
             Err((p, e)) => {
                 // Nothing in the mix can be made for this user now.
                 self.record(
@@ -350,6 +352,7 @@ impl<T: Transport> Vu<T> {
             return self
                 .retry_renewed(plan, p, rendered, token_gen, flow, error)
                 .await;
+            // (A flow's step: the flow's future is boxed already.)
         }
         StepResult { error, sent: 1 }
     }
