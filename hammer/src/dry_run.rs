@@ -22,15 +22,8 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         }
     }
     let problems = lint::check(&scenario, &known);
-    if !problems.is_empty() {
-        let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-        return Err(bad_input(format!(
-            "{} problem{} in {}:\n{}",
-            problems.len(),
-            if problems.len() == 1 { "" } else { "s" },
-            scenario.file,
-            shown.join("\n")
-        )));
+    if let Some(message) = lint::report(&scenario, &problems) {
+        return Err(bad_input(message));
     }
     let what = lint::inventory(&scenario);
     if !args.quiet {

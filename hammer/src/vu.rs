@@ -349,10 +349,10 @@ impl<T: Transport> Vu<T> {
             )
             .await;
         if self.needs_renewal(plan, p, status, error) {
+            // Not boxed, unlike iteration's: a flow step's caller is boxed already.
             return self
                 .retry_renewed(plan, p, rendered, token_gen, flow, error)
                 .await;
-            // (A flow's step: the flow's future is boxed already.)
         }
         StepResult { error, sent: 1 }
     }

@@ -61,6 +61,22 @@ pub fn check(scenario: &Scenario, known_vars: &BTreeSet<String>) -> Vec<Scenario
     lint.problems
 }
 
+/// The problems [`check`] found, as one message for people (`N problems in
+/// FILE:` then one `file:line: …` a line); `None` when there are none.
+pub fn report(scenario: &Scenario, problems: &[ScenarioError]) -> Option<String> {
+    if problems.is_empty() {
+        return None;
+    }
+    let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+    Some(format!(
+        "{} problem{} in {}:\n{}",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" },
+        scenario.file,
+        shown.join("\n")
+    ))
+}
+
 /// Counts what the scenario holds.
 pub fn inventory(scenario: &Scenario) -> Inventory {
     fn count(steps: &[Step]) -> usize {

@@ -134,14 +134,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
 fn dry_run(args: &Args) -> anyhow::Result<Exit> {
     let scenario = Scenario::load(&args.scenario).map_err(|e| bad_input(e.to_string()))?;
     let problems = records::lint::check(&scenario, &Default::default());
-    if !problems.is_empty() {
-        let shown: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-        return Err(bad_input(format!(
-            "{} problem(s) in {}:\n{}",
-            problems.len(),
-            scenario.file,
-            shown.join("\n")
-        )));
+    if let Some(message) = records::lint::report(&scenario, &problems) {
+        return Err(bad_input(message));
     }
     if !args.quiet {
         eprintln!("seed: {}: OK: every template renders", scenario.file);
