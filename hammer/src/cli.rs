@@ -348,6 +348,8 @@ pub struct Config {
     pub target: Arc<Target>,
     pub requests: Vec<Request>,
     pub flows: Vec<Flow>,
+    /// `[hammer.websocket]`: connection stagger and cap.
+    pub websocket: records::scenario::WsSettings,
     /// The scenario's `[[teardown]]`, run per seeded user after the load.
     pub teardown: Vec<Step>,
     pub refresh: Option<Request>,
@@ -519,12 +521,14 @@ fn only(
     }
     hammer.requests.retain(|r| names.contains(&r.name));
     hammer.flows.retain(|f| names.contains(&f.name));
-    if hammer
-        .requests
-        .iter()
-        .map(|r| r.weight)
-        .chain(hammer.flows.iter().map(|f| f.weight))
-        .all(|w| w == 0)
+    let own_vus = hammer.flows.iter().any(|f| f.vus.is_some());
+    if !own_vus
+        && hammer
+            .requests
+            .iter()
+            .map(|r| r.weight)
+            .chain(hammer.flows.iter().map(|f| f.weight))
+            .all(|w| w == 0)
     {
         return Err(bad_input(
             "--only: every chosen request and flow has weight 0",
@@ -724,6 +728,7 @@ impl Config {
             target: Arc::new(target),
             requests,
             flows: hammer.flows.clone(),
+            websocket: hammer.websocket.clone(),
             teardown,
             refresh,
             login,

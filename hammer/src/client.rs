@@ -123,6 +123,12 @@ pub struct Client {
         tokio_rustls::TlsConnector,
         rustls::pki_types::ServerName<'static>,
     )>,
+    /// With `--http2` over TLS: a connector that offers only HTTP/1.1, for
+    /// WebSocket upgrades.
+    ws_tls: Option<(
+        tokio_rustls::TlsConnector,
+        rustls::pki_types::ServerName<'static>,
+    )>,
 }
 
 impl Client {
@@ -134,11 +140,93 @@ impl Client {
         } else {
             None
         };
-        Ok(Client { opts, target, tls })
+        let ws_tls = match &tls {
+            Some((_, name)) if opts.http2 => {
+                let http1 = ClientOptions {
+                    http2: false,
+                    ..opts.clone()
+                };
+                Some((tls_connector(&http1)?, name.clone()))
+            }
+            _ => None,
+        };
+        Ok(Client {
+            opts,
+            target,
+            tls,
+            ws_tls,
+        })
     }
 
     /// Opens a connection.
     pub async fn connect(&self) -> Result<Conn, Failure> {
+        let (stream, h2) = self.open_stream(self.tls.as_ref()).await?;
+        if h2 {
+            let (sender, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                .await
+                .map_err(|e| classify(&e))?;
+            tokio::spawn(conn);
+            Ok(Conn::H2 { sender })
+        } else {
+            Ok(Conn::H1(Box::new(H1Conn::new(stream))))
+        }
+    }
+
+    /// Opens a WebSocket (ws:// or wss:// as the target is http or https)
+    /// to `path_and_query` under the target's prefix: TCP, TLS offering
+    /// HTTP/1.1 only whatever `--http2` says (the upgrade is an HTTP/1.1
+    /// request), then the handshake.
+    pub async fn websocket(
+        &self,
+        path_and_query: &str,
+        headers: &[(String, String)],
+    ) -> Result<crate::ws::Opened, crate::ws::Refused> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let refused = |failure: Failure| crate::ws::Refused { status: 0, failure };
+        let t = &self.target;
+        let scheme = if t.https { "wss" } else { "ws" };
+        let url = format!("{scheme}://{}{}{path_and_query}", t.authority, t.prefix);
+        let mut request = url
+            .as_str()
+            .into_client_request()
+            .map_err(|e| refused((ErrorKind::Request, format!("bad WebSocket URL `{url}`: {e}"))))?;
+        for (name, value) in headers {
+            let bad = |e: &dyn std::fmt::Display| refused((ErrorKind::Request, format!("bad header `{name}`: {e}")));
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| bad(&e))?;
+            let value = HeaderValue::from_str(value).map_err(|e| bad(&e))?;
+            request.headers_mut().append(name, value);
+        }
+        let opening = Instant::now();
+        let tls = self.ws_tls.as_ref().or(self.tls.as_ref());
+        let (stream, _) = self.open_stream(tls).await.map_err(refused)?;
+        let connect_ns = opening.elapsed().as_nanos() as u64;
+        match tokio_tungstenite::client_async_with_config(request, stream, Some(crate::ws::config()))
+            .await
+        {
+            Ok((stream, _)) => Ok(crate::ws::Opened { stream, connect_ns }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                let status = response.status().as_u16();
+                Err(crate::ws::Refused {
+                    status,
+                    failure: (
+                        ErrorKind::Status,
+                        format!("the WebSocket upgrade was answered with status {status}"),
+                    ),
+                })
+            }
+            Err(e) => Err(refused(crate::ws::failure(&e))),
+        }
+    }
+
+    /// TCP, then TLS with `tls` when the target is https; and whether ALPN
+    /// chose HTTP/2 (or, on plain TCP, `--http2` asks for h2c).
+    async fn open_stream(
+        &self,
+        tls: Option<&(
+            tokio_rustls::TlsConnector,
+            rustls::pki_types::ServerName<'static>,
+        )>,
+    ) -> Result<(Stream, bool), Failure> {
         let limit = self.opts.connect_timeout;
         let tcp =
             match tokio::time::timeout(limit, TcpStream::connect(&self.target.addrs[..])).await {
@@ -152,7 +240,7 @@ impl Client {
                 Ok(Ok(tcp)) => tcp,
             };
         let _ = tcp.set_nodelay(true);
-        let (stream, h2) = match &self.tls {
+        Ok(match tls {
             None => (Stream::Plain(tcp), self.opts.http2),
             Some((connector, name)) => {
                 let tls =
@@ -169,16 +257,7 @@ impl Client {
                 let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
                 (Stream::Tls(Box::new(tls)), h2)
             }
-        };
-        if h2 {
-            let (sender, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
-                .await
-                .map_err(|e| classify(&e))?;
-            tokio::spawn(conn);
-            Ok(Conn::H2 { sender })
-        } else {
-            Ok(Conn::H1(Box::new(H1Conn::new(stream))))
-        }
+        })
     }
 
     /// Sends `req` on the VU's connection (making one when it has none or it

@@ -52,13 +52,14 @@ impl<T: Transport> Vu<T> {
     }
 
     /// Runs one iteration of `flow` and writes its record. `scheduled` is
-    /// when an open-model arrival was due (the iteration's lag counts from it).
+    /// when an open-model arrival was due (the iteration's lag counts from
+    /// it). Returns whether the iteration failed.
     pub async fn run_flow(
         &mut self,
         plan: &Plan<T>,
         flow: &PreparedFlow,
         scheduled: Option<Instant>,
-    ) {
+    ) -> bool {
         let started = Instant::now();
         let lag_ns = scheduled.map_or(0, |s| {
             started.saturating_duration_since(s).as_nanos() as u64
@@ -75,8 +76,9 @@ impl<T: Transport> Vu<T> {
             plan.stats
                 .flows_cut
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            return;
+            return false;
         }
+        let failed = walk.failed.is_some();
         let (failed_step, error) = match walk.failed {
             Some((step, kind)) => (Some(step), Some(kind.as_str().to_string())),
             None => (None, None),
@@ -92,6 +94,7 @@ impl<T: Transport> Vu<T> {
             failed_step,
         });
         sink::emit_line(&record.line());
+        failed
     }
 
     /// Runs `steps` in order (a loop's body runs its count of times).
@@ -145,6 +148,13 @@ impl<T: Transport> Vu<T> {
                                     });
                                 }
                             }
+                        }
+                    }
+                    PreparedStep::Ws(ws) => {
+                        let result = self.ws_step(plan, ws, walk).await;
+                        walk.requests += result.sent;
+                        if let Some(kind) = result.error {
+                            walk.failed.get_or_insert_with(|| (ws.ws.name.clone(), kind));
                         }
                     }
                     PreparedStep::Loop {
@@ -217,6 +227,8 @@ mod tests {
             stats: Arc::new(Stats::new(false)),
             control: Control::new(),
             clock: Clock::now(),
+            dedicated: Vec::new(),
+            ws: crate::ws::Limits::new(Default::default()),
         }
     }
 

@@ -27,6 +27,7 @@ pub mod stages;
 pub mod timer;
 pub mod transport;
 pub mod vu;
+pub mod ws;
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::AtomicU64;
@@ -109,11 +110,16 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         .cloned()
         .map(|r| prepare(r).map(|p| Entry::Request(Box::new(p))))
         .collect::<anyhow::Result<_>>()?;
+    let mut dedicated = Vec::new();
     for flow in &config.flows {
-        entries.push(Entry::Flow(
-            PreparedFlow::new(flow.clone()).map_err(bad_input)?,
-        ));
+        let prepared = PreparedFlow::new(flow.clone()).map_err(bad_input)?;
+        if prepared.vus.is_some() {
+            dedicated.push(prepared);
+        } else {
+            entries.push(Entry::Flow(prepared));
+        }
     }
+    let mixed = !entries.is_empty();
     let plan = Arc::new(Plan {
         mix: Mix::new(entries),
         auth: AuthPlan {
@@ -128,6 +134,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         stats: stats.clone(),
         control: control.clone(),
         clock: start_clock(config.start_at)?,
+        dedicated,
+        ws: ws::Limits::new(config.websocket.clone()),
     });
     // Each seeded user's state is shared by the VUs playing it; without
     // users (ad-hoc mode) every VU has its own, so nothing is contended.
@@ -177,7 +185,24 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             } => Some((pacer.clone(), *max_vus, *requests)),
             Workload::Closed { .. } => None,
         };
-        let vus = config.workload.shard_vus(config.shard);
+        let vus = if mixed {
+            config.workload.shard_vus(config.shard)
+        } else {
+            0
+        };
+        // This worker's VUs of their own: (flow index, local VU index).
+        let own: Vec<(usize, u64)> = {
+            let mut all = Vec::new();
+            for (f, flow) in plan.dedicated.iter().enumerate() {
+                let count = config.shard.share(flow.vus.unwrap_or(0));
+                all.extend((0..count).map(|_| f));
+            }
+            all.into_iter()
+                .enumerate()
+                .map(|(j, f)| (f, vus + j as u64))
+                .filter(|&(_, local)| (local - vus) % threads == w)
+                .collect()
+        };
         let shard = config.shard;
         let seed = config.random_seed;
         let worker = std::thread::Builder::new()
@@ -214,7 +239,12 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
                         let n = shard.global(i) + 1;
                         Vu::new(id, users[i as usize].clone(), n, seed, &plan.control)
                     };
+                    let mut own_tasks = tokio::task::JoinSet::new();
+                    for &(flow, local) in &own {
+                        own_tasks.spawn(vu::run_dedicated(vu_of(local), plan.clone(), flow));
+                    }
                     match (closed, workload) {
+                        _ if !mixed => {}
                         (Some(closed), _) => {
                             let mut tasks = tokio::task::JoinSet::new();
                             let mut local = w;
@@ -240,6 +270,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
                         }
                         (None, None) => unreachable!("a workload is open or closed"),
                     }
+                    while own_tasks.join_next().await.is_some() {}
                     flusher.abort();
                 });
                 sink::flush();

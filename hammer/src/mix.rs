@@ -2,7 +2,7 @@
 //! the hot path (names and methods already JSON-encoded for the event writer).
 
 use rand::Rng;
-use records::scenario::{Flow, OnFailure, Repeat, Request, Step};
+use records::scenario::{Flow, OnFailure, Repeat, Request, Step, Ws};
 use records::template::JsonTemplate;
 use records::workload::Think;
 
@@ -44,6 +44,8 @@ impl Prepared {
 pub struct PreparedFlow {
     pub name: String,
     pub weight: u32,
+    /// Run by VUs of its own ([`records::scenario::Flow::vus`]).
+    pub vus: Option<u64>,
     pub on_failure: OnFailure,
     pub steps: Vec<PreparedStep>,
 }
@@ -59,6 +61,14 @@ pub enum PreparedStep {
         counter: Option<String>,
         steps: Vec<PreparedStep>,
     },
+    Ws(Box<PreparedWs>),
+}
+
+/// A WebSocket step with its event name JSON-encoded.
+#[derive(Debug)]
+pub struct PreparedWs {
+    pub ws: Ws,
+    pub name_json: Box<[u8]>,
 }
 
 impl PreparedStep {
@@ -72,6 +82,12 @@ impl PreparedStep {
                 counter: l.counter,
                 steps: PreparedStep::all(l.steps)?,
             },
+            Step::Ws(ws) => PreparedStep::Ws(Box::new(PreparedWs {
+                name_json: serde_json::to_vec(&ws.name)
+                    .expect("strings serialize")
+                    .into_boxed_slice(),
+                ws: *ws,
+            })),
         })
     }
 
@@ -86,6 +102,7 @@ impl PreparedFlow {
             steps: PreparedStep::all(flow.steps)?,
             name: flow.name,
             weight: flow.weight,
+            vus: flow.vus,
             on_failure: flow.on_failure,
         })
     }

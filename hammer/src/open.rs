@@ -143,6 +143,10 @@ pub async fn run<T: Transport>(
         }
     }
     while tasks.join_next().await.is_some() {}
+    drop(free_tx);
+    while let Ok(mut vu) = free_rx.try_recv() {
+        vu.close_sockets().await;
+    }
 }
 
 #[cfg(test)]

@@ -4,10 +4,12 @@
 //! itself uses [`Client`], and being generic costs the hot path nothing.
 
 use std::future::Future;
+use std::time::Duration;
 
 use crate::client::{Client, Conn};
 use crate::conn::{Failure, Response};
 use crate::h1::Outgoing;
+use crate::ws;
 
 /// Sends one request on a VU's connection slot (making a connection when
 /// the slot is empty) and reads its response.
@@ -21,6 +23,16 @@ pub trait Transport: Send + Sync + 'static {
         req: Outgoing<'a>,
         keep_body: bool,
     ) -> impl Future<Output = Result<Response, Failure>> + Send + 'a;
+
+    /// Opens a WebSocket to `path_and_query` on the target with `headers`.
+    fn websocket<'a>(
+        &'a self,
+        path_and_query: &'a str,
+        headers: &'a [(String, String)],
+    ) -> impl Future<Output = Result<ws::Opened, ws::Refused>> + Send + 'a;
+
+    /// How long a request (or a WebSocket reply) may take.
+    fn request_timeout(&self) -> Duration;
 }
 
 impl Transport for Client {
@@ -33,6 +45,18 @@ impl Transport for Client {
         keep_body: bool,
     ) -> impl Future<Output = Result<Response, Failure>> + Send + 'a {
         Client::send(self, slot, req, keep_body)
+    }
+
+    fn websocket<'a>(
+        &'a self,
+        path_and_query: &'a str,
+        headers: &'a [(String, String)],
+    ) -> impl Future<Output = Result<ws::Opened, ws::Refused>> + Send + 'a {
+        Client::websocket(self, path_and_query, headers)
+    }
+
+    fn request_timeout(&self) -> Duration {
+        self.opts.timeout
     }
 }
 
@@ -101,6 +125,24 @@ pub mod fake {
                 body: body.into_bytes(),
                 ..Response::default()
             }))
+        }
+
+        fn websocket<'a>(
+            &'a self,
+            _path_and_query: &'a str,
+            _headers: &'a [(String, String)],
+        ) -> impl Future<Output = Result<ws::Opened, ws::Refused>> + Send + 'a {
+            std::future::ready(Err(ws::Refused {
+                status: 0,
+                failure: (
+                    records::ErrorKind::Other,
+                    "the scripted transport has no WebSockets".into(),
+                ),
+            }))
+        }
+
+        fn request_timeout(&self) -> Duration {
+            Duration::from_secs(10)
         }
     }
 }

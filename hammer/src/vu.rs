@@ -58,6 +58,10 @@ pub struct Plan<T: Transport = Client> {
     pub stats: Arc<Stats>,
     pub control: Arc<Control>,
     pub clock: Clock,
+    /// Flows run by VUs of their own (`vus`), outside the mix.
+    pub dedicated: Vec<PreparedFlow>,
+    /// The run's WebSocket start-up stagger and connection cap.
+    pub ws: crate::ws::Limits,
 }
 
 /// A seeded user's state, shared by every VU that plays this user (VUs are
@@ -133,6 +137,8 @@ pub struct Vu<T: Transport = Client> {
     pub newest: bool,
     pub rng: SmallRng,
     pub conn: Option<T::Conn>,
+    /// Open WebSocket connections, by their `socket` names.
+    pub sockets: Vec<crate::ws::Socket>,
     pub phase: watch::Receiver<Phase>,
 }
 
@@ -163,12 +169,13 @@ impl<T: Transport> Vu<T> {
                 seed ^ (u64::from(id)).wrapping_mul(0x9E37_79B9_7F4A_7C15),
             ),
             conn: None,
+            sockets: Vec::new(),
             phase: control.subscribe(),
         }
     }
 
     /// A template context for this VU's user (whose state `state` is).
-    fn context<'a>(
+    pub(crate) fn context<'a>(
         &'a mut self,
         state: &'a UserState,
         flow: Option<&'a FlowValues>,
@@ -246,7 +253,9 @@ impl<T: Transport> Vu<T> {
                     Box::pin(self.retry_renewed(plan, p, rendered, token_gen, None, error)).await;
                 }
             }
-            Ok(Picked::Flow(flow)) => Box::pin(self.run_flow(plan, flow, scheduled)).await,
+            Ok(Picked::Flow(flow)) => {
+                Box::pin(self.run_flow(plan, flow, scheduled)).await;
+            }
             Err((p, e)) => {
                 // Nothing in the mix can be made for this user now.
                 self.record(
@@ -568,6 +577,14 @@ impl<T: Transport> Vu<T> {
             _ = signals::reached(&mut self.phase, Phase::Stopping) => false,
         }
     }
+
+    /// Sleeps until `at`, or less if the run stops meanwhile; false if it stopped.
+    pub async fn sleep_until(&mut self, at: Instant) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep_until(at.into()) => true,
+            _ = signals::reached(&mut self.phase, Phase::Stopping) => false,
+        }
+    }
 }
 
 /// An entry of the mix, ready to go.
@@ -709,9 +726,35 @@ pub async fn run_closed<T: Transport>(
             break;
         }
     }
+    vu.close_sockets().await;
     if active {
         plan.stats.active_vus.fetch_sub(1, Ordering::Relaxed);
     }
+}
+
+/// How long a VU of its own waits after a failed iteration before the
+/// next: a target that refuses every connection is retried at this pace,
+/// not in a tight loop.
+pub const RETRY_PAUSE: Duration = Duration::from_secs(1);
+
+/// Runs a VU of its own on `plan.dedicated[flow]` (a flow with `vus`):
+/// iteration after iteration until the run stops, then closes its
+/// WebSocket connections.
+pub async fn run_dedicated<T: Transport>(mut vu: Vu<T>, plan: Arc<Plan<T>>, flow: usize) {
+    plan.stats.active_vus.fetch_add(1, Ordering::Relaxed);
+    while plan.control.running() {
+        if let Some(token_gen) = vu.token_due(&plan) {
+            vu.reauth(&plan, token_gen, true).await;
+        }
+        let failed = Box::pin(vu.run_flow(&plan, &plan.dedicated[flow], None)).await;
+        let think = plan.think.sample(&mut vu.rng);
+        let pause = if failed { think.max(RETRY_PAUSE) } else { think };
+        if !pause.is_zero() && !vu.sleep(pause).await {
+            break;
+        }
+    }
+    vu.close_sockets().await;
+    plan.stats.active_vus.fetch_sub(1, Ordering::Relaxed);
 }
 
 #[cfg(test)]

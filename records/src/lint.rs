@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use crate::exchange;
 use crate::scenario::{Request, Scenario, ScenarioError, Step, CREDENTIALS};
-use crate::template::{Context, FlowValues};
+use crate::template::{Context, FlowValues, Template};
 use crate::user::{User, Var};
 
 /// What a scenario holds, for the closing line of a clean check.
@@ -162,6 +162,7 @@ impl Lint<'_> {
                     }
                     self.steps(&l.steps, set);
                 }
+                Step::Ws(ws) => self.placeholders(ws.line, &ws.name, &ws.templates(), Some(set)),
             }
         }
     }
@@ -169,10 +170,21 @@ impl Lint<'_> {
     /// Checks one request's templates; `flow` holds the values set before
     /// it when it is a flow step (`None`: no `{flow:…}` can render here).
     fn request(&mut self, request: &Request, flow: Option<&BTreeSet<String>>) {
-        let line = request.line;
-        let field = &request.name;
+        self.placeholders(request.line, &request.name, &request.templates(), flow);
+        self.renders(request, flow);
+    }
+
+    /// Checks that the vars and flow values `templates` use are made
+    /// somewhere (flow values: by an earlier step of the flow, `flow`).
+    fn placeholders(
+        &mut self,
+        line: usize,
+        field: &str,
+        templates: &[&Template],
+        flow: Option<&BTreeSet<String>>,
+    ) {
         let mut vars = BTreeSet::new();
-        for template in request.templates() {
+        for template in templates.iter().copied() {
             for var in template.vars() {
                 if !self.vars.contains(var) {
                     vars.insert(var.to_string());
@@ -202,7 +214,6 @@ impl Lint<'_> {
                 format!("{field}: no step makes the var `{var}` (seed's capture/append, a request's append){hint}"),
             );
         }
-        self.renders(request, flow);
     }
 
     /// Renders `request` with placeholder values and checks what a server

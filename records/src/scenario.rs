@@ -69,6 +69,15 @@ struct RawHammer {
     requests: Vec<RawRequest>,
     #[serde(default)]
     flows: Vec<RawFlow>,
+    websocket: Option<RawWebsocket>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebsocket {
+    stagger_every: Option<u64>,
+    stagger_wait: Option<Spanned<String>>,
+    max_connections: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,6 +85,7 @@ struct RawHammer {
 struct RawFlow {
     name: Spanned<String>,
     weight: Option<u32>,
+    vus: Option<Spanned<u64>>,
     on_failure: Option<Spanned<String>>,
     #[serde(default)]
     steps: Vec<RawRequest>,
@@ -130,6 +140,16 @@ struct RawRequest {
     set: Option<Spanned<BTreeMap<String, toml::Value>>>,
     counter: Option<String>,
     steps: Option<Vec<RawRequest>>,
+    // WebSocket flow steps.
+    ws_connect: Option<Spanned<String>>,
+    ws_send: Option<Spanned<toml::Value>>,
+    ws_await: Option<Spanned<BTreeMap<String, toml::Value>>>,
+    ws_close: Option<Spanned<String>>,
+    socket: Option<String>,
+    every: Option<String>,
+    reply: Option<BTreeMap<String, toml::Value>>,
+    timeout: Option<String>,
+    latency_from: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -206,6 +226,30 @@ pub struct Hammer {
     pub requests: Vec<Request>,
     /// `[[hammer.flows]]`: journeys drawn by weight beside the single requests.
     pub flows: Vec<Flow>,
+    /// `[hammer.websocket]`: how WebSocket connections open.
+    pub websocket: WsSettings,
+}
+
+/// `[hammer.websocket]`: connection start-up and its cap, for every
+/// `ws_connect` of the run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WsSettings {
+    /// Connections open in groups of this many…
+    pub stagger_every: u64,
+    /// …one group per this long (TaskForge: 10 per 100 ms); zero: no stagger.
+    pub stagger_wait: Duration,
+    /// At most this many open at once; a `ws_connect` beyond it fails.
+    pub max_connections: usize,
+}
+
+impl Default for WsSettings {
+    fn default() -> WsSettings {
+        WsSettings {
+            stagger_every: 1,
+            stagger_wait: Duration::ZERO,
+            max_connections: 100_000,
+        }
+    }
 }
 
 /// A user journey: ordered steps run as one iteration, timed as one
@@ -214,6 +258,10 @@ pub struct Hammer {
 pub struct Flow {
     pub name: String,
     pub weight: u32,
+    /// Run by this many VUs of its own, each looping over it for the whole
+    /// run, outside the weighted mix (long-lived WebSocket subscribers);
+    /// users are dealt to them round-robin.
+    pub vus: Option<u64>,
     pub on_failure: OnFailure,
     pub steps: Vec<Step>,
     /// Line of the flow's `name`.
@@ -242,6 +290,88 @@ pub enum Step {
         line: usize,
     },
     Loop(Loop),
+    Ws(Box<Ws>),
+}
+
+/// A WebSocket step: it works on one of the VU's named connections, which
+/// stay open from their `ws_connect` until a `ws_close`, a drop, or the
+/// run's end (across the flow's iterations: a `ws_connect` to a connection
+/// that is open goes on with it).
+#[derive(Clone, Debug)]
+pub struct Ws {
+    /// `socket`: which of the VU's connections; default `ws`.
+    pub socket: String,
+    /// The step's event name.
+    pub name: String,
+    pub action: WsAction,
+    /// Handshake (connect) or reply (send, await) timeout; default: the
+    /// run's request timeout.
+    pub timeout: Option<Duration>,
+    pub line: usize,
+}
+
+#[derive(Clone, Debug)]
+pub enum WsAction {
+    Connect {
+        path: Template,
+        headers: Vec<(String, Template)>,
+        /// Send the user's token as `Authorization: Bearer`.
+        auth: bool,
+        /// A JSON pointer to the sender's Unix-epoch-nanosecond timestamp
+        /// in received messages: their events' latency is then delivery
+        /// time (receipt minus that stamp).
+        latency_from: Option<String>,
+    },
+    Send {
+        message: WsMessage,
+        /// Send again at this period for the rest of the run, each on its
+        /// schedule (lateness is the event's lag, as in the open model).
+        every: Option<Duration>,
+        /// Wait for the reply that matches: the event times the round trip.
+        reply: Option<WsMatch>,
+    },
+    Await(WsMatch),
+    Close,
+}
+
+/// What a WebSocket step sends: text as written, or a JSON value.
+#[derive(Clone, Debug)]
+pub enum WsMessage {
+    Text(Template),
+    Json(JsonTemplate),
+}
+
+/// JSON pointers of a received message and the values they must hold.
+#[derive(Clone, Debug)]
+pub struct WsMatch(pub Vec<(String, JsonTemplate)>);
+
+impl Ws {
+    /// Every template of the step.
+    pub fn templates(&self) -> Vec<&Template> {
+        let mut all = Vec::new();
+        match &self.action {
+            WsAction::Connect { path, headers, .. } => {
+                all.push(path);
+                all.extend(headers.iter().map(|(_, t)| t));
+            }
+            WsAction::Send { message, reply, .. } => {
+                match message {
+                    WsMessage::Text(t) => all.push(t),
+                    WsMessage::Json(j) => j.each_template(&mut |t| all.push(t)),
+                }
+                for (_, t) in reply.iter().flat_map(|m| &m.0) {
+                    t.each_template(&mut |t| all.push(t));
+                }
+            }
+            WsAction::Await(m) => {
+                for (_, t) in &m.0 {
+                    t.each_template(&mut |t| all.push(t));
+                }
+            }
+            WsAction::Close => {}
+        }
+        all
+    }
 }
 
 impl Step {
@@ -251,7 +381,7 @@ impl Step {
             match step {
                 Step::Request(r) => f(r),
                 Step::Loop(l) => Step::each_request(&l.steps, f),
-                Step::Think(_) | Step::Set { .. } => {}
+                Step::Think(_) | Step::Set { .. } | Step::Ws(_) => {}
             }
         }
     }
@@ -644,11 +774,14 @@ impl Locator<'_> {
             .enumerate()
             .map(|(i, f)| self.flow(f, &format!("hammer.flows[{i}]")))
             .collect::<Result<_, _>>()?;
+        // A flow on VUs of its own is outside the mix.
+        let mixed = flows.iter().filter(|f| f.vus.is_none());
         let weights = requests
             .iter()
             .map(|r| r.weight)
-            .chain(flows.iter().map(|f| f.weight));
-        if (!requests.is_empty() || !flows.is_empty()) && weights.clone().all(|w| w == 0) {
+            .chain(mixed.clone().map(|f| f.weight));
+        let mix_given = !requests.is_empty() || mixed.count() > 0;
+        if mix_given && weights.clone().all(|w| w == 0) {
             let line = requests.first().map_or_else(|| flows[0].line, |r| r.line);
             return Err(self.error(line, "hammer: every request and flow has weight 0"));
         }
@@ -719,7 +852,35 @@ impl Locator<'_> {
             auth,
             requests,
             flows,
+            websocket: raw
+                .websocket
+                .map(|w| self.websocket(w))
+                .transpose()?
+                .unwrap_or_default(),
         })
+    }
+
+    fn websocket(&self, raw: RawWebsocket) -> Result<WsSettings, ScenarioError> {
+        let line = self.line_of_table("hammer.websocket");
+        let mut settings = WsSettings::default();
+        if let Some(every) = raw.stagger_every {
+            if every == 0 {
+                return Err(self.error(line, "hammer.websocket.stagger_every: must be at least 1"));
+            }
+            settings.stagger_every = every;
+        }
+        if let Some(wait) = &raw.stagger_wait {
+            settings.stagger_wait = self.value::<_, str, _>(wait, "hammer.websocket.stagger_wait", |t| {
+                parse_duration(t)
+            })?;
+        }
+        if let Some(max) = raw.max_connections {
+            if max == 0 {
+                return Err(self.error(line, "hammer.websocket.max_connections: must be at least 1"));
+            }
+            settings.max_connections = max;
+        }
+        Ok(settings)
     }
 
     fn flow(&self, raw: RawFlow, field: &str) -> Result<Flow, ScenarioError> {
@@ -742,9 +903,22 @@ impl Locator<'_> {
         if steps.is_empty() {
             return Err(self.error(line, format!("{field} (`{name}`): no steps")));
         }
+        let vus = match &raw.vus {
+            None => None,
+            Some(_) if raw.weight.is_some() => {
+                return Err(self.error(
+                    line,
+                    format!("{field} (`{name}`): a flow with `vus` runs on VUs of its own, outside the mix; it takes no `weight`"),
+                ))
+            }
+            Some(v) => Some(self.value(v, &format!("{field}.vus"), |&n: &u64| {
+                (n > 0).then_some(n).ok_or("must be at least 1".to_string())
+            })?),
+        };
         Ok(Flow {
             name,
-            weight: raw.weight.unwrap_or(1),
+            vus,
+            weight: if vus.is_some() { 0 } else { raw.weight.unwrap_or(1) },
             on_failure,
             steps,
             line,
@@ -772,6 +946,10 @@ impl Locator<'_> {
             .or(raw.think.as_ref().map(|t| t.span().start))
             .or(raw.set.as_ref().map(|t| t.span().start))
             .or(raw.repeat.as_ref().map(|t| t.span().start))
+            .or(raw.ws_connect.as_ref().map(|t| t.span().start))
+            .or(raw.ws_send.as_ref().map(|t| t.span().start))
+            .or(raw.ws_await.as_ref().map(|t| t.span().start))
+            .or(raw.ws_close.as_ref().map(|t| t.span().start))
             .map_or(outer, |at| self.line_of(at));
         let err = |m: String| self.error(line, format!("{field}: {m}"));
         if raw.weight.is_some() {
@@ -798,6 +976,21 @@ impl Locator<'_> {
                 )))
             }
         };
+        let ws_given = [
+            raw.ws_connect.is_some(),
+            raw.ws_send.is_some(),
+            raw.ws_await.is_some(),
+            raw.ws_close.is_some(),
+        ];
+        match ws_given.iter().filter(|&&g| g).count() {
+            0 => {}
+            1 => return self.ws(raw, &err, line).map(|ws| Step::Ws(Box::new(ws))),
+            _ => {
+                return Err(err(
+                    "a step is one of ws_connect, ws_send, ws_await and ws_close".into(),
+                ))
+            }
+        }
         let repeat = raw
             .repeat
             .take()
@@ -856,7 +1049,8 @@ impl Locator<'_> {
         }
         if raw.path.is_none() {
             return Err(err(
-                "a step is a request (`path`), a `think`, a `set`, or a loop (`repeat` and `steps`)"
+                "a step is a request (`path`), a `think`, a `set`, a loop (`repeat` and `steps`), \
+                 or a WebSocket step (ws_connect, ws_send, ws_await, ws_close)"
                     .into(),
             ));
         }
@@ -870,6 +1064,157 @@ impl Locator<'_> {
                 steps: vec![request],
                 line,
             }),
+        })
+    }
+
+    /// A WebSocket step (exactly one of its four keys is given).
+    fn ws(
+        &self,
+        mut raw: RawRequest,
+        err: &dyn Fn(String) -> ScenarioError,
+        line: usize,
+    ) -> Result<Ws, ScenarioError> {
+        let socket = raw.socket.take().unwrap_or_else(|| "ws".to_string());
+        if socket.trim().is_empty() {
+            return Err(err("socket: the name is empty".into()));
+        }
+        let timeout = raw
+            .timeout
+            .take()
+            .map(|t| parse_duration(&t).map_err(|m| err(format!("timeout: {m}"))))
+            .transpose()?;
+        if timeout.is_some_and(|t| t.is_zero()) {
+            return Err(err("timeout: must be more than 0".into()));
+        }
+        let matcher = |map: BTreeMap<String, toml::Value>, what: &str| {
+            if map.is_empty() {
+                return Err(err(format!(
+                    "{what}: give JSON pointers and values, e.g. {{ \"/type\" = \"subscribed\" }}"
+                )));
+            }
+            map.into_iter()
+                .map(|(pointer, value)| {
+                    if !pointer.starts_with('/') {
+                        return Err(err(format!(
+                            "{what}: `{pointer}` is not a JSON pointer (they start with `/`)"
+                        )));
+                    }
+                    let json = serde_json::to_value(value).unwrap_or_default();
+                    JsonTemplate::parse(&json)
+                        .map(|t| (pointer.clone(), t))
+                        .map_err(|m| err(format!("{what}.{pointer}: {m}")))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(WsMatch)
+        };
+        let keys = raw.keys();
+        let only = |what: &str, allowed: &[&str]| {
+            let extra: Vec<String> = keys
+                .iter()
+                .filter(|k| !allowed.contains(k) && !["socket", "timeout", "name"].contains(k))
+                .map(|k| format!("`{k}`"))
+                .collect();
+            if extra.is_empty() {
+                Ok(())
+            } else {
+                Err(err(format!("a {what} step takes no {}", extra.join(", "))))
+            }
+        };
+        let (action, default_name) = if let Some(path) = raw.ws_connect.take() {
+            only("ws_connect", &["ws_connect", "headers", "auth", "latency_from"])?;
+            if !path.get_ref().starts_with('/') {
+                return Err(err(format!(
+                    "ws_connect: `{}` must be a path starting with `/` (the target's scheme and host are used, ws:// for http://, wss:// for https://)",
+                    path.get_ref()
+                )));
+            }
+            if let Some(p) = &raw.latency_from {
+                if !p.starts_with('/') {
+                    return Err(err(format!(
+                        "latency_from: `{p}` is not a JSON pointer (they start with `/`)"
+                    )));
+                }
+            }
+            let headers = raw
+                .headers
+                .into_iter()
+                .map(|(k, v)| {
+                    Template::parse(&v)
+                        .map(|t| (k.clone(), t))
+                        .map_err(|m| err(format!("headers.{k}: {m}")))
+                })
+                .collect::<Result<_, _>>()?;
+            (
+                WsAction::Connect {
+                    path: Template::parse(path.get_ref())
+                        .map_err(|m| err(format!("ws_connect: {m}")))?,
+                    headers,
+                    auth: raw.auth.unwrap_or(true),
+                    latency_from: raw.latency_from,
+                },
+                format!("WS {socket} connect"),
+            )
+        } else if let Some(message) = raw.ws_send.take() {
+            only("ws_send", &["ws_send", "every", "reply"])?;
+            let message = match message.into_inner() {
+                toml::Value::String(text) => WsMessage::Text(
+                    Template::parse(&text).map_err(|m| err(format!("ws_send: {m}")))?,
+                ),
+                other => {
+                    let json = serde_json::to_value(other).unwrap_or_default();
+                    WsMessage::Json(
+                        JsonTemplate::parse(&json).map_err(|m| err(format!("ws_send: {m}")))?,
+                    )
+                }
+            };
+            let every = raw
+                .every
+                .map(|t| parse_duration(&t).map_err(|m| err(format!("every: {m}"))))
+                .transpose()?;
+            if every.is_some_and(|t| t.is_zero()) {
+                return Err(err("every: must be more than 0".into()));
+            }
+            let reply = raw.reply.map(|m| matcher(m, "reply")).transpose()?;
+            (
+                WsAction::Send {
+                    message,
+                    every,
+                    reply,
+                },
+                format!("WS {socket} send"),
+            )
+        } else if let Some(wanted) = raw.ws_await.take() {
+            only("ws_await", &["ws_await"])?;
+            (
+                WsAction::Await(matcher(wanted.into_inner(), "ws_await")?),
+                format!("WS {socket} await"),
+            )
+        } else {
+            let closed = raw.ws_close.take().expect("one ws key is given");
+            only("ws_close", &["ws_close"])?;
+            if timeout.is_some() {
+                return Err(err("a ws_close step takes no `timeout`".into()));
+            }
+            // `ws_close = "feed"` names the socket itself.
+            let socket = if closed.get_ref().is_empty() {
+                socket
+            } else {
+                closed.into_inner()
+            };
+            return Ok(Ws {
+                name: raw.name.unwrap_or_else(|| format!("WS {socket} close")),
+                socket,
+                action: WsAction::Close,
+                timeout: None,
+                line,
+            });
+        };
+        Ok(Ws {
+            name: raw.name.unwrap_or(default_name),
+            socket,
+            action,
+            timeout,
+            line,
         })
     }
 
@@ -887,10 +1232,27 @@ impl Locator<'_> {
             (raw.set.is_some(), "set"),
             (raw.steps.is_some(), "steps"),
             (raw.counter.is_some(), "counter"),
+            (raw.ws_connect.is_some(), "ws_connect"),
+            (raw.ws_send.is_some(), "ws_send"),
+            (raw.ws_await.is_some(), "ws_await"),
+            (raw.ws_close.is_some(), "ws_close"),
         ] {
             if present {
                 return Err(err(format!(
                     "`{key}` belongs to flow steps ([[hammer.flows.steps]])"
+                )));
+            }
+        }
+        for (present, key) in [
+            (raw.socket.is_some(), "socket"),
+            (raw.every.is_some(), "every"),
+            (raw.reply.is_some(), "reply"),
+            (raw.timeout.is_some(), "timeout"),
+            (raw.latency_from.is_some(), "latency_from"),
+        ] {
+            if present {
+                return Err(err(format!(
+                    "`{key}` belongs to WebSocket steps (ws_connect, ws_send, ws_await)"
                 )));
             }
         }
@@ -1080,6 +1442,15 @@ impl RawRequest {
             (r.set.is_some(), "set"),
             (r.counter.is_some(), "counter"),
             (r.steps.is_some(), "steps"),
+            (r.ws_connect.is_some(), "ws_connect"),
+            (r.ws_send.is_some(), "ws_send"),
+            (r.ws_await.is_some(), "ws_await"),
+            (r.ws_close.is_some(), "ws_close"),
+            (r.socket.is_some(), "socket"),
+            (r.every.is_some(), "every"),
+            (r.reply.is_some(), "reply"),
+            (r.timeout.is_some(), "timeout"),
+            (r.latency_from.is_some(), "latency_from"),
         ]
         .into_iter()
         .filter_map(|(present, key)| present.then_some(key))
@@ -1148,6 +1519,85 @@ path = "/api/v1/tasks/{var:task_ids}"
         let err = Scenario::parse(&bad, "t.toml").unwrap_err();
         assert_eq!(err.line, 26, "{err}");
         assert!(err.message.contains("hammer.requests[0]: path"), "{err}");
+    }
+
+    const WS_FLOW: &str = r#"
+[hammer]
+[hammer.websocket]
+stagger_every = 10
+stagger_wait = "100ms"
+max_connections = 60
+
+[[hammer.requests]]
+path = "/health"
+
+[[hammer.flows]]
+name = "subscriber"
+vus = 5
+[[hammer.flows.steps]]
+ws_connect = "/api/v1/ws?token={token}"
+socket = "feed"
+latency_from = "/ts"
+[[hammer.flows.steps]]
+ws_send = { type = "subscribe", taskId = "{var:task_ids}" }
+socket = "feed"
+every = "2s"
+reply = { "/type" = "subscribed" }
+timeout = "3s"
+"#;
+
+    #[test]
+    fn websocket_steps_parse() {
+        let s = Scenario::parse(WS_FLOW, "t.toml").unwrap();
+        let h = s.hammer.unwrap();
+        assert_eq!(
+            h.websocket,
+            WsSettings {
+                stagger_every: 10,
+                stagger_wait: Duration::from_millis(100),
+                max_connections: 60
+            }
+        );
+        let flow = &h.flows[0];
+        assert_eq!((flow.vus, flow.weight), (Some(5), 0));
+        let Step::Ws(connect) = &flow.steps[0] else {
+            panic!("a ws step")
+        };
+        assert_eq!((connect.socket.as_str(), connect.name.as_str()), ("feed", "WS feed connect"));
+        assert_eq!(connect.line, 15);
+        assert!(matches!(&connect.action, WsAction::Connect { latency_from: Some(p), auth: true, .. } if p == "/ts"));
+        let Step::Ws(send) = &flow.steps[1] else {
+            panic!("a ws step")
+        };
+        assert_eq!(send.timeout, Some(Duration::from_secs(3)));
+        let WsAction::Send { every, reply, message } = &send.action else {
+            panic!("a send")
+        };
+        assert_eq!(*every, Some(Duration::from_secs(2)));
+        assert_eq!(reply.as_ref().unwrap().0[0].0, "/type");
+        assert!(matches!(message, WsMessage::Json(_)));
+        assert_eq!(send.templates().len(), 1, "taskId is the one placeholder");
+    }
+
+    #[test]
+    fn websocket_mistakes_name_the_line() {
+        let cases = [
+            ("ws_connect = \"/api/v1/ws?token={token}\"\nsocket = \"feed\"\nlatency_from = \"/ts\"", "ws_connect = \"/ws\"\npath = \"/x\"", "a ws_connect step takes no `path`"),
+            ("every = \"2s\"", "every = \"0s\"", "every: must be more than 0"),
+            ("reply = { \"/type\" = \"subscribed\" }", "reply = { \"type\" = \"subscribed\" }", "not a JSON pointer"),
+            ("vus = 5", "vus = 5\nweight = 2", "it takes no `weight`"),
+            ("ws_connect = \"/api/v1/ws?token={token}\"", "ws_connect = \"ws://x/y\"", "must be a path starting with `/`"),
+            ("max_connections = 60", "max_connections = 0", "max_connections: must be at least 1"),
+        ];
+        for (from, to, wanted) in cases {
+            let text = WS_FLOW.replacen(from, to, 1);
+            assert_ne!(text, WS_FLOW, "{from}");
+            let err = Scenario::parse(&text, "t.toml").unwrap_err();
+            assert!(err.to_string().contains(wanted), "{from} → {to}: {err}");
+            assert!(err.line > 0, "{err}");
+        }
+        let err = Scenario::parse(&WS_FLOW.replace("[[hammer.requests]]\npath = \"/health\"", "[[hammer.requests]]\npath = \"/health\"\nsocket = \"feed\""), "t.toml").unwrap_err();
+        assert!(err.to_string().contains("belongs to WebSocket steps"), "{err}");
     }
 }
 
