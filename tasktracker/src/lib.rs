@@ -12,6 +12,7 @@ pub mod micro;
 pub mod model;
 pub mod serve;
 pub mod store;
+pub mod tls;
 pub mod token;
 
 pub use cli::{Arch, Args};
@@ -38,11 +39,26 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     if args.pool_size == 0 {
         return Err(records::bad_input("--pool-size must be at least 1"));
     }
+    let identity = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => Some(tls::Identity::Files {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ if args.tls => Some(tls::Identity::SelfSigned {
+            cert_out: args.cert_out.clone(),
+        }),
+        _ => None,
+    };
+    if args.client_ca.is_some() && identity.is_none() {
+        return Err(records::bad_input(
+            "--client-ca needs TLS: add --tls or --cert FILE --key FILE",
+        ));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(serve_until_signal(args, faults))
+    runtime.block_on(serve_until_signal(args, faults, identity))
 }
 
 async fn open_store(args: &Args) -> anyhow::Result<Store> {
@@ -59,12 +75,24 @@ async fn open_store(args: &Args) -> anyhow::Result<Store> {
     }
 }
 
-async fn serve_until_signal(args: Args, fault_config: faults::FaultConfig) -> anyhow::Result<Exit> {
+async fn serve_until_signal(
+    args: Args,
+    fault_config: faults::FaultConfig,
+    identity: Option<tls::Identity>,
+) -> anyhow::Result<Exit> {
     let secret = args
         .jwt_secret
         .clone()
         .unwrap_or_else(token::random_token)
         .into_bytes();
+    // Before anything starts, so a bad file fails fast; --cert-out's file
+    // then exists before the "listening" line.
+    let tls = match &identity {
+        None => None,
+        Some(identity) => Some(Arc::new(
+            tls::server_config(identity, args.client_ca.as_deref()).map_err(records::bad_input)?,
+        )),
+    };
     let tokens = Arc::new(Tokens::new(&secret, args.token_ttl, args.refresh_ttl));
     let listener = TcpListener::bind(args.listen)
         .await
@@ -119,11 +147,12 @@ async fn serve_until_signal(args: Args, fault_config: faults::FaultConfig) -> an
             faults::layer,
         ));
     }
+    let scheme = if tls.is_some() { "https" } else { "http" };
     eprintln!(
-        "tasktracker: listening on http://{addr} ({}, {storage})",
+        "tasktracker: listening on {scheme}://{addr} ({}, {storage})",
         args.arch.name()
     );
-    serve::serve(listener, router, faults, serve::signal()).await;
+    serve::serve(listener, router, faults, tls, serve::signal()).await;
     eprintln!("tasktracker: stopped");
     Ok(Exit::Ok)
 }

@@ -38,7 +38,7 @@ async fn spawn_service(name: &str, router: Router, max_body: usize) -> anyhow::R
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     let router = api::finish(router).layer(DefaultBodyLimit::max(max_body));
-    tokio::spawn(serve(listener, router, None, std::future::pending()));
+    tokio::spawn(serve(listener, router, None, None, std::future::pending()));
     // Worded so that only the gateway's line says "listening on".
     eprintln!("tasktracker: {name} service up at {url}");
     Ok(url)

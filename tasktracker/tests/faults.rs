@@ -234,6 +234,11 @@ fn help_and_version() {
         "--stall-every",
         "--drop-rate",
         "--max-body",
+        "--tls",
+        "--cert-out",
+        "--cert",
+        "--key",
+        "--client-ca",
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
     }
