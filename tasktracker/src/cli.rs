@@ -123,6 +123,14 @@ pub struct Args {
     /// needs --tls or --cert/--key).
     #[arg(long, value_name = "FILE")]
     pub client_ca: Option<PathBuf>,
+
+    /// Close each WebSocket this long after it opened, with code 1011 (fault).
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub ws_close_after: Option<Duration>,
+
+    /// WebSockets accept messages but never answer them nor push updates (fault).
+    #[arg(long)]
+    pub ws_mute: bool,
 }
 
 fn duration(text: &str) -> Result<Duration, String> {

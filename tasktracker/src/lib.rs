@@ -8,23 +8,27 @@ pub mod api;
 pub mod cli;
 pub mod error;
 pub mod faults;
+pub mod metrics;
 pub mod micro;
 pub mod model;
 pub mod serve;
 pub mod store;
 pub mod tls;
 pub mod token;
+pub mod ws;
 
 pub use cli::{Arch, Args};
 
 use crate::api::{AuthMode, Inner, StatsSource};
 use crate::faults::Faults;
+use crate::metrics::Metrics;
 use crate::store::{Postgres, PostgresConfig, Store};
 use crate::token::Tokens;
 use anyhow::Context;
 use axum::extract::DefaultBodyLimit;
 use records::Exit;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 
 /// Runs the server until SIGINT/SIGTERM.
@@ -98,6 +102,13 @@ async fn serve_until_signal(
         .await
         .map_err(|e| records::bad_input(format!("cannot listen on {}: {e}", args.listen)))?;
     let addr = listener.local_addr()?;
+    let metrics = Arc::new(Metrics::default());
+    let ws_config = ws::WsConfig {
+        close_after: args.ws_close_after,
+        mute: args.ws_mute,
+    };
+    let hub = ws::Hub::new(ws_config, metrics.clone());
+    let proxies = Arc::new(ws::Live::default());
 
     let (router, storage) = match args.arch {
         Arch::Mono => {
@@ -109,6 +120,7 @@ async fn serve_until_signal(
                 auth: AuthMode::Local,
                 stats: StatsSource::Store,
                 hash_cost: args.hash_cost,
+                hub: Some(hub.clone()),
             });
             let router = api::user_routes()
                 .merge(api::task_routes())
@@ -128,6 +140,7 @@ async fn serve_until_signal(
                 args.hash_cost,
                 args.max_body,
                 client.clone(),
+                hub.clone(),
             )
             .await?;
             let gateway = micro::Gateway {
@@ -135,11 +148,16 @@ async fn serve_until_signal(
                 tokens,
                 client,
                 max_body: args.max_body,
+                proxies: proxies.clone(),
             };
             (gateway.router(), storage)
         }
     };
-    let mut router = router.layer(DefaultBodyLimit::max(args.max_body));
+    // route_layer reaches only the routes present, so it comes after the last.
+    let mut router = router
+        .merge(metrics::routes(metrics.clone()))
+        .route_layer(axum::middleware::from_fn(metrics::label_route))
+        .layer(DefaultBodyLimit::max(args.max_body));
     let faults = fault_config.any().then(|| Faults::new(fault_config));
     if let Some(f) = &faults {
         router = router.layer(axum::middleware::from_fn_with_state(
@@ -152,7 +170,22 @@ async fn serve_until_signal(
         "tasktracker: listening on {scheme}://{addr} ({}, {storage})",
         args.arch.name()
     );
-    serve::serve(listener, router, faults, tls, serve::signal()).await;
+    // Outermost, so that answers the fault layer makes up are counted too.
+    let router = router.layer(axum::middleware::from_fn_with_state(
+        metrics.clone(),
+        metrics::count,
+    ));
+    let shutdown = {
+        let hub = hub.clone();
+        async move {
+            serve::signal().await;
+            // WebSockets are upgraded out of hyper's graceful drain: told here.
+            hub.close_all();
+        }
+    };
+    serve::serve(listener, router, faults, tls, shutdown).await;
+    hub.live.wait_idle(Duration::from_secs(3)).await;
+    proxies.wait_idle(Duration::from_secs(1)).await;
     eprintln!("tasktracker: stopped");
     Ok(Exit::Ok)
 }

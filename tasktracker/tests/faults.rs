@@ -239,6 +239,8 @@ fn help_and_version() {
         "--cert",
         "--key",
         "--client-ca",
+        "--ws-close-after",
+        "--ws-mute",
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
     }
