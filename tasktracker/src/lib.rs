@@ -155,7 +155,6 @@ async fn serve_until_signal(
     };
     // route_layer reaches only the routes present, so it comes after the last.
     let mut router = router
-        .merge(metrics::routes(metrics.clone()))
         .route_layer(axum::middleware::from_fn(metrics::label_route))
         .layer(DefaultBodyLimit::max(args.max_body));
     let faults = fault_config.any().then(|| Faults::new(fault_config));
@@ -165,16 +164,21 @@ async fn serve_until_signal(
             faults::layer,
         ));
     }
+    // /metrics sits outside the fault layer: a test injecting faults still
+    // watches the server through it. The counting layer is outermost, so the
+    // answers faults make up are counted too.
+    let router = metrics::routes(metrics.clone())
+        .route_layer(axum::middleware::from_fn(metrics::label_route))
+        .fallback_service(router)
+        .layer(axum::middleware::from_fn_with_state(
+            metrics.clone(),
+            metrics::count,
+        ));
     let scheme = if tls.is_some() { "https" } else { "http" };
     eprintln!(
         "tasktracker: listening on {scheme}://{addr} ({}, {storage})",
         args.arch.name()
     );
-    // Outermost, so that answers the fault layer makes up are counted too.
-    let router = router.layer(axum::middleware::from_fn_with_state(
-        metrics.clone(),
-        metrics::count,
-    ));
     let shutdown = {
         let hub = hub.clone();
         async move {

@@ -67,7 +67,8 @@ pub async fn serve(
             let faults = faults.clone();
             async move {
                 if let Some(f) = &faults {
-                    if f.drop_now() {
+                    // /metrics is exempt from faults (see lib.rs).
+                    if req.uri().path() != "/metrics" && f.drop_now() {
                         f.wait_stall().await;
                         // HTTP/1.1: the connection closes with no response; HTTP/2: the
                         // stream is reset, the connection's other streams go on.
