@@ -205,3 +205,18 @@ fn bad_tls_flags_exit_2_naming_the_file() {
         assert!(!stderr.contains("listening on"), "{stderr}");
     }
 }
+
+#[test]
+fn drop_rate_resets_h2_requests_too() {
+    let server = Server::start(&["--drop-rate", "1"]);
+    let h2c = Client::builder()
+        .no_proxy()
+        .http2_prior_knowledge()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        let r = h2c.get(format!("{}/health", server.url)).send();
+        assert!(r.is_err(), "an answer despite --drop-rate 1: {r:?}");
+    }
+}
