@@ -595,6 +595,12 @@ impl Scenario {
         let seed = raw.seed.map(|s| located.seed(s)).transpose()?;
         let hammer = raw.hammer.map(|h| located.hammer(h)).transpose()?;
         let teardown = located.steps(raw.teardown, "teardown", 0)?;
+        if let Some(Step::Ws(ws)) = teardown.iter().find(|s| matches!(s, Step::Ws(_))) {
+            return Err(located.error(
+                ws.line,
+                "teardown: WebSocket steps belong to [[hammer.flows]] (the teardown closes nothing: connections close at the run's end)",
+            ));
+        }
         if let Some(url) = &raw.base_url {
             check_base_url(url).map_err(|m| located.error(located.line_of_key("base_url"), m))?;
         }
@@ -1157,9 +1163,14 @@ impl Locator<'_> {
         } else if let Some(message) = raw.ws_send.take() {
             only("ws_send", &["ws_send", "every", "reply"])?;
             let message = match message.into_inner() {
-                toml::Value::String(text) => WsMessage::Text(
-                    Template::parse(&text).map_err(|m| err(format!("ws_send: {m}")))?,
-                ),
+                toml::Value::String(text) => WsMessage::Text(Template::parse(&text).map_err(|m| {
+                    let hint = if text.trim_start().starts_with('{') {
+                        " (for JSON, give the message as a table, ws_send = { type = \"ping\" }, or write `{{` and `}}` for literal braces)"
+                    } else {
+                        ""
+                    };
+                    err(format!("ws_send: {m}{hint}"))
+                })?),
                 other => {
                     let json = serde_json::to_value(other).unwrap_or_default();
                     WsMessage::Json(

@@ -133,6 +133,8 @@ fn walk<'a, 'c: 'a, R: Rng + Send>(
                 }
                 // Refused when the teardown is planned (see `lib::teardown`).
                 Step::Set { .. } => {}
+                // Refused by the scenario parser: WebSocket steps are flows'.
+                Step::Ws(_) => {}
             }
         }
     })

@@ -52,6 +52,9 @@ pub struct Metrics {
     pub ws_connections: AtomicI64,
     pub ws_sent: AtomicU64,
     pub ws_received: AtomicU64,
+    /// Close frames clients sent (a client that just drops its TCP
+    /// connection is not one): tells an orderly client end from a crash.
+    pub ws_client_closes: AtomicU64,
     tasks_changed: [AtomicU64; 4],
 }
 
@@ -113,10 +116,14 @@ impl Metrics {
              # HELP tasktracker_ws_messages_received_total WebSocket text and binary messages received.\n\
              # TYPE tasktracker_ws_messages_received_total counter\n\
              tasktracker_ws_messages_received_total {}\n\
+             # HELP tasktracker_ws_client_closes_total WebSocket close frames received from clients.\n\
+             # TYPE tasktracker_ws_client_closes_total counter\n\
+             tasktracker_ws_client_closes_total {}\n\
              # HELP tasktracker_tasks_changed_total Task changes (the WebSocket push statuses).\n\
              # TYPE tasktracker_tasks_changed_total counter\n",
             self.ws_sent.load(Ordering::Relaxed),
             self.ws_received.load(Ordering::Relaxed),
+            self.ws_client_closes.load(Ordering::Relaxed),
         );
         for change in Change::ALL {
             let _ = writeln!(
