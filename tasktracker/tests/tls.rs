@@ -176,12 +176,19 @@ fn bad_tls_flags_exit_2_naming_the_file() {
     let junk_s = junk.to_str().unwrap();
     let cert = good.server_cert.to_str().unwrap();
     let key = good.server_key.to_str().unwrap();
+    let other_key = dir.path().join("other.key");
+    std::fs::write(&other_key, KeyPair::generate().unwrap().serialize_pem()).unwrap();
+    let other_key_s = other_key.to_str().unwrap();
     let missing = dir.path().join("missing.pem");
     let missing_s = missing.to_str().unwrap();
     for (args, names) in [
         (vec!["--cert", junk_s, "--key", key], Some(junk_s)),
         (vec!["--cert", cert, "--key", junk_s], Some(junk_s)),
         (vec!["--cert", missing_s, "--key", key], Some(missing_s)),
+        (
+            vec!["--cert", cert, "--key", other_key_s],
+            Some(other_key_s),
+        ),
         (vec!["--tls", "--client-ca", junk_s], Some(junk_s)),
         (vec!["--client-ca", cert], None),
         (vec!["--cert-out", junk_s], None),
