@@ -11,9 +11,11 @@
 //!   send's *schedule* when it repeats (`every`), so lateness shows as lag
 //!   as in the open model; without `reply`, the time to write the frame;
 //! - `ws_await`: how long the flow waited for the matching message;
-//! - every message received, by its JSON `type` (`WS feed recv
+//! - every other message received, by its JSON `type` (`WS feed recv
 //!   task_update`), timed by the sender's stamp when `latency_from` names
-//!   one (delivery time), else 0;
+//!   one (delivery time), else 0 (then its count and bytes are what it
+//!   tells); a message a later `ws_await` matches is one of these too, but
+//!   a `reply` is not: its send's event times it;
 //! - a close the client did not ask for (a server's close frame, a reset):
 //!   `WS feed closed`, error `reset`, the close code in the detail.
 //!
@@ -181,6 +183,12 @@ struct Inbox {
 
 #[derive(Default)]
 struct InboxState {
+    /// A `ws_send`'s `reply` being waited for, and since when; the reader
+    /// hands the matching message over instead of making it an event (the
+    /// send's event times it).
+    reply: Option<(Vec<(String, serde_json::Value)>, Instant)>,
+    /// When that reply came.
+    replied: Option<Instant>,
     unmatched: VecDeque<Received>,
     /// Why the connection ended, once it has.
     ended: Option<String>,
@@ -236,6 +244,45 @@ impl Socket {
         }
     }
 
+    /// Waits until `deadline` for the reply [`Socket::expect_reply`]
+    /// registered; returns when it arrived.
+    async fn wait_for_reply(&self, deadline: Instant, limit: Duration) -> Result<Instant, Failure> {
+        loop {
+            let arrived = self.inbox.arrived.notified();
+            tokio::pin!(arrived);
+            arrived.as_mut().enable();
+            {
+                let mut state = self.inbox.lock();
+                if let Some(at) = state.replied.take() {
+                    return Ok(at);
+                }
+                if let Some(why) = &state.ended {
+                    let why = format!("the connection ended before the reply: {why}");
+                    state.reply = None;
+                    return Err((ErrorKind::Reset, why));
+                }
+            }
+            tokio::select! {
+                _ = arrived => {}
+                _ = tokio::time::sleep_until(deadline.into()) => {
+                    self.inbox.lock().reply = None;
+                    return Err((
+                        ErrorKind::Timeout,
+                        format!("no matching reply within {}", format_duration(limit)),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Registers the reply the next send waits for (before sending, so the
+    /// reader cannot miss it).
+    fn expect_reply(&self, wanted: Vec<(String, serde_json::Value)>, since: Instant) {
+        let mut state = self.inbox.lock();
+        state.reply = Some((wanted, since));
+        state.replied = None;
+    }
+
     /// Waits until `deadline` for the first message received since `since`
     /// that `wanted` matches, and takes it; returns when it arrived.
     async fn wait_for(
@@ -251,14 +298,10 @@ impl Socket {
             arrived.as_mut().enable();
             {
                 let mut state = self.inbox.lock();
-                let found = state.unmatched.iter().position(|m| {
-                    m.at >= since
-                        && m.json.as_ref().is_some_and(|json| {
-                            wanted
-                                .iter()
-                                .all(|(pointer, value)| json.pointer(pointer) == Some(value))
-                        })
-                });
+                let found = state
+                    .unmatched
+                    .iter()
+                    .position(|m| m.at >= since && matches(m.json.as_ref(), wanted));
                 if let Some(at) = found.and_then(|i| state.unmatched.remove(i)).map(|m| m.at) {
                     return Ok(at);
                 }
@@ -344,6 +387,20 @@ impl Naming {
     fn received(&self, data: &[u8], names: &mut HashMap<String, Box<[u8]>>, inbox: &Inbox) {
         let at = Instant::now();
         let json: Option<serde_json::Value> = serde_json::from_slice(data).ok();
+        {
+            let mut state = inbox.lock();
+            let answers = state
+                .reply
+                .as_ref()
+                .is_some_and(|(wanted, since)| at >= *since && matches(json.as_ref(), wanted));
+            if answers {
+                state.reply = None;
+                state.replied = Some(at);
+                drop(state);
+                inbox.arrived.notify_waiters();
+                return;
+            }
+        }
         let kind = json
             .as_ref()
             .and_then(|j| j.get("type"))
@@ -408,6 +465,15 @@ impl Naming {
             ttfb_ns: None,
         });
     }
+}
+
+/// Whether a received message holds every wanted value.
+fn matches(json: Option<&serde_json::Value>, wanted: &[(String, serde_json::Value)]) -> bool {
+    json.is_some_and(|json| {
+        wanted
+            .iter()
+            .all(|(pointer, value)| json.pointer(pointer) == Some(value))
+    })
 }
 
 fn json_name(name: &str) -> Box<[u8]> {
@@ -698,6 +764,9 @@ impl<T: Transport> Vu<T> {
         let lag_ns = scheduled.map_or(0, |s| sent.saturating_duration_since(s).as_nanos() as u64);
         let socket = &mut self.sockets[i];
         socket.mark = sent;
+        if let Some(wanted) = wanted {
+            socket.expect_reply(wanted, sent);
+        }
         let written = socket.send(text, limit).await;
         let outcome = |latency: Duration, error| Outcome {
             at: sent,
@@ -712,12 +781,12 @@ impl<T: Transport> Vu<T> {
         if let Err(failure) = written {
             return outcome(sent.elapsed(), Some(failure));
         }
-        let Some(wanted) = wanted else {
+        if reply.is_none() {
             return outcome(sent.elapsed(), None);
-        };
+        }
         let socket = &self.sockets[i];
         let replied = tokio::select! {
-            r = socket.wait_for(&wanted, sent, sent + limit, limit) => Some(r),
+            r = socket.wait_for_reply(sent + limit, limit) => Some(r),
             _ = signals::reached(&mut self.phase, Phase::Abort) => None,
         };
         match replied {

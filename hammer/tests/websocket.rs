@@ -191,9 +191,9 @@ fn subscribers_get_exactly_the_pushes_their_tasks_caused_and_none_of_others() {
     }
     assert_eq!(changes.values().sum::<usize>(), 4 * 3 * 5);
     assert_eq!(pushes, changes);
-    // Replies arrive as events of their own too.
-    assert_eq!(count(&events, "WS feed recv subscribed"), 12);
-    assert_eq!(count(&events, "WS feed recv error"), 12);
+    // Replies are timed by their sends' events, not events of their own.
+    assert_eq!(count(&events, "WS feed recv subscribed"), 0);
+    assert_eq!(count(&events, "WS feed recv error"), 0);
     let connect = events.iter().find(|e| e.name == "WS feed connect").unwrap();
     assert_eq!(connect.status, 101);
     assert!(connect.connect_ns.is_some_and(|c| c <= connect.latency_ns));
@@ -358,10 +358,77 @@ fn sigint_closes_every_connection_and_loses_no_event() {
         metric(&server.url, "tasktracker_ws_messages_received_total"),
         pings
     );
-    assert_eq!(count(&events, "WS feed recv pong") as f64, pings);
+    assert_eq!(count(&events, "WS feed recv pong"), 0, "replies are the pings' events");
     assert_eq!(
         metric(&server.url, "tasktracker_ws_client_closes_total"),
         10.0,
         "every connection closed with a close frame"
     );
+}
+
+#[test]
+fn the_taskforge_scenario_runs_end_to_end_with_zero_errors() {
+    let taskforge = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/taskforge.toml");
+    let server = Server::start(&["--hash-cost", "4"]);
+    let users = tempfile::NamedTempFile::new().unwrap();
+    let seeded = records::testkit::cmd("seed")
+        .args(["-s", taskforge, "--target", &server.url])
+        .stdout(Stdio::from(users.reopen().unwrap()))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    let out = hammer(&[
+        "-s",
+        taskforge,
+        "--target",
+        &server.url,
+        "--users-file",
+        users.path().to_str().unwrap(),
+        "--duration",
+        "5s",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let events = events(&out.stdout);
+    assert_eq!(errors(&events), Vec::<String>::new());
+    // 50 connections over 20 users, round-robin: 3, 3, 2, 2, … per user.
+    let connects: Vec<&Event> = events.iter().filter(|e| e.name == "WS feed connect").collect();
+    assert_eq!(connects.len(), 50);
+    let mut per_vu: Vec<u32> = connects.iter().map(|e| e.vu).collect();
+    per_vu.sort_unstable();
+    per_vu.dedup();
+    assert_eq!(per_vu.len(), 50, "one connection per VU of its own");
+    // Staggered: 10 per 100 ms, so the last group opens ≥ 0.4 s after the first.
+    let mut opened: Vec<u64> = connects.iter().map(|e| e.ts).collect();
+    opened.sort_unstable();
+    assert!(opened[49] - opened[0] >= 380_000_000, "{opened:?}");
+    // Every connection subscribes every 2 s: at least twice in 5 s.
+    assert!(count(&events, "WS feed subscribe") >= 100);
+    assert!(count(&events, "WS feed recv task_update") > 0, "workers' completions are pushed");
+    for weight in [
+        "GET /health",
+        "POST /api/v1/tasks/ (pdf)",
+        "POST /api/v1/tasks/ (video)",
+        "POST /api/v1/tasks/ (image)",
+        "GET /metrics",
+    ] {
+        assert!(count(&events, weight) > 0, "{weight}");
+    }
+    assert_eq!(count(&events, "POST /api/v1/auth/logout"), 20);
+    // aggregate shows the WebSocket rows beside the HTTP endpoints.
+    let mut aggregate = records::testkit::cmd("aggregate")
+        .args(["--format", "table"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    aggregate.stdin.take().unwrap().write_all(&out.stdout).unwrap();
+    let table = aggregate.wait_with_output().unwrap();
+    assert!(table.status.success(), "{}", stderr(&table));
+    let text = String::from_utf8_lossy(&table.stdout).into_owned() + &stderr(&table);
+    for row in ["WS feed connect", "WS feed subscribe", "WS feed recv task_update"] {
+        assert!(text.contains(row), "{row} in:\n{text}");
+    }
 }
