@@ -10,7 +10,7 @@ TOOLS := seed hammer aggregate compare chart pgwatch hostwatch tasktracker
 OUT ?= out
 SCENARIO ?= scenarios/tasktracker.toml
 
-.PHONY: all build release install test fuzz-build fmt clippy demo demo-pg compare-arch baseline compare charts bench soak clean
+.PHONY: all build release install test fuzz-build fmt clippy demo demo-ws demo-pg compare-arch baseline compare charts bench soak clean
 
 all: build
 
@@ -54,6 +54,10 @@ clippy:
 # of every demo target (scripts/lib.sh).
 demo: release
 	scripts/demo.sh
+
+# seed 002's TaskForge test: the HTTP mix beside 50 WebSocket subscribers.
+demo-ws: release
+	scripts/demo-ws.sh
 
 # The same on PostgreSQL, with pgwatch beside the pipeline and its samples charted.
 demo-pg: release

@@ -1,5 +1,7 @@
 //! `hammer --check -s FILE`: the smoke test before the load. Every request
-//! and flow of the mix runs once, in scenario order, for the first user, and
+//! of the mix runs once, in scenario order, then every flow (those on VUs
+//! of their own too; a repeating WebSocket send goes once), for the first
+//! user, and
 //! each request step gets a PASS or FAIL line with its reason; exit 1 if
 //! anything failed. The requests are real (a DELETE deletes); a request
 //! that picks from a list takes its newest value, so a delete after a create
@@ -42,12 +44,25 @@ pub fn run(
     // A delete takes the newest ID (one the check itself created, where a
     // create came before it), so the users file still lists what exists.
     vu.newest = true;
-    for entry in &plan.mix.entries {
-        match entry {
-            Entry::Request(p) => {
+    // A repeating WebSocket send goes once, so a subscriber's flow ends.
+    vu.once = true;
+    let flows = plan.mix.entries.iter().filter_map(|e| match e {
+        Entry::Flow(flow) => Some(flow),
+        Entry::Request(_) => None,
+    });
+    let requests = plan.mix.entries.iter().filter_map(|e| match e {
+        Entry::Request(p) => Some(p),
+        Entry::Flow(_) => None,
+    });
+    let steps = requests
+        .map(Ok)
+        .chain(flows.chain(&plan.dedicated).map(Err));
+    for step in steps {
+        match step {
+            Ok(p) => {
                 runtime.block_on(vu.request_step(plan, p, None, None));
             }
-            Entry::Flow(flow) => {
+            Err(flow) => {
                 eprintln!("flow {}:", flow.name);
                 runtime.block_on(vu.run_flow(plan, flow, None));
             }
@@ -60,6 +75,7 @@ pub fn run(
             report(&batch, &mut tally);
         }
     }
+    runtime.block_on(vu.close_sockets());
     sink::uninstall();
     if let Some(out) = events.as_mut() {
         out.flush()?;

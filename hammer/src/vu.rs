@@ -135,6 +135,8 @@ pub struct Vu<T: Transport = Client> {
     pub i: u64,
     /// Pick lists' newest values (`--check`; see [`Context::newest`]).
     pub newest: bool,
+    /// A repeating `ws_send` (`every`) sends once (`--check`).
+    pub once: bool,
     pub rng: SmallRng,
     pub conn: Option<T::Conn>,
     /// Open WebSocket connections, by their `socket` names.
@@ -165,6 +167,7 @@ impl<T: Transport> Vu<T> {
             seq: 0,
             i: 0,
             newest: false,
+            once: false,
             rng: SmallRng::seed_from_u64(
                 seed ^ (u64::from(id)).wrapping_mul(0x9E37_79B9_7F4A_7C15),
             ),

@@ -554,7 +554,7 @@ impl<T: Transport> Vu<T> {
                     let outcome = self.ws_send(step, walk, Some(due), limit).await;
                     let result = self.ws_record(plan, step, outcome);
                     sent += result.sent;
-                    if result.error.is_some() {
+                    if result.error.is_some() || self.once {
                         return StepResult {
                             error: result.error,
                             sent,

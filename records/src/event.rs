@@ -1,6 +1,10 @@
 use serde::{Deserialize, Serialize};
 
-/// One request as `hammer` measured it.
+/// One request as `hammer` measured it. WebSocket work is Events too
+/// (method `WS`): a handshake, a send (timed to its reply), an await, each
+/// message received (`bytes_in` its size; latency its delivery time when
+/// the scenario names the sender's stamp, else 0) and an unexpected close;
+/// see hammer's README.
 ///
 /// Response time corrected for coordinated omission is `lag_ns + latency_ns`;
 /// service time is `latency_ns` alone.

@@ -61,7 +61,7 @@ fn fails_cleanly(script: &str, tmp: &Path, env: &[(&str, &str)]) -> String {
 
 #[test]
 fn demo_and_arch_stop_what_they_started_when_a_step_fails() {
-    for script in ["demo.sh", "arch.sh", "baseline.sh"] {
+    for script in ["demo.sh", "demo-ws.sh", "arch.sh", "baseline.sh"] {
         let tmp = tempfile::tempdir().unwrap();
         let err = fails_cleanly(script, tmp.path(), &[]);
         assert!(
