@@ -172,13 +172,11 @@ pub struct Args {
     #[arg(long)]
     pub no_keepalive: bool,
 
-    /// Speak HTTP/2 (prior knowledge over http://, ALPN over https://).
+    /// Speak HTTP/2 (prior knowledge over http://, ALPN over https://,
+    /// falling back to HTTP/1.1 when the server offers only that); events
+    /// say `"proto":"h2"`.
     #[arg(long)]
     pub http2: bool,
-
-    /// Do not verify TLS certificates.
-    #[arg(long)]
-    pub insecure: bool,
 
     /// Worker threads, each with its own runtime (default: one per core).
     #[arg(long, value_name = "N")]
@@ -238,6 +236,10 @@ pub struct Args {
     /// same; more than 1s past it already is exit 2.
     #[arg(long, value_name = "TIME")]
     pub start_at: Option<String>,
+
+    /// Last, as its help heading holds for the flags after it.
+    #[command(flatten)]
+    pub tls: records::tls::TlsArgs,
 }
 
 /// seed 000's test configurations (the TaskTracker suite this project
@@ -712,7 +714,7 @@ impl Config {
                 .map_err(|e| bad_input(format!("--max-body: {e}")))?,
             keepalive: !args.no_keepalive,
             http2: args.http2,
-            insecure: args.insecure,
+            tls: args.tls.load()?,
         };
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let threads = args

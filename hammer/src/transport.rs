@@ -10,7 +10,9 @@ use crate::conn::{Failure, Response};
 use crate::h1::Outgoing;
 
 /// Sends one request on a VU's connection slot (making a connection when
-/// the slot is empty) and reads its response.
+/// the slot is empty) and reads its response. `proto` is set to the
+/// protocol the request went out on when it is not HTTP/1.1 (`h2`), failed
+/// requests included, so their events say it too.
 pub trait Transport: Send + Sync + 'static {
     /// A VU's connection.
     type Conn: Send + 'static;
@@ -20,6 +22,7 @@ pub trait Transport: Send + Sync + 'static {
         slot: &'a mut Option<Self::Conn>,
         req: Outgoing<'a>,
         keep_body: bool,
+        proto: &'a mut Option<&'static str>,
     ) -> impl Future<Output = Result<Response, Failure>> + Send + 'a;
 }
 
@@ -31,8 +34,9 @@ impl Transport for Client {
         slot: &'a mut Option<Conn>,
         req: Outgoing<'a>,
         keep_body: bool,
+        proto: &'a mut Option<&'static str>,
     ) -> impl Future<Output = Result<Response, Failure>> + Send + 'a {
-        Client::send(self, slot, req, keep_body)
+        Client::send(self, slot, req, keep_body, proto)
     }
 }
 
@@ -82,6 +86,7 @@ pub mod fake {
             _slot: &'a mut Option<()>,
             req: Outgoing<'a>,
             _keep_body: bool,
+            _proto: &'a mut Option<&'static str>,
         ) -> impl Future<Output = Result<Response, Failure>> + Send + 'a {
             let sent = Sent {
                 method: req.method.to_string(),

@@ -440,6 +440,7 @@ impl<T: Transport> Vu<T> {
         let sent = Instant::now();
         let lag = scheduled.map_or(0, |s| sent.saturating_duration_since(s).as_nanos() as u64);
         let mut cancelled = false;
+        let mut proto = None;
         let outgoing = Outgoing {
             method: p.method.as_str(),
             path_and_query: &rendered.path_and_query,
@@ -448,7 +449,7 @@ impl<T: Transport> Vu<T> {
         };
         let outcome = tokio::select! {
             biased;
-            r = plan.client.send(&mut self.conn, outgoing, p.needs_body) => r,
+            r = plan.client.send(&mut self.conn, outgoing, p.needs_body, &mut proto) => r,
             _ = signals::reached(&mut self.phase, Phase::Abort) => {
                 cancelled = true;
                 self.conn = None;
@@ -526,6 +527,7 @@ impl<T: Transport> Vu<T> {
                 bytes_out,
                 connect_ns,
                 ttfb_ns,
+                proto,
             },
             error,
         );
@@ -558,6 +560,7 @@ impl<T: Transport> Vu<T> {
             detail,
             connect_ns: m.connect_ns,
             ttfb_ns: m.ttfb_ns,
+            proto: m.proto,
         });
     }
 
@@ -621,6 +624,8 @@ pub(crate) struct Measured {
     bytes_out: u64,
     connect_ns: Option<u64>,
     ttfb_ns: Option<u64>,
+    /// `h2`, or `None` for HTTP/1.1 (and requests that never got a connection).
+    proto: Option<&'static str>,
 }
 
 impl Measured {
@@ -635,6 +640,7 @@ impl Measured {
             bytes_out: 0,
             connect_ns: None,
             ttfb_ns: None,
+            proto: None,
         }
     }
 }

@@ -64,6 +64,8 @@
 //!   (aggregate), held to the serde type.
 //! * [`exit`]: exit codes and the `--help` section that documents them.
 //! * [`shard`]: how a run splits over N shards (users, VUs, arrivals, counts).
+//! * `tls` (the `tls` feature, for seed and hammer): the TLS flags, the PEM
+//!   files, the client configuration and the certificate messages.
 //!
 //! The scenario language ([`scenario`], [`template`], [`exchange`],
 //! [`workload`]) is behind the `scenario` feature: only the tools that send
@@ -94,6 +96,8 @@ pub mod template;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod threshold;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod units;
 pub mod user;
 #[cfg(feature = "watch")]

@@ -342,6 +342,7 @@ pub struct WireEvent {
     pub detail: Option<String>,
     pub connect_ns: Option<u64>,
     pub ttfb_ns: Option<u64>,
+    pub proto: Option<String>,
 }
 
 /// Compares `actual` with the pinned text in `path`; with `UPDATE_SNAPSHOTS`

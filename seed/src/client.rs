@@ -25,6 +25,8 @@ pub struct Settings {
     pub backoff: Duration,
     /// Idle connections kept per host: the number of users in flight.
     pub pool: usize,
+    /// `--insecure`, `--ca-cert`, `--cert`/`--key`, files read.
+    pub tls: records::tls::Tls,
 }
 
 /// Longest wait between two attempts.
@@ -51,6 +53,10 @@ pub enum TransportError {
     /// The connection broke, or the request could not be sent.
     #[error("{0}")]
     Broken(String),
+    /// TLS with the target failed (a certificate problem): retrying will
+    /// not help, and the target is as good as unreachable.
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// The shared HTTP client.
@@ -63,7 +69,14 @@ pub struct Client {
 
 impl Client {
     pub fn new(settings: Settings) -> anyhow::Result<Client> {
+        // The same TLS configuration hammer connects with (records::tls);
+        // h2 is offered as reqwest offers it by default.
+        let tls = settings
+            .tls
+            .client_config(&[b"h2", b"http/1.1"])
+            .map_err(|e| records::bad_input(format!("TLS setup: {e}")))?;
         let http = reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
             .redirect(reqwest::redirect::Policy::none())
             .pool_max_idle_per_host(settings.pool)
             .timeout(settings.timeout)
@@ -97,6 +110,7 @@ impl Client {
             let result = self.send_once(request).await;
             let transient = match &result {
                 Ok(reply) => reply.status >= 500,
+                Err(TransportError::Tls(_)) => false,
                 Err(_) => true,
             };
             if !transient || attempt >= self.settings.retries {
@@ -140,6 +154,14 @@ impl Client {
     /// Turns a reqwest error into a short reason. reqwest's own message names
     /// the URL, which may carry templated values, so only the cause is kept.
     fn classify(&self, err: &reqwest::Error) -> TransportError {
+        if let Some(tls) = records::tls::find_error(err) {
+            let host = reqwest::Url::parse(&self.settings.base_url)
+                .ok()
+                .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_string()))
+                .unwrap_or_default();
+            let has_cert = self.settings.tls.has_client_cert();
+            return TransportError::Tls(records::tls::describe(tls, &host, has_cert));
+        }
         if err.is_timeout() {
             return TransportError::Timeout(records::units::format_duration(self.settings.timeout));
         }
@@ -230,6 +252,7 @@ mod tests {
             timeout: Duration::from_secs(5),
             backoff: Duration::from_millis(1),
             pool: 4,
+            tls: records::tls::Tls::default(),
         }
     }
 
