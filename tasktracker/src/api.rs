@@ -3,9 +3,11 @@
 //! stats come from differ (see [`AuthMode`] and [`StatsSource`]).
 
 use crate::error::ApiError;
+use crate::metrics::Change;
 use crate::model::{Stats, Status, TaskInput, User};
 use crate::store::{Page, Store};
 use crate::token::{self, Tokens};
+use crate::ws::Hub;
 use axum::extract::{FromRequest, FromRequestParts, Path, RawQuery, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
@@ -50,6 +52,17 @@ pub struct Inner {
     pub auth: AuthMode,
     pub stats: StatsSource,
     pub hash_cost: u32,
+    /// Where task changes are pushed to WebSockets: set where the task data
+    /// lives (the monolith, the micro task service).
+    pub hub: Option<Arc<Hub>>,
+}
+
+impl Inner {
+    fn changed(&self, task: i64, change: Change) {
+        if let Some(hub) = &self.hub {
+            hub.publish(task, change);
+        }
+    }
 }
 
 pub type AppState = Arc<Inner>;
@@ -391,7 +404,10 @@ async fn update_task(
         .validate()
         .map_err(ApiError::invalid)?;
     match s.store.update_task(user, id, fields).await? {
-        Some(task) => Ok(Json(task).into_response()),
+        Some(task) => {
+            s.changed(id, Change::Updated);
+            Ok(Json(task).into_response())
+        }
         None => Err(ApiError::not_found("Task")),
     }
 }
@@ -403,16 +419,26 @@ async fn delete_task(
 ) -> Result<Response, ApiError> {
     let id = task_id(&id)?;
     if s.store.delete_task(user, id).await? {
+        s.changed(id, Change::Deleted);
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
         Err(ApiError::not_found("Task"))
     }
 }
 
-async fn set_status(s: &Inner, user: i64, id: &str, status: Status) -> Result<Response, ApiError> {
+async fn set_status(
+    s: &Inner,
+    user: i64,
+    id: &str,
+    status: Status,
+    change: Change,
+) -> Result<Response, ApiError> {
     let id = task_id(id)?;
     match s.store.set_status(user, id, status).await? {
-        Some(task) => Ok(Json(task).into_response()),
+        Some(task) => {
+            s.changed(id, change);
+            Ok(Json(task).into_response())
+        }
         None => Err(ApiError::not_found("Task")),
     }
 }
@@ -422,7 +448,7 @@ async fn complete(
     Caller(user): Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    set_status(&s, user, &id, Status::Completed).await
+    set_status(&s, user, &id, Status::Completed, Change::Completed).await
 }
 
 async fn incomplete(
@@ -430,7 +456,7 @@ async fn incomplete(
     Caller(user): Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    set_status(&s, user, &id, Status::Pending).await
+    set_status(&s, user, &id, Status::Pending, Change::Incomplete).await
 }
 
 // ---- stats ---------------------------------------------------------------
@@ -524,7 +550,28 @@ pub fn task_routes() -> Router<AppState> {
         )
         .route("/api/v1/tasks/{id}/complete", patch(complete))
         .route("/api/v1/tasks/{id}/incomplete", patch(incomplete))
+        .route(WS_ROUTE, get(crate::ws::handler))
 }
+
+pub const WS_ROUTE: &str = "/api/v1/ws";
+
+/// Every public route template but `/health`, `/metrics` and [`WS_ROUTE`]:
+/// the micro gateway routes these (to forward them) so that its metrics
+/// label requests by template as the monolith's do.
+pub const FORWARDED_ROUTES: &[&str] = &[
+    "/api/v1/auth/register",
+    "/api/v1/auth/login",
+    "/api/v1/auth/refresh",
+    "/api/v1/auth/logout",
+    "/api/v1/auth/me",
+    "/api/v1/tasks",
+    "/api/v1/tasks/",
+    "/api/v1/tasks/{id}",
+    "/api/v1/tasks/{id}/complete",
+    "/api/v1/tasks/{id}/incomplete",
+    "/api/v1/stats",
+    "/api/v1/stats/",
+];
 
 pub fn stats_routes() -> Router<AppState> {
     Router::new()

@@ -3,6 +3,7 @@
 use crate::faults::FaultConfig;
 use clap::{Parser, ValueEnum};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -33,7 +34,8 @@ impl Arch {
         "Examples:\n  \
         tasktracker --listen 127.0.0.1:0 --hash-cost 4\n  \
         tasktracker --arch micro --database-url postgres://postgres@127.0.0.1:5432/test --pool-size 20\n  \
-        tasktracker --fail-rate 0.05 --delay 5ms --stall-every 10s --stall-for 500ms\n\n\
+        tasktracker --fail-rate 0.05 --delay 5ms --stall-every 10s --stall-for 500ms\n  \
+        tasktracker --tls --cert-out /tmp/tt.pem   (then: curl --cacert /tmp/tt.pem https://localhost:8080/health)\n\n\
         Then: seed -s scenarios/tasktracker.toml --target http://127.0.0.1:8080 | hammer -s scenarios/tasktracker.toml | aggregate\n\n",
         records::exit_status_help!()
     )
@@ -98,6 +100,37 @@ pub struct Args {
     /// Largest request body accepted (413 beyond it): bytes, or with KB/MB/KiB/MiB.
     #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = size)]
     pub max_body: usize,
+
+    /// Serve HTTPS (HTTP/2 or HTTP/1.1 by ALPN) with a self-signed certificate
+    /// made at start, valid for localhost, 127.0.0.1 and ::1.
+    #[arg(long, conflicts_with_all = ["cert", "key"])]
+    pub tls: bool,
+
+    /// With --tls: write the self-signed certificate (PEM) here before the
+    /// "listening on" line, for clients to trust.
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub cert_out: Option<PathBuf>,
+
+    /// Serve HTTPS with this PEM certificate chain (with --key).
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// PEM private key of --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// Require client certificates signed by a CA in this PEM file (mTLS;
+    /// needs --tls or --cert/--key).
+    #[arg(long, value_name = "FILE")]
+    pub client_ca: Option<PathBuf>,
+
+    /// Close each WebSocket this long after it opened, with code 1011 (fault).
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub ws_close_after: Option<Duration>,
+
+    /// WebSockets accept messages but never answer them nor push updates (fault).
+    #[arg(long)]
+    pub ws_mute: bool,
 }
 
 fn duration(text: &str) -> Result<Duration, String> {

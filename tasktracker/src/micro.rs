@@ -12,14 +12,16 @@ use crate::error::ApiError;
 use crate::serve::serve;
 use crate::store::Store;
 use crate::token::{self, Tokens};
+use crate::ws::{self, Hub, Live};
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::Router;
 use http::{header, HeaderMap, StatusCode};
+use hyper_util::rt::TokioIo;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 /// The keep-alive client every hop uses.
 pub fn client() -> anyhow::Result<reqwest::Client> {
@@ -38,7 +40,7 @@ async fn spawn_service(name: &str, router: Router, max_body: usize) -> anyhow::R
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     let router = api::finish(router).layer(DefaultBodyLimit::max(max_body));
-    tokio::spawn(serve(listener, router, None, std::future::pending()));
+    tokio::spawn(serve(listener, router, None, None, std::future::pending()));
     // Worded so that only the gateway's line says "listening on".
     eprintln!("tasktracker: {name} service up at {url}");
     Ok(url)
@@ -58,28 +60,32 @@ pub async fn start_services(
     hash_cost: u32,
     max_body: usize,
     client: reqwest::Client,
+    hub: Arc<Hub>,
 ) -> anyhow::Result<Services> {
-    let state = |store: Store, stats: StatsSource| -> AppState {
+    let state = |store: Store, stats: StatsSource, hub: Option<Arc<Hub>>| -> AppState {
         Arc::new(Inner {
             store,
             tokens: tokens.clone(),
             auth: AuthMode::Trusted,
             stats,
             hash_cost,
+            hub,
         })
     };
     let user_router = api::user_routes()
         .route("/internal/session", get(api::session_lookup))
-        .with_state(state(user_store, StatsSource::Store));
+        .with_state(state(user_store, StatsSource::Store, None));
     let user = spawn_service("user", user_router, max_body).await?;
-    let task_router = api::task_routes().with_state(state(task_store, StatsSource::Store));
+    // Task changes happen here, so the WebSocket hub does too.
+    let task_router =
+        api::task_routes().with_state(state(task_store, StatsSource::Store, Some(hub)));
     let task = spawn_service("task", task_router, max_body).await?;
     // The stats service keeps no data of its own: an empty store it never reads.
     let stats_source = StatsSource::TaskService {
         client,
         base: task.clone(),
     };
-    let stats_router = api::stats_routes().with_state(state(Store::memory(), stats_source));
+    let stats_router = api::stats_routes().with_state(state(Store::memory(), stats_source, None));
     let stats = spawn_service("stats", stats_router, max_body).await?;
     Ok(Services { user, task, stats })
 }
@@ -89,14 +95,92 @@ pub struct Gateway {
     pub tokens: Arc<Tokens>,
     pub client: reqwest::Client,
     pub max_body: usize,
+    /// WebSockets being relayed, for shutdown to wait on.
+    pub proxies: Arc<Live>,
 }
 
 impl Gateway {
     pub fn router(self) -> Router {
-        Router::new()
+        let mut router = Router::new()
             .route("/health", get(api::health))
-            .fallback(forward)
-            .with_state(Arc::new(self))
+            .route(api::WS_ROUTE, get(forward_ws));
+        for path in api::FORWARDED_ROUTES {
+            router = router.route(path, any(forward));
+        }
+        router.fallback(forward).with_state(Arc::new(self))
+    }
+
+    /// Relays a WebSocket upgrade to the task service: the handshake goes
+    /// through as HTTP/1.1, then both upgraded sockets are joined byte for
+    /// byte, so frames (and close codes) pass unchanged.
+    async fn upgrade(&self, mut req: Request) -> Result<Response, ApiError> {
+        let user = match ws::query_token(req.uri().query()) {
+            Some(token) => self
+                .tokens
+                .verify_access(&token)
+                .ok_or_else(|| ApiError::unauthorized("Could not validate credentials"))?,
+            None => self.authenticate(req.headers()).await?,
+        };
+        let unavailable = |e: &dyn std::fmt::Display| {
+            eprintln!("tasktracker: task service WebSocket call failed: {e}");
+            ApiError::new(StatusCode::BAD_GATEWAY, "task service unavailable")
+        };
+        let addr = self.services.task.trim_start_matches("http://");
+        let stream = TcpStream::connect(addr)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        let _ = stream.set_nodelay(true);
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| unavailable(&e))?;
+        tokio::spawn(async move {
+            let _ = connection.with_upgrades().await;
+        });
+        let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
+        let mut upstream = http::Request::get(target).header(header::HOST, addr);
+        // Only the handshake's own headers: credentials stay here, and a
+        // client's x-user-id must never reach a service that trusts it.
+        for (name, value) in req.headers() {
+            let name_str = name.as_str();
+            if name_str.starts_with("sec-websocket-")
+                || name == header::UPGRADE
+                || name == header::CONNECTION
+            {
+                upstream = upstream.header(name, value);
+            }
+        }
+        let upstream = upstream
+            .header(USER_HEADER, user.to_string())
+            .body(axum::body::Body::empty())
+            .map_err(|e| unavailable(&e))?;
+        let client_side = hyper::upgrade::on(&mut req);
+        let mut response = sender
+            .send_request(upstream)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        if response.status() != StatusCode::SWITCHING_PROTOCOLS {
+            // The service's own rejection (not a WebSocket handshake, …).
+            return Ok(response.map(axum::body::Body::new));
+        }
+        let service_side = hyper::upgrade::on(&mut response);
+        let guard = self.proxies.enter();
+        tokio::spawn(async move {
+            let _guard = guard;
+            let (Ok(client), Ok(service)) = tokio::join!(client_side, service_side) else {
+                return;
+            };
+            let _ = tokio::io::copy_bidirectional(
+                &mut TokioIo::new(client),
+                &mut TokioIo::new(service),
+            )
+            .await;
+        });
+        let mut out = Response::builder().status(StatusCode::SWITCHING_PROTOCOLS);
+        for (name, value) in response.headers() {
+            out = out.header(name, value);
+        }
+        out.body(axum::body::Body::empty())
+            .map_err(|e| ApiError::from(anyhow::Error::from(e)))
     }
 
     async fn authenticate(&self, headers: &HeaderMap) -> Result<i64, ApiError> {
@@ -174,6 +258,13 @@ impl Gateway {
             .map_err(|e| api::upstream(name, &e))?;
         out.body(axum::body::Body::from(bytes))
             .map_err(|e| ApiError::from(anyhow::Error::from(e)))
+    }
+}
+
+async fn forward_ws(State(gateway): State<Arc<Gateway>>, req: Request) -> Response {
+    match gateway.upgrade(req).await {
+        Ok(response) => response,
+        Err(err) => err.into_response(),
     }
 }
 

@@ -5,13 +5,15 @@
 use crate::faults::Faults;
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 #[derive(Debug)]
@@ -26,16 +28,23 @@ impl std::fmt::Display for Dropped {
 impl std::error::Error for Dropped {}
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets
-/// in-flight requests finish (up to 5 s).
+/// in-flight requests finish (up to 5 s). HTTP/1.1 and HTTP/2 on every
+/// connection: over TLS ALPN picks, in plain text hyper spots the h2
+/// prior-knowledge preface. Upgraded connections (WebSockets) leave hyper's
+/// hands, so draining them is their owner's job.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     faults: Option<Arc<Faults>>,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()>,
 ) {
     let graceful = GracefulShutdown::new();
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder.timer(TokioTimer::new()).keep_alive(true);
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).keep_alive(true);
+    builder.http2().timer(TokioTimer::new());
+    let builder = Arc::new(builder);
+    let acceptor = tls.map(TlsAcceptor::from);
     tokio::pin!(shutdown);
     loop {
         let stream = tokio::select! {
@@ -58,8 +67,11 @@ pub async fn serve(
             let faults = faults.clone();
             async move {
                 if let Some(f) = &faults {
-                    if f.drop_now() {
+                    // /metrics is exempt from faults (see lib.rs).
+                    if req.uri().path() != "/metrics" && f.drop_now() {
                         f.wait_stall().await;
+                        // HTTP/1.1: the connection closes with no response; HTTP/2: the
+                        // stream is reset, the connection's other streams go on.
                         return Err(Dropped);
                     }
                 }
@@ -70,11 +82,32 @@ pub async fn serve(
                 Ok(response)
             }
         });
-        let connection = builder.serve_connection(TokioIo::new(stream), service);
-        let watched = graceful.watch(connection);
-        tokio::spawn(async move {
-            let _ = watched.await;
-        });
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        match &acceptor {
+            None => {
+                tokio::spawn(async move {
+                    let connection =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    let _ = watcher.watch(connection).await;
+                });
+            }
+            Some(acceptor) => {
+                let accept = acceptor.accept(stream);
+                tokio::spawn(async move {
+                    // A client that never finishes its handshake must not hold a task forever.
+                    let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, accept).await {
+                        Ok(Ok(stream)) => stream,
+                        // Failed handshakes (no client certificate, untrusted server) are
+                        // the client's business; logging each would flood a load test.
+                        _ => return,
+                    };
+                    let connection =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    let _ = watcher.watch(connection).await;
+                });
+            }
+        }
     }
     drop(listener);
     tokio::select! {
@@ -82,6 +115,8 @@ pub async fn serve(
         () = tokio::time::sleep(Duration::from_secs(5)) => {}
     }
 }
+
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Resolves on SIGINT or SIGTERM.
 pub async fn signal() {

@@ -234,6 +234,13 @@ fn help_and_version() {
         "--stall-every",
         "--drop-rate",
         "--max-body",
+        "--tls",
+        "--cert-out",
+        "--cert",
+        "--key",
+        "--client-ca",
+        "--ws-close-after",
+        "--ws-mute",
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
     }
