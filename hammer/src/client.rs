@@ -100,7 +100,16 @@ impl Target {
         let mut last = None;
         for addr in &self.addrs {
             match std::net::TcpStream::connect_timeout(addr, timeout) {
-                Ok(mut tcp) if self.https => return preflight_tls(&mut tcp, self, opts, timeout),
+                Ok(mut tcp) if self.https => {
+                    return records::tls::check_handshake(
+                        &mut tcp,
+                        &self.host,
+                        &opts.tls,
+                        alpn(opts.http2),
+                        timeout,
+                    )
+                    .map_err(|problem| records::tls::failure_line(&self.url, &problem))
+                }
                 Ok(_) => return Ok(()),
                 Err(e) => last = Some(e),
             }
@@ -443,103 +452,6 @@ pub fn tls_failure(
             records::tls::describe(e, &target.host, tls.has_client_cert()),
         )
     })
-}
-
-/// Whether the server asked for a client certificate during a handshake:
-/// rustls asks the resolver only then.
-#[derive(Debug)]
-struct Asked {
-    inner: Arc<dyn rustls::client::ResolvesClientCert>,
-    asked: std::sync::atomic::AtomicBool,
-}
-
-impl rustls::client::ResolvesClientCert for Asked {
-    fn resolve(
-        &self,
-        root_hint_subjects: &[&[u8]],
-        sigschemes: &[rustls::SignatureScheme],
-    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
-        self.asked.store(true, std::sync::atomic::Ordering::Relaxed);
-        self.inner.resolve(root_hint_subjects, sigschemes)
-    }
-
-    fn has_certs(&self) -> bool {
-        self.inner.has_certs()
-    }
-}
-
-/// The preflight's TLS handshake, on a blocking socket. A TLS 1.3 server
-/// judges the client's certificate after the handshake has ended on the
-/// client's side, so when it asked for one its verdict (session tickets, or
-/// an alert) is waited for: a refused certificate then ends the run here
-/// rather than as a `tls` error on every request.
-fn preflight_tls(
-    tcp: &mut std::net::TcpStream,
-    target: &Target,
-    opts: &ClientOptions,
-    timeout: Duration,
-) -> Result<(), String> {
-    use std::sync::atomic::Ordering;
-    let mut config = opts
-        .tls
-        .client_config(alpn(opts.http2))
-        .map_err(|e| format!("TLS setup: {e}"))?;
-    let asked = Arc::new(Asked {
-        inner: config.client_auth_cert_resolver.clone(),
-        asked: false.into(),
-    });
-    config.client_auth_cert_resolver = asked.clone();
-    let name = rustls::pki_types::ServerName::try_from(target.host.clone())
-        .map_err(|e| format!("bad TLS server name `{}`: {e}", target.host))?;
-    let line = |problem: &str| records::tls::failure_line(&target.url, problem);
-    let failed = |e: &(dyn std::error::Error + 'static)| match tls_failure(e, target, &opts.tls) {
-        Some((_, problem)) => line(&problem),
-        None => line(&format!("the handshake failed: {e}")),
-    };
-    let mut conn = rustls::ClientConnection::new(Arc::new(config), name).map_err(|e| failed(&e))?;
-    let _ = tcp.set_read_timeout(Some(timeout));
-    let _ = tcp.set_write_timeout(Some(timeout));
-    while conn.is_handshaking() {
-        match conn.complete_io(tcp) {
-            Ok(_) => {}
-            Err(e)
-                if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::TimedOut =>
-            {
-                return Err(line(&format!(
-                    "the handshake timed out after {}",
-                    format_duration(timeout)
-                )))
-            }
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                return Err(line(
-                    "the server closed the connection during the handshake (does it speak https?)",
-                ))
-            }
-            Err(e) => return Err(failed(&e)),
-        }
-    }
-    while conn.wants_write() {
-        conn.write_tls(tcp).map_err(|e| failed(&e))?;
-    }
-    let tls13 = conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3);
-    if tls13 && asked.asked.load(Ordering::Relaxed) {
-        match conn.read_tls(tcp) {
-            Ok(0) => {
-                return Err(line(if opts.tls.has_client_cert() {
-                    "the server closed the connection after asking for a client certificate: \
-                     it may not accept ours (--cert)"
-                } else {
-                    "the server requires a client certificate: give one with --cert FILE --key FILE"
-                }))
-            }
-            Ok(_) => {
-                conn.process_new_packets().map_err(|e| failed(&e))?;
-            }
-            // Nothing said within the timeout: no refusal seen, the run goes on.
-            Err(_) => {}
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -12,7 +12,9 @@
 //! accepted unverified unless `--insecure` says so.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -305,6 +307,110 @@ fn describe_alert(alert: AlertDescription, client_cert: bool) -> String {
         A::UnrecognisedName => "the server does not know the host name we asked for (SNI)".into(),
         other => format!("the server ended the TLS session ({other:?})"),
     }
+}
+
+/// Whether the server asked for a client certificate during a handshake:
+/// rustls asks the resolver only then.
+#[derive(Debug)]
+struct Asked {
+    inner: Arc<dyn rustls::client::ResolvesClientCert>,
+    asked: AtomicBool,
+}
+
+impl rustls::client::ResolvesClientCert for Asked {
+    fn resolve(
+        &self,
+        root_hint_subjects: &[&[u8]],
+        sigschemes: &[rustls::SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        self.asked.store(true, Ordering::Relaxed);
+        self.inner.resolve(root_hint_subjects, sigschemes)
+    }
+
+    fn has_certs(&self) -> bool {
+        self.inner.has_certs()
+    }
+}
+
+/// One TLS handshake with the target on a connected blocking socket, as
+/// seed and hammer check a target before their work: a certificate problem
+/// would fail every connection the same way, so it ends the run at once
+/// (exit 3) with its one line. Returns that line's problem, for
+/// [`failure_line`].
+///
+/// A TLS 1.3 server judges the client's certificate after the handshake
+/// has ended on the client's side, so when it asked for one its verdict
+/// (session tickets, or an alert) is waited for, up to `timeout`: otherwise
+/// a missing or refused client certificate would only show on the first
+/// request, as a protocol error that may not even name TLS (over h2).
+pub fn check_handshake(
+    tcp: &mut std::net::TcpStream,
+    host: &str,
+    tls: &Tls,
+    alpn: &[&[u8]],
+    timeout: Duration,
+) -> Result<(), String> {
+    use std::io::ErrorKind as Io;
+    let mut config = tls
+        .client_config(alpn)
+        .map_err(|e| format!("cannot set up TLS: {e}"))?;
+    let asked = Arc::new(Asked {
+        inner: config.client_auth_cert_resolver.clone(),
+        asked: AtomicBool::new(false),
+    });
+    config.client_auth_cert_resolver = asked.clone();
+    let name = rustls::pki_types::ServerName::try_from(host.to_string())
+        .map_err(|e| format!("`{host}` is not a TLS server name: {e}"))?;
+    let client_cert = tls.has_client_cert();
+    let failed = |e: &(dyn std::error::Error + 'static)| match find_error(e) {
+        Some(tls) => describe(tls, host, client_cert),
+        None => format!("the handshake failed: {e}"),
+    };
+    let mut conn = rustls::ClientConnection::new(Arc::new(config), name).map_err(|e| failed(&e))?;
+    let _ = tcp.set_read_timeout(Some(timeout));
+    let _ = tcp.set_write_timeout(Some(timeout));
+    let timed_out = || {
+        format!(
+            "the handshake timed out after {}",
+            crate::units::format_duration(timeout)
+        )
+    };
+    while conn.is_handshaking() {
+        match conn.complete_io(tcp) {
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), Io::WouldBlock | Io::TimedOut) => return Err(timed_out()),
+            Err(e) if e.kind() == Io::UnexpectedEof => {
+                return Err(
+                    "the server closed the connection during the handshake (does it speak https?)"
+                        .into(),
+                )
+            }
+            Err(e) => return Err(failed(&e)),
+        }
+    }
+    while conn.wants_write() {
+        conn.write_tls(tcp).map_err(|e| failed(&e))?;
+    }
+    let tls13 = conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3);
+    if tls13 && asked.asked.load(Ordering::Relaxed) {
+        match conn.read_tls(tcp) {
+            Ok(0) => {
+                return Err(if client_cert {
+                    "the server closed the connection after asking for a client certificate: \
+                     it may not accept ours (--cert)"
+                        .into()
+                } else {
+                    describe_alert(AlertDescription::CertificateRequired, false)
+                })
+            }
+            Ok(_) => {
+                conn.process_new_packets().map_err(|e| failed(&e))?;
+            }
+            // Nothing said within the timeout: no refusal seen, the run goes on.
+            Err(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// `2026-12-03` for a Unix time (a certificate's dates are days apart).

@@ -183,10 +183,12 @@ impl<R: Rng> Steps<'_, R> {
             Ok(reply) => reply,
             Err(TransportError::Connect(cause)) => return Err(self.failed(request, cause, true)),
             Err(TransportError::Tls(problem)) => {
+                // Our own words, not the server's: nothing to redact or cut.
                 return Err(Failed {
                     tls: true,
-                    ..self.failed(request, problem, true)
-                })
+                    reason: problem,
+                    ..self.failed(request, String::new(), true)
+                });
             }
             Err(e) => return Err(self.failed(request, e.to_string(), false)),
         };

@@ -29,6 +29,37 @@ pub struct Settings {
     pub tls: records::tls::Tls,
 }
 
+/// The longest wait for a connection (TCP and TLS), within `--timeout`.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The protocols offered over TLS, as reqwest offers them by default.
+const ALPN: &[&[u8]] = &[b"h2", b"http/1.1"];
+
+/// Before any user is made, one TLS handshake with an https target (as
+/// hammer's preflight does): a certificate problem ends seed with exit 3
+/// and its one line instead of failing every user. A target that does not
+/// answer at all is left to the first user's request, which says so.
+pub fn check_tls(base_url: &str, tls: &records::tls::Tls, timeout: Duration) -> anyhow::Result<()> {
+    let Ok(url) = reqwest::Url::parse(base_url) else {
+        return Ok(());
+    };
+    if url.scheme() != "https" {
+        return Ok(());
+    }
+    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
+    let Ok(addrs) = url.socket_addrs(|| Some(443)) else {
+        return Ok(());
+    };
+    let Some(mut tcp) = addrs
+        .iter()
+        .find_map(|a| std::net::TcpStream::connect_timeout(a, timeout).ok())
+    else {
+        return Ok(());
+    };
+    records::tls::check_handshake(&mut tcp, host, tls, ALPN, timeout)
+        .map_err(|problem| records::unreachable(records::tls::failure_line(base_url, &problem)))
+}
+
 /// Longest wait between two attempts.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
@@ -69,18 +100,17 @@ pub struct Client {
 
 impl Client {
     pub fn new(settings: Settings) -> anyhow::Result<Client> {
-        // The same TLS configuration hammer connects with (records::tls);
-        // h2 is offered as reqwest offers it by default.
+        // The same TLS configuration hammer connects with (records::tls).
         let tls = settings
             .tls
-            .client_config(&[b"h2", b"http/1.1"])
+            .client_config(ALPN)
             .map_err(|e| records::bad_input(format!("TLS setup: {e}")))?;
         let http = reqwest::Client::builder()
             .use_preconfigured_tls(tls)
             .redirect(reqwest::redirect::Policy::none())
             .pool_max_idle_per_host(settings.pool)
             .timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+            .connect_timeout(settings.timeout.min(CONNECT_TIMEOUT))
             .tcp_nodelay(true)
             .user_agent(concat!("loadpipe-seed/", env!("CARGO_PKG_VERSION")))
             .build()?;

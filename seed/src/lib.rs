@@ -120,6 +120,11 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     }
     let plan = Plan::from_args(&args)?;
     records::tls::notice("seed", &plan.tls, plan.target.starts_with("https://"));
+    client::check_tls(
+        &plan.target,
+        &plan.tls,
+        plan.timeout.min(client::CONNECT_TIMEOUT),
+    )?;
     let mut out = records::ndjson::create(args.output.as_deref(), true).with_context(|| {
         format!(
             "cannot create {}",
@@ -169,6 +174,7 @@ fn teardown(args: &Args, users_file: &std::path::Path) -> anyhow::Result<Exit> {
     let target = scenario.target(args.target.as_deref()).map_err(bad_input)?;
     let tls = args.tls.load()?;
     records::tls::notice("seed", &tls, target.starts_with("https://"));
+    client::check_tls(&target, &tls, args.timeout.min(client::CONNECT_TIMEOUT))?;
     let path = users_file.to_string_lossy();
     let mut reader = records::ndjson::open(&path)?;
     let mut users = Vec::new();
