@@ -34,7 +34,8 @@ and in the open model what became of every arrival:
     2500 scheduled = 2500 sent + 0 dropped + 0 cancelled
 (dropped: every VU busy; cancelled: due after a signal stopped the run). When
 hammer's worker threads need more than ~90% of their cores for 3 s it warns
-that it is CPU-bound. Exit 3 means the target was unreachable at start.
+that it is CPU-bound. Exit 3 means the target was unreachable at start, or
+TLS with it failed (one line names the certificate problem).
 
 ",
     records::exit_status_help!()
