@@ -58,9 +58,12 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
     exit 2
 fi
 
-# A self-signed certificate for 127.0.0.1 (ECDSA P-256, as a modern site has).
+# A self-signed certificate for 127.0.0.1 (ECDSA P-256, as a modern site
+# has). Not a CA's (openssl's default): webpki refuses a CA certificate as
+# the server's own, as browsers do.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
     -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1,DNS:localhost \
+    -addext basicConstraints=critical,CA:FALSE -addext extendedKeyUsage=serverAuth \
     -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
 
 mkdir -p "$WORK/nginx"
@@ -87,8 +90,12 @@ run_h2load() {
         | awk '/^finished in/ {print $4}'
 }
 hammer_rps() {
-    taskset -c 0 "$HAMMER" --url "$URL" --vus "$CONNS" --duration "${DURATION}s" --threads 1 \
-        --ca-cert "$WORK/cert.pem" "$@" -o "$EVENTS" 2>"$WORK/hammer.err"
+    if ! taskset -c 0 "$HAMMER" --url "$URL" --vus "$CONNS" --duration "${DURATION}s" --threads 1 \
+        --ca-cert "$WORK/cert.pem" "$@" -o "$EVENTS" 2>"$WORK/hammer.err"; then
+        echo "tls.sh: hammer $* failed:" >&2
+        cat "$WORK/hammer.err" >&2
+        return 1
+    fi
     # Every event is written (the last line is the load record): the line
     # count is the request count. An error would make the figure a lie.
     if grep -q '"error":"' "$EVENTS"; then
@@ -102,7 +109,7 @@ hammer_rps() {
 }
 run_hammer_h1() { hammer_rps; }
 run_hammer_h2() {
-    hammer_rps --http2
+    hammer_rps --http2 || return 1
     # Every event says h2, or the comparison is not HTTP/2's.
     if [ "$(grep -c '"proto":"h2"' "$EVENTS")" -ne $(($(wc -l < "$EVENTS") - 1)) ]; then
         echo "tls.sh: not every hammer --http2 event was h2" >&2

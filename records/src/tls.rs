@@ -270,6 +270,11 @@ fn describe_certificate(cert: &CertificateError, host: &str) -> String {
         C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
             "the server's certificate is not for TLS servers (its extended key usage)".into()
         }
+        // webpki's own reasons come as text only.
+        C::Other(other) if other.to_string() == "CaUsedAsEndEntity" => {
+            "the server's certificate is a CA's (basicConstraints CA:TRUE), not a server's".into()
+        }
+        C::Other(other) => format!("the server's certificate is not acceptable: {other}"),
         other => format!("the server's certificate is not acceptable: {other:?}"),
     }
 }
