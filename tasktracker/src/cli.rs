@@ -35,8 +35,12 @@ impl Arch {
         tasktracker --listen 127.0.0.1:0 --hash-cost 4\n  \
         tasktracker --arch micro --database-url postgres://postgres@127.0.0.1:5432/test --pool-size 20\n  \
         tasktracker --fail-rate 0.05 --delay 5ms --stall-every 10s --stall-for 500ms\n  \
-        tasktracker --tls --cert-out /tmp/tt.pem   (then: curl --cacert /tmp/tt.pem https://localhost:8080/health)\n\n\
-        Then: seed -s scenarios/tasktracker.toml --target http://127.0.0.1:8080 | hammer -s scenarios/tasktracker.toml | aggregate\n\n",
+        tasktracker --tls --cert-out /tmp/tt.pem\n  \
+        curl --cacert /tmp/tt.pem https://localhost:8080/health\n\n\
+        Then: seed -s scenarios/tasktracker.toml --target http://127.0.0.1:8080 | hammer -s scenarios/tasktracker.toml | aggregate\n\n\
+        Besides the REST API: GET /api/v1/ws, a WebSocket pushing task updates (JSON messages\n\
+        subscribe/unsubscribe/ping; auth ?token=JWT or a bearer header), and GET /metrics\n\
+        (Prometheus text, no auth). tasktracker/README.md describes both.\n\n",
         records::exit_status_help!()
     )
 )]

@@ -45,18 +45,20 @@ impl Change {
 
 #[derive(Default)]
 pub struct Metrics {
-    /// (route template, status) → count. The key space is bounded by the
-    /// route table, never by request paths.
-    http: Mutex<HashMap<(Arc<str>, u16), u64>>,
+    /// route template → status → count. The key space is bounded by the
+    /// route table, never by request paths. Keyed by `Arc<str>` so that the
+    /// per-request lookup takes the label as `&str` and allocates nothing.
+    http: Mutex<HashMap<Arc<str>, HashMap<u16, u64>>>,
     pub ws_connections: AtomicI64,
     pub ws_sent: AtomicU64,
     pub ws_received: AtomicU64,
     tasks_changed: [AtomicU64; 4],
 }
 
-/// The route a response came from, put there by [`label_route`].
+/// The route a response came from, put there by [`label_route`]; cloning a
+/// `MatchedPath` copies a pointer.
 #[derive(Clone)]
-struct RouteLabel(Arc<str>);
+struct RouteLabel(MatchedPath);
 
 /// Requests that matched no route (404s, and answers given before routing
 /// such as injected faults) share this label.
@@ -67,9 +69,13 @@ impl Metrics {
         self.tasks_changed[change as usize].fetch_add(1, Ordering::Relaxed);
     }
 
-    fn count_http(&self, route: Arc<str>, status: u16) {
+    fn count_http(&self, route: &str, status: u16) {
         let mut http = self.http.lock().unwrap_or_else(|p| p.into_inner());
-        *http.entry((route, status)).or_default() += 1;
+        let by_status = match http.get_mut(route) {
+            Some(by_status) => by_status,
+            None => http.entry(Arc::from(route)).or_default(),
+        };
+        *by_status.entry(status).or_default() += 1;
     }
 
     /// The exposition text.
@@ -81,7 +87,11 @@ impl Metrics {
         );
         let mut http: Vec<((Arc<str>, u16), u64)> = {
             let http = self.http.lock().unwrap_or_else(|p| p.into_inner());
-            http.iter().map(|(k, v)| (k.clone(), *v)).collect()
+            http.iter()
+                .flat_map(|(route, by_status)| {
+                    by_status.iter().map(|(s, n)| ((route.clone(), *s), *n))
+                })
+                .collect()
         };
         http.sort();
         for ((route, status), n) in http {
@@ -152,9 +162,7 @@ pub fn routes(metrics: Arc<Metrics>) -> Router {
 pub async fn label_route(matched: Option<MatchedPath>, req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     if let Some(matched) = matched {
-        response
-            .extensions_mut()
-            .insert(RouteLabel(Arc::from(matched.as_str())));
+        response.extensions_mut().insert(RouteLabel(matched));
     }
     response
 }
@@ -165,7 +173,7 @@ pub async fn count(State(metrics): State<Arc<Metrics>>, req: Request, next: Next
     let route = response
         .extensions()
         .get::<RouteLabel>()
-        .map_or_else(|| Arc::from(UNMATCHED), |l| l.0.clone());
+        .map_or(UNMATCHED, |l| l.0.as_str());
     metrics.count_http(route, response.status().as_u16());
     response
 }
@@ -177,8 +185,9 @@ mod tests {
     #[test]
     fn every_sample_line_is_name_labels_value() {
         let m = Metrics::default();
-        m.count_http(Arc::from("/api/v1/tasks/{id}"), 200);
-        m.count_http(Arc::from("/api/v1/tasks/{id}"), 200);
+        m.count_http("/api/v1/tasks/{id}", 200);
+        m.count_http("/api/v1/tasks/{id}", 200);
+        m.count_http("/api/v1/tasks/{id}", 404);
         m.task_changed(Change::Deleted);
         let text = m.render();
         assert!(text.contains(

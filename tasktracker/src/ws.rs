@@ -31,6 +31,9 @@ const MAX_QUEUED: usize = 1024;
 /// How long a closing handshake may take before the socket is just dropped.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
+/// How long one message may take to reach the socket.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How long a socket whose input can no longer be read stays open after its
 /// close frame was sent.
 const LINGER: Duration = Duration::from_millis(500);
@@ -348,12 +351,19 @@ async fn session(socket: WebSocket, state: AppState, hub: Arc<Hub>, user: i64) {
 
 impl Session {
     async fn send(&mut self, value: serde_json::Value) -> Result<(), End> {
-        self.socket
-            .send(Message::Text(value.to_string().into()))
-            .await
-            .map_err(|_| End::Gone)?;
-        self.hub.metrics.ws_sent.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+        self.send_text(value.to_string().into()).await
+    }
+
+    /// A client that stops reading fills the socket buffers and would hold
+    /// this session (and shutdown's wait for it) forever.
+    async fn send_text(&mut self, text: Utf8Bytes) -> Result<(), End> {
+        match tokio::time::timeout(SEND_TIMEOUT, self.socket.send(Message::Text(text))).await {
+            Ok(Ok(())) => {
+                self.hub.metrics.ws_sent.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            _ => Err(End::Gone),
+        }
     }
 
     /// Reads until the peer's close (or the connection's end), which also
@@ -449,12 +459,7 @@ impl Session {
                 if !subscribed {
                     return Ok(());
                 }
-                self.socket
-                    .send(Message::Text(text))
-                    .await
-                    .map_err(|_| End::Gone)?;
-                self.hub.metrics.ws_sent.fetch_add(1, Ordering::Relaxed);
-                Ok(())
+                self.send_text(text).await
             }
         }
     }

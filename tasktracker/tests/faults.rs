@@ -244,6 +244,9 @@ fn help_and_version() {
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
     }
+    for endpoint in ["/api/v1/ws", "/metrics"] {
+        assert!(help.contains(endpoint), "{endpoint} missing from --help");
+    }
     let out = testkit::cmd("tasktracker")
         .arg("--version")
         .output()

@@ -176,12 +176,19 @@ fn bad_tls_flags_exit_2_naming_the_file() {
     let junk_s = junk.to_str().unwrap();
     let cert = good.server_cert.to_str().unwrap();
     let key = good.server_key.to_str().unwrap();
+    let other_key = dir.path().join("other.key");
+    std::fs::write(&other_key, KeyPair::generate().unwrap().serialize_pem()).unwrap();
+    let other_key_s = other_key.to_str().unwrap();
     let missing = dir.path().join("missing.pem");
     let missing_s = missing.to_str().unwrap();
     for (args, names) in [
         (vec!["--cert", junk_s, "--key", key], Some(junk_s)),
         (vec!["--cert", cert, "--key", junk_s], Some(junk_s)),
         (vec!["--cert", missing_s, "--key", key], Some(missing_s)),
+        (
+            vec!["--cert", cert, "--key", other_key_s],
+            Some(other_key_s),
+        ),
         (vec!["--tls", "--client-ca", junk_s], Some(junk_s)),
         (vec!["--client-ca", cert], None),
         (vec!["--cert-out", junk_s], None),
@@ -203,5 +210,20 @@ fn bad_tls_flags_exit_2_naming_the_file() {
             );
         }
         assert!(!stderr.contains("listening on"), "{stderr}");
+    }
+}
+
+#[test]
+fn drop_rate_resets_h2_requests_too() {
+    let server = Server::start(&["--drop-rate", "1"]);
+    let h2c = Client::builder()
+        .no_proxy()
+        .http2_prior_knowledge()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        let r = h2c.get(format!("{}/health", server.url)).send();
+        assert!(r.is_err(), "an answer despite --drop-rate 1: {r:?}");
     }
 }

@@ -145,7 +145,13 @@ fn assert_update(got: &Value, task: i64, status: &str, before: u128, after: u128
 }
 
 fn protocol(arch: &str) {
-    let server = Server::start(&["--arch", arch, "--hash-cost", "4"]);
+    protocol_with(arch, &[]);
+}
+
+fn protocol_with(arch: &str, extra: &[&str]) {
+    let mut args = vec!["--arch", arch, "--hash-cost", "4"];
+    args.extend_from_slice(extra);
+    let server = Server::start(&args);
     let api = Api::new(&server.url);
     let alice = api.user("ws-alice");
     let bob = api.user("ws-bob");
@@ -296,6 +302,29 @@ fn ws_protocol_mono() {
 #[test]
 fn ws_protocol_micro() {
     protocol("micro");
+}
+
+/// The ownership check on subscribe goes through the store: PostgreSQL too.
+#[test]
+fn ws_protocol_postgres() {
+    if !testkit::require_postgres() {
+        return;
+    }
+    for arch in ["mono", "micro"] {
+        let scratch = common::Scratch::new();
+        let url = testkit::database_url();
+        protocol_with(
+            arch,
+            &[
+                "--database-url",
+                &url,
+                "--db-schema",
+                &scratch.schema,
+                "--pool-size",
+                "4",
+            ],
+        );
+    }
 }
 
 #[test]
