@@ -252,6 +252,8 @@ impl Client {
             }
             match slot.as_mut().expect("connected above") {
                 Conn::H1(conn) => {
+                    // A retry after a stale h2 connection may land on HTTP/1.1.
+                    *proto = None;
                     let t = &self.target;
                     match conn
                         .round_trip(
