@@ -86,6 +86,7 @@ charts: release
 bench: release
 	aggregate/bench.sh
 	hammer/bench.sh
+	hammer/bench/tls.sh
 	chart/bench.sh
 	compare/bench.sh
 	seed/bench.sh

@@ -91,6 +91,9 @@ fn record(tally: &mut Tally, event: &EventRef) -> Result<(), String> {
     if event.connect_ns.is_some() || event.ttfb_ns.is_some() {
         endpoint.record_phases(event.connect_ns, event.ttfb_ns);
     }
+    if let Some(proto) = &event.proto {
+        endpoint.add_protocol(proto, 1);
+    }
     Ok(())
 }
 

@@ -165,6 +165,9 @@ fn tally_of(entry: &Entry, tally: &mut Tally) -> EndpointTally {
         decode(&stats.connect).as_ref(),
         decode(&stats.ttfb).as_ref(),
     );
+    for (proto, n) in &stats.protocols {
+        part.add_protocol(proto, *n);
+    }
     part.bytes_in = stats.bytes_in;
     part.bytes_out = stats.bytes_out;
     if stats.count > 0 {

@@ -257,7 +257,26 @@ fn stats_of(e: &EndpointTally, secs: f64, with_service: bool) -> Stats {
         connect: e.phases.as_ref().and_then(|p| phase(&p.connect)),
         ttfb: e.phases.as_ref().and_then(|p| phase(&p.ttfb)),
         failures: failures_of(e),
+        protocols: protocols_of(e),
     }
+}
+
+/// Requests per protocol, HTTP/1.1 included, when any was not HTTP/1.1.
+fn protocols_of(e: &EndpointTally) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    if e.protocols.is_empty() {
+        return out;
+    }
+    let mut other = 0u64;
+    for (proto, n) in &e.protocols {
+        *out.entry(proto.clone()).or_insert(0) += n;
+        other = other.saturating_add(*n);
+    }
+    let http1 = e.count.saturating_sub(other);
+    if http1 > 0 {
+        out.insert(records::event::HTTP1.to_string(), http1);
+    }
+    out
 }
 
 /// The endpoint's error groups, most frequent first. A summary from before

@@ -75,6 +75,9 @@ pub struct EndpointTally {
     recent: Option<Box<Recent>>,
     /// Connection set-up and time to first byte, once an event carried them.
     pub phases: Option<Box<Phases>>,
+    /// Requests per protocol other than HTTP/1.1 (events' `proto`): the
+    /// rest of `count` went over HTTP/1.1.
+    pub protocols: Vec<(String, u64)>,
 }
 
 /// The request phases events may carry (`connect_ns`, `ttfb_ns`).
@@ -150,6 +153,20 @@ impl EndpointTally {
             service: None,
             recent: None,
             phases: None,
+            protocols: Vec::new(),
+        }
+    }
+
+    /// Counts `n` requests that went over `proto`; HTTP/1.1 is what is not counted.
+    #[inline]
+    pub fn add_protocol(&mut self, proto: &str, n: u64) {
+        if proto == records::event::HTTP1 {
+            return;
+        }
+        if let Some(slot) = self.protocols.iter_mut().find(|(p, _)| p == proto) {
+            slot.1 = slot.1.saturating_add(n);
+        } else {
+            self.protocols.push((proto.to_string(), n));
         }
     }
 
@@ -356,6 +373,9 @@ impl EndpointTally {
             self.phases
                 .get_or_insert_with(|| Box::new(Phases::new()))
                 .absorb(theirs);
+        }
+        for (proto, n) in &other.protocols {
+            self.add_protocol(proto, *n);
         }
     }
 }

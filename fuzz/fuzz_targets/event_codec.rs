@@ -46,6 +46,7 @@ fuzz_target!(|data: &[u8]| {
         detail: detail.filter(|_| error.is_some()),
         connect_ns: (data[38] & 1 == 1).then(|| u64::from(data[38]) * 1000),
         ttfb_ns: (data[39] & 1 == 1).then(|| u64_at(8) / 2),
+        proto: (data[39] & 2 == 2).then(|| "h2".to_string()),
     };
     let name_json = serde_json::to_vec(&event.name).unwrap();
     let method_json = serde_json::to_vec(&event.method).unwrap();

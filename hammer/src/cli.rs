@@ -34,7 +34,8 @@ and in the open model what became of every arrival:
     2500 scheduled = 2500 sent + 0 dropped + 0 cancelled
 (dropped: every VU busy; cancelled: due after a signal stopped the run). When
 hammer's worker threads need more than ~90% of their cores for 3 s it warns
-that it is CPU-bound. Exit 3 means the target was unreachable at start.
+that it is CPU-bound. Exit 3 means the target was unreachable at start, or
+TLS with it failed (one line names the certificate problem).
 
 ",
     records::exit_status_help!()
@@ -172,13 +173,11 @@ pub struct Args {
     #[arg(long)]
     pub no_keepalive: bool,
 
-    /// Speak HTTP/2 (prior knowledge over http://, ALPN over https://).
+    /// Speak HTTP/2 (prior knowledge over http://, ALPN over https://,
+    /// falling back to HTTP/1.1 when the server offers only that); events
+    /// say `"proto":"h2"`.
     #[arg(long)]
     pub http2: bool,
-
-    /// Do not verify TLS certificates.
-    #[arg(long)]
-    pub insecure: bool,
 
     /// Worker threads, each with its own runtime (default: one per core).
     #[arg(long, value_name = "N")]
@@ -238,6 +237,10 @@ pub struct Args {
     /// same; more than 1s past it already is exit 2.
     #[arg(long, value_name = "TIME")]
     pub start_at: Option<String>,
+
+    /// Last, as its help heading holds for the flags after it.
+    #[command(flatten)]
+    pub tls: records::tls::TlsArgs,
 }
 
 /// seed 000's test configurations (the TaskTracker suite this project
@@ -716,7 +719,7 @@ impl Config {
                 .map_err(|e| bad_input(format!("--max-body: {e}")))?,
             keepalive: !args.no_keepalive,
             http2: args.http2,
-            insecure: args.insecure,
+            tls: args.tls.load()?,
         };
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let threads = args

@@ -17,6 +17,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use records::tls::Tls;
 use records::units::format_duration;
 use records::ErrorKind;
 use tokio::net::TcpStream;
@@ -32,7 +33,8 @@ pub struct ClientOptions {
     pub max_body: u64,
     pub keepalive: bool,
     pub http2: bool,
-    pub insecure: bool,
+    /// `--insecure`, `--ca-cert`, `--cert`/`--key`, files read.
+    pub tls: Tls,
 }
 
 /// Where requests go: `http(s)://host:port[/prefix]`.
@@ -90,11 +92,24 @@ impl Target {
         })
     }
 
-    /// Connects once, to fail early with a clear message when nobody listens.
-    pub fn preflight(&self, timeout: Duration) -> Result<(), String> {
+    /// Connects once, to fail early with a clear message when nobody
+    /// listens or (https) the TLS handshake fails: a certificate problem
+    /// would fail every connection of the run the same way.
+    pub fn preflight(&self, opts: &ClientOptions) -> Result<(), String> {
+        let timeout = opts.connect_timeout;
         let mut last = None;
         for addr in &self.addrs {
             match std::net::TcpStream::connect_timeout(addr, timeout) {
+                Ok(mut tcp) if self.https => {
+                    return records::tls::check_handshake(
+                        &mut tcp,
+                        &self.host,
+                        &opts.tls,
+                        alpn(opts.http2),
+                        timeout,
+                    )
+                    .map_err(|problem| records::tls::failure_line(&self.url, &problem))
+                }
                 Ok(_) => return Ok(()),
                 Err(e) => last = Some(e),
             }
@@ -164,11 +179,13 @@ impl Client {
         if h2 {
             let (sender, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
                 .await
-                .map_err(|e| classify(&e))?;
+                .map_err(|e| classify(&e, self.opts.tls.has_client_cert()))?;
             tokio::spawn(conn);
             Ok(Conn::H2 { sender })
         } else {
-            Ok(Conn::H1(Box::new(H1Conn::new(stream))))
+            let mut conn = H1Conn::new(stream);
+            conn.client_cert = self.opts.tls.has_client_cert();
+            Ok(Conn::H1(Box::new(conn)))
         }
     }
 
@@ -251,7 +268,10 @@ impl Client {
                                 format!("TLS handshake timed out after {}", format_duration(limit)),
                             ))
                         }
-                        Ok(Err(e)) => return Err((ErrorKind::Tls, e.to_string())),
+                        Ok(Err(e)) => {
+                            return Err(tls_failure(&e, &self.target, &self.opts.tls)
+                                .unwrap_or((ErrorKind::Tls, e.to_string())))
+                        }
                         Ok(Ok(tls)) => tls,
                     };
                 let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
@@ -267,9 +287,12 @@ impl Client {
         slot: &mut Option<Conn>,
         req: Outgoing<'_>,
         keep_body: bool,
+        proto: &mut Option<&'static str>,
     ) -> Result<Response, Failure> {
         let limit = self.opts.timeout;
-        let result = match tokio::time::timeout(limit, self.exchange(slot, req, keep_body)).await {
+        *proto = None;
+        let exchange = self.exchange(slot, req, keep_body, proto);
+        let result = match tokio::time::timeout(limit, exchange).await {
             Ok(result) => result,
             Err(_) => Err((
                 ErrorKind::Timeout,
@@ -294,6 +317,7 @@ impl Client {
         slot: &mut Option<Conn>,
         req: Outgoing<'_>,
         keep_body: bool,
+        proto: &mut Option<&'static str>,
     ) -> Result<Response, Failure> {
         check_headers(req.headers)?;
         // A kept-alive connection the server closed meanwhile gets one more
@@ -307,6 +331,8 @@ impl Client {
             }
             match slot.as_mut().expect("connected above") {
                 Conn::H1(conn) => {
+                    // A retry after a stale h2 connection may land on HTTP/1.1.
+                    *proto = None;
                     let t = &self.target;
                     match conn
                         .round_trip(
@@ -328,6 +354,7 @@ impl Client {
                     }
                 }
                 Conn::H2 { sender } => {
+                    *proto = Some("h2");
                     if sender.ready().await.is_err() {
                         *slot = None;
                         continue;
@@ -338,15 +365,20 @@ impl Client {
                         Ok(resp) => {
                             // The head has come: as near the first byte as hyper lets us see.
                             let ttfb_ns = Some(sending.elapsed().as_nanos() as u64);
-                            read(resp, keep_body, self.opts.max_body)
-                                .await
-                                .map(|r| Response {
-                                    connect_ns,
-                                    ttfb_ns,
-                                    ..r
-                                })
+                            read(
+                                resp,
+                                keep_body,
+                                self.opts.max_body,
+                                self.opts.tls.has_client_cert(),
+                            )
+                            .await
+                            .map(|r| Response {
+                                connect_ns,
+                                ttfb_ns,
+                                ..r
+                            })
                         }
-                        Err(e) => Err(classify(&e)),
+                        Err(e) => Err(classify(&e, self.opts.tls.has_client_cert())),
                     };
                 }
             }
@@ -382,7 +414,12 @@ impl Client {
     }
 }
 
-async fn read(resp: http::Response<Incoming>, keep: bool, max: u64) -> Result<Response, Failure> {
+async fn read(
+    resp: http::Response<Incoming>,
+    keep: bool,
+    max: u64,
+    client_cert: bool,
+) -> Result<Response, Failure> {
     let status = resp.status().as_u16();
     let set_cookies = resp
         .headers()
@@ -400,7 +437,7 @@ async fn read(resp: http::Response<Incoming>, keep: bool, max: u64) -> Result<Re
         let frame = match frame {
             Ok(frame) => frame,
             Err(e) => {
-                let (kind, detail) = classify(&e);
+                let (kind, detail) = classify(&e, client_cert);
                 let kind = if kind == ErrorKind::Other {
                     ErrorKind::Body
                 } else {
@@ -428,7 +465,10 @@ async fn read(resp: http::Response<Incoming>, keep: bool, max: u64) -> Result<Re
 }
 
 /// The error kind and a short description of a hyper error.
-pub fn classify(e: &hyper::Error) -> Failure {
+pub fn classify(e: &hyper::Error, client_cert: bool) -> Failure {
+    if let Some(tls) = records::tls::find_error(e) {
+        return (ErrorKind::Tls, records::tls::describe(tls, "", client_cert));
+    }
     let mut detail = e.to_string();
     let mut source = std::error::Error::source(e);
     let mut io_kind = None;
@@ -464,65 +504,35 @@ pub fn classify(e: &hyper::Error) -> Failure {
 }
 
 fn tls_connector(opts: &ClientOptions) -> Result<tokio_rustls::TlsConnector, String> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
+    let config = opts
+        .tls
+        .client_config(alpn(opts.http2))
         .map_err(|e| format!("TLS setup: {e}"))?;
-    let mut config = if opts.insecure {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
-            .with_no_client_auth()
-    } else {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        builder.with_root_certificates(roots).with_no_client_auth()
-    };
-    config.alpn_protocols = if opts.http2 {
-        vec![b"h2".to_vec(), b"http/1.1".to_vec()]
-    } else {
-        vec![b"http/1.1".to_vec()]
-    };
     Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
 }
 
-/// `--insecure`: accept any certificate (hammer says so on stderr).
-#[derive(Debug)]
-struct NoVerify(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for NoVerify {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &rustls::pki_types::CertificateDer<'_>,
-        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
-        _server_name: &rustls::pki_types::ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: rustls::pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
+/// The protocols offered over TLS: h2 first when asked for, HTTP/1.1 always,
+/// so a server without HTTP/2 still gets the load.
+fn alpn(http2: bool) -> &'static [&'static [u8]] {
+    if http2 {
+        &[b"h2", b"http/1.1"]
+    } else {
+        &[b"http/1.1"]
     }
+}
 
-    fn verify_tls12_signature(
-        &self,
-        _message: &[u8],
-        _cert: &rustls::pki_types::CertificateDer<'_>,
-        _dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        _message: &[u8],
-        _cert: &rustls::pki_types::CertificateDer<'_>,
-        _dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+/// A TLS failure's kind and one-line description, when `err` is one.
+pub fn tls_failure(
+    err: &(dyn std::error::Error + 'static),
+    target: &Target,
+    tls: &Tls,
+) -> Option<Failure> {
+    records::tls::find_error(err).map(|e| {
+        (
+            ErrorKind::Tls,
+            records::tls::describe(e, &target.host, tls.has_client_cert()),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -550,19 +560,16 @@ mod tests {
             .unwrap()
             .port();
         let target = Arc::new(Target::parse(&format!("http://127.0.0.1:{port}")).unwrap());
-        assert!(target.preflight(Duration::from_secs(1)).is_err());
-        let client = Client::new(
-            target,
-            ClientOptions {
-                timeout: Duration::from_secs(2),
-                connect_timeout: Duration::from_secs(1),
-                max_body: 1 << 20,
-                keepalive: true,
-                http2: false,
-                insecure: false,
-            },
-        )
-        .unwrap();
+        let opts = ClientOptions {
+            timeout: Duration::from_secs(2),
+            connect_timeout: Duration::from_secs(1),
+            max_body: 1 << 20,
+            keepalive: true,
+            http2: false,
+            tls: Tls::default(),
+        };
+        assert!(target.preflight(&opts).is_err());
+        let client = Client::new(target, opts).unwrap();
         let req = Outgoing {
             method: "GET",
             path_and_query: "/",
@@ -570,7 +577,10 @@ mod tests {
             body: b"",
         };
         let mut slot = None;
-        let err = client.send(&mut slot, req, false).await.unwrap_err();
+        let err = client
+            .send(&mut slot, req, false, &mut None)
+            .await
+            .unwrap_err();
         assert_eq!(err.0, ErrorKind::Connect, "{err:?}");
         assert!(slot.is_none());
     }

@@ -50,6 +50,9 @@ pub struct H1Conn {
     last_used: Option<Instant>,
     /// False once the connection must not be used again.
     pub open: bool,
+    /// Whether the TLS session offered a client certificate (`--cert`),
+    /// for the wording of a TLS alert that ends it.
+    pub client_cert: bool,
 }
 
 enum BodyKind {
@@ -59,7 +62,13 @@ enum BodyKind {
     UntilClose,
 }
 
-fn io_failure(e: &io::Error, during: &str) -> Failure {
+fn io_failure(e: &io::Error, during: &str, client_cert: bool) -> Failure {
+    // A TLS alert after the handshake (a TLS 1.3 server refusing the
+    // client certificate) comes as an I/O error around the rustls one.
+    if let Some(tls) = records::tls::find_error(e) {
+        let line = records::tls::describe(tls, "", client_cert);
+        return (ErrorKind::Tls, format!("{during}: {line}"));
+    }
     let kind = match e.kind() {
         io::ErrorKind::ConnectionReset
         | io::ErrorKind::ConnectionAborted
@@ -133,6 +142,7 @@ impl H1Conn {
             wbuf: Vec::with_capacity(512),
             last_used: None,
             open: true,
+            client_cert: false,
         }
     }
 
@@ -202,7 +212,7 @@ impl H1Conn {
         };
         if let Err(e) = written {
             self.open = false;
-            let failure = io_failure(&e, "sending the request");
+            let failure = io_failure(&e, "sending the request", self.client_cert);
             return Err(if reused && failure.0 == ErrorKind::Reset {
                 Trouble::Stale(failure)
             } else {
@@ -334,7 +344,11 @@ impl H1Conn {
                 }
                 Err(e) => {
                     self.open = false;
-                    return Err(Trouble::Failed(io_failure(&e, "reading the response")));
+                    return Err(Trouble::Failed(io_failure(
+                        &e,
+                        "reading the response",
+                        self.client_cert,
+                    )));
                 }
             }
         }
@@ -352,7 +366,7 @@ impl H1Conn {
             match self.fill().await {
                 Ok(0) => return Err(closed("in the middle of the body")),
                 Ok(_) => {}
-                Err(e) => return Err(io_failure(&e, "reading the body")),
+                Err(e) => return Err(io_failure(&e, "reading the body", self.client_cert)),
             }
         }
         let n = want.min((self.end - self.start) as u64);
@@ -388,7 +402,7 @@ impl H1Conn {
             match self.fill().await {
                 Ok(0) => return Err(closed("in the middle of the body")),
                 Ok(_) => {}
-                Err(e) => return Err(io_failure(&e, "reading the body")),
+                Err(e) => return Err(io_failure(&e, "reading the body", self.client_cert)),
             }
         }
     }
@@ -419,7 +433,7 @@ impl H1Conn {
                     match self.fill().await {
                         Ok(0) => return Ok(()),
                         Ok(_) => {}
-                        Err(e) => return Err(io_failure(&e, "reading the body")),
+                        Err(e) => return Err(io_failure(&e, "reading the body", self.client_cert)),
                     }
                 }
                 let available = (self.end - self.start) as u64;

@@ -86,12 +86,10 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let config = Config::resolve(args)?;
     let users = load_users(&config.users)?;
     // Before the preflight, so the notice shows even when the target is down.
-    if config.client.insecure && config.target.https {
-        eprintln!("hammer: --insecure: TLS certificate verification is off");
-    }
+    records::tls::notice("hammer", &config.client.tls, config.target.https);
     config
         .target
-        .preflight(config.client.connect_timeout)
+        .preflight(&config.client)
         .map_err(unreachable)?;
     let out: Option<Box<dyn Write + Send>> = match &config.output {
         None if config.check => None,

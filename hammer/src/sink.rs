@@ -161,6 +161,7 @@ mod tests {
                 detail: None,
                 connect_ns: None,
                 ttfb_ns: None,
+                proto: None,
             });
         }
         flush();

@@ -12,7 +12,9 @@ use crate::h1::Outgoing;
 use crate::ws;
 
 /// Sends one request on a VU's connection slot (making a connection when
-/// the slot is empty) and reads its response.
+/// the slot is empty) and reads its response. `proto` is set to the
+/// protocol the request went out on when it is not HTTP/1.1 (`h2`), failed
+/// requests included, so their events say it too.
 pub trait Transport: Send + Sync + 'static {
     /// A VU's connection.
     type Conn: Send + 'static;
@@ -22,6 +24,7 @@ pub trait Transport: Send + Sync + 'static {
         slot: &'a mut Option<Self::Conn>,
         req: Outgoing<'a>,
         keep_body: bool,
+        proto: &'a mut Option<&'static str>,
     ) -> impl Future<Output = Result<Response, Failure>> + Send + 'a;
 
     /// Opens a WebSocket to `path_and_query` on the target with `headers`.
@@ -43,8 +46,9 @@ impl Transport for Client {
         slot: &'a mut Option<Conn>,
         req: Outgoing<'a>,
         keep_body: bool,
+        proto: &'a mut Option<&'static str>,
     ) -> impl Future<Output = Result<Response, Failure>> + Send + 'a {
-        Client::send(self, slot, req, keep_body)
+        Client::send(self, slot, req, keep_body, proto)
     }
 
     fn websocket<'a>(
@@ -106,6 +110,7 @@ pub mod fake {
             _slot: &'a mut Option<()>,
             req: Outgoing<'a>,
             _keep_body: bool,
+            _proto: &'a mut Option<&'static str>,
         ) -> impl Future<Output = Result<Response, Failure>> + Send + 'a {
             let sent = Sent {
                 method: req.method.to_string(),

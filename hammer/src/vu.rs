@@ -452,6 +452,7 @@ impl<T: Transport> Vu<T> {
         let sent = Instant::now();
         let lag = scheduled.map_or(0, |s| sent.saturating_duration_since(s).as_nanos() as u64);
         let mut cancelled = false;
+        let mut proto = None;
         let outgoing = Outgoing {
             method: p.method.as_str(),
             path_and_query: &rendered.path_and_query,
@@ -460,7 +461,7 @@ impl<T: Transport> Vu<T> {
         };
         let outcome = tokio::select! {
             biased;
-            r = plan.client.send(&mut self.conn, outgoing, p.needs_body) => r,
+            r = plan.client.send(&mut self.conn, outgoing, p.needs_body, &mut proto) => r,
             _ = signals::reached(&mut self.phase, Phase::Abort) => {
                 cancelled = true;
                 self.conn = None;
@@ -538,6 +539,7 @@ impl<T: Transport> Vu<T> {
                 bytes_out,
                 connect_ns,
                 ttfb_ns,
+                proto,
             },
             error,
         );
@@ -570,6 +572,7 @@ impl<T: Transport> Vu<T> {
             detail,
             connect_ns: m.connect_ns,
             ttfb_ns: m.ttfb_ns,
+            proto: m.proto,
         });
     }
 
@@ -641,6 +644,8 @@ pub(crate) struct Measured {
     bytes_out: u64,
     connect_ns: Option<u64>,
     ttfb_ns: Option<u64>,
+    /// `h2`, or `None` for HTTP/1.1 (and requests that never got a connection).
+    proto: Option<&'static str>,
 }
 
 impl Measured {
@@ -655,6 +660,7 @@ impl Measured {
             bytes_out: 0,
             connect_ns: None,
             ttfb_ns: None,
+            proto: None,
         }
     }
 }

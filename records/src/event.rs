@@ -43,7 +43,16 @@ pub struct Event {
     /// than `latency_ns`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttfb_ns: Option<u64>,
+    /// The protocol the request went out on when it is not HTTP/1.1: `h2`
+    /// (over TLS by ALPN, or cleartext h2c). Absent for HTTP/1.1, so lines
+    /// of HTTP/1.1 runs are as they always were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proto: Option<String>,
 }
+
+/// The HTTP/1.1 protocol's name where a record counts protocols (an
+/// Event without `proto`).
+pub const HTTP1: &str = "http/1.1";
 
 impl Event {
     /// Response time as the user waited for it, counted from the scheduled send.

@@ -40,6 +40,8 @@ pub struct EventParts<'a> {
     pub detail: Option<&'a str>,
     pub connect_ns: Option<u64>,
     pub ttfb_ns: Option<u64>,
+    /// `h2`; `None` for HTTP/1.1.
+    pub proto: Option<&'a str>,
 }
 
 impl<'a> EventParts<'a> {
@@ -60,6 +62,7 @@ impl<'a> EventParts<'a> {
             detail: event.detail.as_deref(),
             connect_ns: event.connect_ns,
             ttfb_ns: event.ttfb_ns,
+            proto: event.proto.as_deref(),
         }
     }
 }
@@ -106,6 +109,10 @@ pub fn write_event(out: &mut Vec<u8>, e: &EventParts<'_>) {
         out.extend_from_slice(b",\"ttfb_ns\":");
         out.extend_from_slice(n.format(ttfb).as_bytes());
     }
+    if let Some(proto) = e.proto {
+        out.extend_from_slice(b",\"proto\":");
+        serde_json::to_writer(&mut *out, proto).expect("strings serialize");
+    }
     out.extend_from_slice(b"}\n");
 }
 
@@ -136,6 +143,8 @@ pub struct EventRef<'a> {
     pub connect_ns: Option<u64>,
     #[serde(default)]
     pub ttfb_ns: Option<u64>,
+    #[serde(default, borrow)]
+    pub proto: Option<Cow<'a, str>>,
 }
 
 /// One line of an event stream.
@@ -196,6 +205,7 @@ pub fn scan(line: &[u8]) -> Option<EventRef<'_>> {
         detail: None,
         connect_ns: None,
         ttfb_ns: None,
+        proto: None,
     };
     let mut seen = 0u16;
     p.ws();
@@ -262,6 +272,14 @@ pub fn scan(line: &[u8]) -> Option<EventRef<'_>> {
                         Some(Cow::Borrowed(p.string()?))
                     };
                     2048
+                }
+                b"proto" => {
+                    event.proto = if p.null() {
+                        None
+                    } else {
+                        Some(Cow::Borrowed(p.string()?))
+                    };
+                    4096
                 }
                 // Fields the reader does not need, `method` among them:
                 // skipped, as serde ignores them (repeats too).
@@ -430,6 +448,7 @@ mod tests {
             detail: None,
             connect_ns: None,
             ttfb_ns: None,
+            proto: None,
         }
     }
 
@@ -446,6 +465,10 @@ mod tests {
         same_as_serde(&e);
         e.connect_ns = Some(41_000);
         e.ttfb_ns = Some(u64::MAX);
+        same_as_serde(&e);
+        e.proto = Some("h2".into());
+        same_as_serde(&e);
+        e.proto = Some("odd \"proto\"".into());
         same_as_serde(&e);
         for kind in ErrorKind::ALL {
             e.error = Some(kind.as_str().into());
@@ -469,6 +492,28 @@ mod tests {
         write_event(&mut with_detail, &EventParts::of(&e, name, method));
         with_detail.pop();
         assert!(scan(&with_detail).is_some());
+        let mut h2 = Vec::new();
+        let mut e = sample();
+        e.proto = Some("h2".into());
+        write_event(&mut h2, &EventParts::of(&e, name, method));
+        h2.pop();
+        assert!(String::from_utf8_lossy(&h2).ends_with(r#","proto":"h2"}"#));
+        assert_eq!(scan(&h2).expect("fast path").proto.as_deref(), Some("h2"));
+    }
+
+    #[test]
+    fn http1_events_are_written_as_before() {
+        // No `proto` for HTTP/1.1: old readers and old lines stay the same.
+        let mut line = Vec::new();
+        write_event(
+            &mut line,
+            &EventParts::of(&sample(), br#""x""#, br#""GET""#),
+        );
+        assert!(!String::from_utf8_lossy(&line).contains("proto"));
+        let old = br#"{"ts":1,"name":"x","latency_ns":2}"#;
+        assert_eq!(scan(old).unwrap().proto, None);
+        let twice = br#"{"ts":1,"name":"x","latency_ns":2,"proto":"h2","proto":"h2"}"#;
+        assert!(scan(twice).is_none());
     }
 
     #[test]
@@ -517,6 +562,9 @@ mod tests {
             r#"{"ts":1,"name":"a","latency_ns":5} x"#,
             r#"{"ts":1,"name":"a"}"#,
             r#"{"ts":1,"name":"é","latency_ns":5}"#,
+            r#"{"ts":1,"name":"a","latency_ns":5,"proto":"h2"}"#,
+            r#"{"ts":1,"name":"a","latency_ns":5,"proto":null}"#,
+            r#"{"ts":1,"name":"a","latency_ns":5,"proto":2}"#,
             r#"{}"#,
             r#"[]"#,
             "",
@@ -551,6 +599,7 @@ mod tests {
                     "{line}"
                 );
                 assert_eq!(fast.detail, slow.detail, "{line}");
+                assert_eq!(fast.proto, slow.proto, "{line}");
             }
         }
         // the usual shapes take the fast path, unknown fields included

@@ -18,6 +18,8 @@
 //!   Optional `connect_ns` (connection set-up: TCP, plus TLS; only on requests
 //!   that opened a connection) and `ttfb_ns` (send to first response byte,
 //!   never more than `latency_ns`); readers of older events do without them.
+//!   Optional `proto`: `"h2"` for a request sent over HTTP/2 (ALPN or h2c);
+//!   absent for HTTP/1.1, so HTTP/1.1 lines are as they always were.
 //!   The stream ends with hammer's [`Load`] record,
 //!   `{"kind":"load","start":…,"end":…,"scheduled":2500,"sent":2500,"dropped":0,"cancelled":0,"cpu_bound":false}`:
 //!   the load window every rate is divided by, and what became of every
@@ -30,7 +32,9 @@
 //!   `host`, `process`, `host_summary` (from `hostwatch`, below).
 //!   Endpoint and total records carry their latency histogram in `hist`
 //!   (HdrHistogram V2 + deflate, base64; see [`hist`]), so summaries merge,
-//!   and `connect`/`ttfb` phases when the events had them, and `failures`:
+//!   and `connect`/`ttfb` phases when the events had them, `protocols`
+//!   (requests per protocol, `{"h2":980,"http/1.1":20}`) when any event was
+//!   not HTTP/1.1, and `failures`:
 //!   each distinct error ([`ErrorGroup`]: kind, status, detail) with its
 //!   count and `first_ns`/`last_ns`, the completion times of its first and
 //!   last occurrence. The `run` record's
@@ -64,6 +68,8 @@
 //!   (aggregate), held to the serde type.
 //! * [`exit`]: exit codes and the `--help` section that documents them.
 //! * [`shard`]: how a run splits over N shards (users, VUs, arrivals, counts).
+//! * `tls` (the `tls` feature, for seed and hammer): the TLS flags, the PEM
+//!   files, the client configuration and the certificate messages.
 //!
 //! The scenario language ([`scenario`], [`template`], [`exchange`],
 //! [`workload`]) is behind the `scenario` feature: only the tools that send
@@ -94,6 +100,8 @@ pub mod template;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod threshold;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod units;
 pub mod user;
 #[cfg(feature = "watch")]

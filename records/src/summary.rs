@@ -172,6 +172,10 @@ pub struct Stats {
     /// was first and last seen; absent in summaries from before it existed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<ErrorGroup>,
+    /// Requests per protocol (`h2`, `http/1.1`), present when any of them
+    /// was not HTTP/1.1 (events' `proto`); absent means all HTTP/1.1.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub protocols: BTreeMap<String, u64>,
 }
 
 /// The requests of one endpoint that failed the same way.

@@ -342,6 +342,7 @@ pub struct WireEvent {
     pub detail: Option<String>,
     pub connect_ns: Option<u64>,
     pub ttfb_ns: Option<u64>,
+    pub proto: Option<String>,
 }
 
 /// Compares `actual` with the pinned text in `path`; with `UPDATE_SNAPSHOTS`
@@ -368,4 +369,90 @@ pub fn tasktracker_without_flows(dir: &Path) -> PathBuf {
     // The flows' own comment block ends right before them.
     let cut = text[..cut].rfind("\n\n").map_or(cut, |at| at + 1);
     write_file(dir, "tasktracker-mix.toml", &text.as_bytes()[..cut])
+}
+
+/// Test certificates, made with rcgen into a folder (feature `pki`).
+#[cfg(feature = "pki")]
+pub mod pki {
+    use std::path::{Path, PathBuf};
+
+    use rcgen::{
+        BasicConstraints, Certificate, CertificateParams, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+    };
+
+    /// The files: every certificate PEM beside its key.
+    pub struct Pki {
+        /// The CA that signed all but `stranger`.
+        pub ca: PathBuf,
+        /// For `localhost`, `127.0.0.1` and `::1`, valid now.
+        pub good: (PathBuf, PathBuf),
+        /// For the same names, expired in 2020.
+        pub expired: (PathBuf, PathBuf),
+        /// Valid now, but only for `example.org`.
+        pub wrong_host: (PathBuf, PathBuf),
+        /// A client certificate (clientAuth) the CA signed.
+        pub client: (PathBuf, PathBuf),
+        /// A client certificate from another CA.
+        pub stranger: (PathBuf, PathBuf),
+    }
+
+    fn ca() -> (Certificate, KeyPair) {
+        let key = KeyPair::generate().expect("a key");
+        let mut params = CertificateParams::new(Vec::new()).expect("params");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "loadpipe test CA");
+        (params.self_signed(&key).expect("a CA"), key)
+    }
+
+    fn write(dir: &Path, name: &str, cert: &Certificate, key: &KeyPair) -> (PathBuf, PathBuf) {
+        let pem = dir.join(format!("{name}.pem"));
+        let key_file = dir.join(format!("{name}.key"));
+        std::fs::write(&pem, cert.pem()).expect("write a certificate");
+        std::fs::write(&key_file, key.serialize_pem()).expect("write a key");
+        (pem, key_file)
+    }
+
+    fn leaf(
+        names: &[&str],
+        client: bool,
+        expired: bool,
+        (ca, ca_key): &(Certificate, KeyPair),
+    ) -> (Certificate, KeyPair) {
+        let key = KeyPair::generate().expect("a key");
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let mut params = CertificateParams::new(names).expect("params");
+        params.extended_key_usages = vec![if client {
+            ExtendedKeyUsagePurpose::ClientAuth
+        } else {
+            ExtendedKeyUsagePurpose::ServerAuth
+        }];
+        if expired {
+            params.not_before = rcgen::date_time_ymd(2019, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2020, 1, 1);
+        }
+        (params.signed_by(&key, ca, ca_key).expect("signed"), key)
+    }
+
+    /// Makes every certificate in `dir`.
+    pub fn make(dir: &Path) -> Pki {
+        let authority = ca();
+        let here = ["localhost", "127.0.0.1", "::1"];
+        let ca_file = dir.join("ca.pem");
+        std::fs::write(&ca_file, authority.0.pem()).expect("write the CA");
+        let (good, good_key) = leaf(&here, false, false, &authority);
+        let (old, old_key) = leaf(&here, false, true, &authority);
+        let (other, other_key) = leaf(&["example.org"], false, false, &authority);
+        let (client, client_key) = leaf(&["loadpipe-client"], true, false, &authority);
+        let (stranger, stranger_key) = leaf(&["stranger"], true, false, &ca());
+        Pki {
+            ca: ca_file,
+            good: write(dir, "good", &good, &good_key),
+            expired: write(dir, "expired", &old, &old_key),
+            wrong_host: write(dir, "wrong-host", &other, &other_key),
+            client: write(dir, "client", &client, &client_key),
+            stranger: write(dir, "stranger", &stranger, &stranger_key),
+        }
+    }
 }

@@ -28,6 +28,9 @@ pub struct Failed {
     pub reason: String,
     /// No connection could be made: the target is not there (`reason` says why).
     pub unreachable: bool,
+    /// It was TLS that failed (a certificate problem): `reason` is the one
+    /// line [`records::tls::describe`] gives, and `unreachable` is set.
+    pub tls: bool,
 }
 
 impl std::fmt::Display for Failed {
@@ -54,6 +57,7 @@ pub async fn make<R: Rng>(
         step: "seed.user".into(),
         reason,
         unreachable: false,
+        tls: false,
     })?;
     let password = identity(&seed.password, &user, n, rng).map_err(|reason| Failed {
         n,
@@ -61,6 +65,7 @@ pub async fn make<R: Rng>(
         step: "seed.password".into(),
         reason,
         unreachable: false,
+        tls: false,
     })?;
     user.password = Some(password);
 
@@ -179,6 +184,14 @@ impl<R: Rng> Steps<'_, R> {
         let reply = match self.client.send(&rendered).await {
             Ok(reply) => reply,
             Err(TransportError::Connect(cause)) => return Err(self.failed(request, cause, true)),
+            Err(TransportError::Tls(problem)) => {
+                // Our own words, not the server's: nothing to redact or cut.
+                return Err(Failed {
+                    tls: true,
+                    reason: problem,
+                    ..self.failed(request, String::new(), true)
+                });
+            }
             Err(e) => return Err(self.failed(request, e.to_string(), false)),
         };
         for cookie in &reply.set_cookies {
@@ -220,6 +233,7 @@ impl<R: Rng> Steps<'_, R> {
             step: request.name.clone(),
             reason: redact(&reason, &self.user),
             unreachable,
+            tls: false,
         }
     }
 }
@@ -348,6 +362,7 @@ mod tests {
             step: "POST /api/v1/auth/login".into(),
             reason: "status 401, expected 200".into(),
             unreachable: false,
+            tls: false,
         };
         assert_eq!(
             f.to_string(),

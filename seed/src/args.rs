@@ -94,6 +94,10 @@ pub struct Args {
     /// (exit 2), as `hammer --dry-run` does.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Last, as its help heading holds for the flags after it.
+    #[command(flatten)]
+    pub tls: records::tls::TlsArgs,
 }
 
 #[cfg(test)]

@@ -25,6 +25,39 @@ pub struct Settings {
     pub backoff: Duration,
     /// Idle connections kept per host: the number of users in flight.
     pub pool: usize,
+    /// `--insecure`, `--ca-cert`, `--cert`/`--key`, files read.
+    pub tls: records::tls::Tls,
+}
+
+/// The longest wait for a connection (TCP and TLS), within `--timeout`.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The protocols offered over TLS, as reqwest offers them by default.
+const ALPN: &[&[u8]] = &[b"h2", b"http/1.1"];
+
+/// Before any user is made, one TLS handshake with an https target (as
+/// hammer's preflight does): a certificate problem ends seed with exit 3
+/// and its one line instead of failing every user. A target that does not
+/// answer at all is left to the first user's request, which says so.
+pub fn check_tls(base_url: &str, tls: &records::tls::Tls, timeout: Duration) -> anyhow::Result<()> {
+    let Ok(url) = reqwest::Url::parse(base_url) else {
+        return Ok(());
+    };
+    if url.scheme() != "https" {
+        return Ok(());
+    }
+    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
+    let Ok(addrs) = url.socket_addrs(|| Some(443)) else {
+        return Ok(());
+    };
+    let Some(mut tcp) = addrs
+        .iter()
+        .find_map(|a| std::net::TcpStream::connect_timeout(a, timeout).ok())
+    else {
+        return Ok(());
+    };
+    records::tls::check_handshake(&mut tcp, host, tls, ALPN, timeout)
+        .map_err(|problem| records::unreachable(records::tls::failure_line(base_url, &problem)))
 }
 
 /// Longest wait between two attempts.
@@ -51,6 +84,10 @@ pub enum TransportError {
     /// The connection broke, or the request could not be sent.
     #[error("{0}")]
     Broken(String),
+    /// TLS with the target failed (a certificate problem): retrying will
+    /// not help, and the target is as good as unreachable.
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// The shared HTTP client.
@@ -63,11 +100,17 @@ pub struct Client {
 
 impl Client {
     pub fn new(settings: Settings) -> anyhow::Result<Client> {
+        // The same TLS configuration hammer connects with (records::tls).
+        let tls = settings
+            .tls
+            .client_config(ALPN)
+            .map_err(|e| records::bad_input(format!("TLS setup: {e}")))?;
         let http = reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
             .redirect(reqwest::redirect::Policy::none())
             .pool_max_idle_per_host(settings.pool)
             .timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+            .connect_timeout(settings.timeout.min(CONNECT_TIMEOUT))
             .tcp_nodelay(true)
             .user_agent(concat!("loadpipe-seed/", env!("CARGO_PKG_VERSION")))
             .build()?;
@@ -97,6 +140,7 @@ impl Client {
             let result = self.send_once(request).await;
             let transient = match &result {
                 Ok(reply) => reply.status >= 500,
+                Err(TransportError::Tls(_)) => false,
                 Err(_) => true,
             };
             if !transient || attempt >= self.settings.retries {
@@ -140,6 +184,14 @@ impl Client {
     /// Turns a reqwest error into a short reason. reqwest's own message names
     /// the URL, which may carry templated values, so only the cause is kept.
     fn classify(&self, err: &reqwest::Error) -> TransportError {
+        if let Some(tls) = records::tls::find_error(err) {
+            let host = reqwest::Url::parse(&self.settings.base_url)
+                .ok()
+                .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_string()))
+                .unwrap_or_default();
+            let has_cert = self.settings.tls.has_client_cert();
+            return TransportError::Tls(records::tls::describe(tls, &host, has_cert));
+        }
         if err.is_timeout() {
             return TransportError::Timeout(records::units::format_duration(self.settings.timeout));
         }
@@ -230,6 +282,7 @@ mod tests {
             timeout: Duration::from_secs(5),
             backoff: Duration::from_millis(1),
             pool: 4,
+            tls: records::tls::Tls::default(),
         }
     }
 

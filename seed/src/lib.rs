@@ -53,6 +53,7 @@ pub struct Plan {
     pub timeout: Duration,
     pub allow_partial: bool,
     pub verbosity: Verbosity,
+    pub tls: records::tls::Tls,
 }
 
 impl Plan {
@@ -104,6 +105,7 @@ impl Plan {
                 Verbosity::Normal
             },
             seed,
+            tls: args.tls.load()?,
         })
     }
 }
@@ -117,6 +119,12 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         return teardown(&args, users);
     }
     let plan = Plan::from_args(&args)?;
+    records::tls::notice("seed", &plan.tls, plan.target.starts_with("https://"));
+    client::check_tls(
+        &plan.target,
+        &plan.tls,
+        plan.timeout.min(client::CONNECT_TIMEOUT),
+    )?;
     let mut out = records::ndjson::create(args.output.as_deref(), true).with_context(|| {
         format!(
             "cannot create {}",
@@ -164,6 +172,9 @@ fn teardown(args: &Args, users_file: &std::path::Path) -> anyhow::Result<Exit> {
         )));
     }
     let target = scenario.target(args.target.as_deref()).map_err(bad_input)?;
+    let tls = args.tls.load()?;
+    records::tls::notice("seed", &tls, target.starts_with("https://"));
+    client::check_tls(&target, &tls, args.timeout.min(client::CONNECT_TIMEOUT))?;
     let path = users_file.to_string_lossy();
     let mut reader = records::ndjson::open(&path)?;
     let mut users = Vec::new();
@@ -182,6 +193,7 @@ fn teardown(args: &Args, users_file: &std::path::Path) -> anyhow::Result<Exit> {
             timeout: args.timeout,
             backoff: FIRST_BACKOFF,
             pool: concurrency,
+            tls: tls.clone(),
         })?);
         let steps = Arc::new(scenario.teardown.clone());
         let mut tasks = tokio::task::JoinSet::new();
@@ -203,8 +215,12 @@ fn teardown(args: &Args, users_file: &std::path::Path) -> anyhow::Result<Exit> {
         }
         anyhow::Ok(failed)
     })?;
-    if failed.iter().any(|f| f.unreachable) {
-        return Err(records::unreachable(format!("cannot reach {target}")));
+    if let Some(f) = failed.iter().find(|f| f.unreachable) {
+        return Err(records::unreachable(if f.tls {
+            records::tls::failure_line(&target, &f.reason)
+        } else {
+            format!("cannot reach {target}")
+        }));
     }
     for f in &failed {
         eprintln!("seed: teardown failed: {f}");
@@ -234,6 +250,7 @@ pub async fn seed_all<W: Write>(plan: &Plan, out: &mut Writer<W>) -> anyhow::Res
         timeout: plan.timeout,
         backoff: FIRST_BACKOFF,
         pool: plan.concurrency,
+        tls: plan.tls.clone(),
     })?);
     // Caught so a stopped seed still writes, whole, every user it has made.
     let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
@@ -250,6 +267,12 @@ pub async fn seed_all<W: Write>(plan: &Plan, out: &mut Writer<W>) -> anyhow::Res
         let mut rng = SmallRng::from_entropy();
         let outcome = account::make(&seed, &client, number(0), &mut rng).await;
         if let Err(failed) = &outcome {
+            if failed.tls {
+                return Err(records::unreachable(records::tls::failure_line(
+                    &plan.target,
+                    &failed.reason,
+                )));
+            }
             if failed.unreachable {
                 return Err(records::unreachable(format!(
                     "cannot reach {} ({})",
@@ -407,6 +430,7 @@ mod tests {
             step: "x".into(),
             reason: "y".into(),
             unreachable: false,
+            tls: false,
         };
         order
             .put(3, Ok((user("c"), Made::Created)), &mut out)

@@ -223,6 +223,18 @@ impl Render for Table {
         if let Some(shard) = run.shard {
             writeln!(out, "shard {shard} of a many-machine run")?;
         }
+        // Only when something was not HTTP/1.1, so HTTP/1.1 runs read as before.
+        if !total.protocols.is_empty() {
+            let mix: Vec<String> = total
+                .protocols
+                .iter()
+                .map(|(proto, n)| {
+                    let share = *n as f64 / total.count.max(1) as f64;
+                    format!("{proto} {n} ({})", percent(share))
+                })
+                .collect();
+            writeln!(out, "protocols: {}", mix.join(", "))?;
+        }
         writeln!(out)?;
         if !report.shards.is_empty() {
             shards_section(out, report)?;

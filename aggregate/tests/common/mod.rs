@@ -25,6 +25,7 @@ pub fn event(ts: u64, name: &str, latency_ns: u64) -> Event {
         detail: None,
         connect_ns: None,
         ttfb_ns: None,
+        proto: None,
     }
 }
 

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# hammer over TLS next to its peers, side by side in one run: nginx with one
+# worker on core 1 serves a ~100-byte body over HTTPS (ALPN h2 and
+# http/1.1); each generator runs on core 0 with 50 connections:
+#   HTTP/1.1 keep-alive over TLS: hammer vs wrk
+#   HTTP/2 over TLS (one stream per connection): hammer --http2 vs h2load -m1
+# hammer verifies the certificate (--ca-cert, the script's own self-signed
+# one) and writes every event to a file; medians of RUNS runs.
+#
+#   hammer/bench/tls.sh                          # from the workspace root
+#   RUNS=1 DURATION=5 hammer/bench/tls.sh        # quicker
+#
+# Not a timed test: the figures depend on the machine and on what else runs.
+# nginx, wrk and h2load come from Debian's packages (installed when missing
+# and we are root); openssl makes the certificate.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+PORT=${PORT:-18992}
+DURATION=${DURATION:-10}
+CONNS=${CONNS:-50}
+RUNS=${RUNS:-3}
+WORK=$(mktemp -d /tmp/hammer-bench-tls.XXXXXX)
+EVENTS=$WORK/events.ndjson
+PIDS=()
+# Whatever way the script ends (done, an error under set -e, ^C), nginx
+# stops and the temp dir with the key goes.
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ] || ! command -v wrk >/dev/null \
+    || ! command -v h2load >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "installing nginx, wrk and h2load from Debian's packages..." >&2
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk nghttp2-client >/dev/null
+    else
+        echo "tls.sh: nginx, wrk and h2load are needed (apt-get install nginx-light wrk nghttp2-client)" >&2
+        exit 2
+    fi
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+cargo build --release -q -p hammer
+HAMMER=${CARGO_TARGET_DIR:-target}/release/hammer
+
+hard=$(ulimit -Hn)
+if [ "$hard" = unlimited ] || [ "$hard" -ge 65536 ]; then ulimit -n 65536; else ulimit -n "$hard"; fi
+
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+    echo "tls.sh: port $PORT is taken; set PORT" >&2
+    exit 2
+fi
+
+# A self-signed certificate for 127.0.0.1 (ECDSA P-256, as a modern site
+# has). Not a CA's (openssl's default): webpki refuses a CA certificate as
+# the server's own, as browsers do.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1,DNS:localhost \
+    -addext basicConstraints=critical,CA:FALSE -addext extendedKeyUsage=serverAuth \
+    -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
+
+mkdir -p "$WORK/nginx"
+sed -e "s|@PREFIX@|$WORK/nginx|g" -e "s|@PORT@|$PORT|g" \
+    -e "s|@CERT@|$WORK/cert.pem|g" -e "s|@KEY@|$WORK/key.pem|g" \
+    hammer/bench/nginx-tls.conf.in > "$WORK/nginx/nginx.conf"
+taskset -c 1 "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" 2>"$WORK/nginx.err" &
+PIDS+=($!)
+for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
+    sleep 0.1
+done
+if ! (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+    echo "tls.sh: nginx did not start:" >&2
+    cat "$WORK/nginx.err" >&2
+    exit 3
+fi
+URL="https://127.0.0.1:$PORT/"
+
+# One run of a tool; prints its requests per second.
+run_wrk() { taskset -c 0 wrk -t1 -c"$CONNS" -d"${DURATION}s" "$URL" | awk '/^Requests\/sec/ {print $2}'; }
+run_h2load() {
+    taskset -c 0 h2load -t1 -c"$CONNS" -m1 -D"$DURATION" "$URL" 2>/dev/null \
+        | awk '/^finished in/ {print $4}'
+}
+hammer_rps() {
+    if ! taskset -c 0 "$HAMMER" --url "$URL" --vus "$CONNS" --duration "${DURATION}s" --threads 1 \
+        --ca-cert "$WORK/cert.pem" "$@" -o "$EVENTS" 2>"$WORK/hammer.err"; then
+        echo "tls.sh: hammer $* failed:" >&2
+        cat "$WORK/hammer.err" >&2
+        return 1
+    fi
+    # Every event is written (the last line is the load record): the line
+    # count is the request count. An error would make the figure a lie.
+    if grep -q '"error":"' "$EVENTS"; then
+        echo "tls.sh: hammer $* had errors:" >&2
+        grep -m3 '"error":"' "$EVENTS" >&2
+        return 1
+    fi
+    local lines
+    lines=$(($(wc -l < "$EVENTS") - 1))
+    awk -v n="$lines" -v d="$DURATION" 'BEGIN {printf "%.0f\n", n / d}'
+}
+run_hammer_h1() { hammer_rps; }
+run_hammer_h2() {
+    hammer_rps --http2 || return 1
+    # Every event says h2, or the comparison is not HTTP/2's.
+    if [ "$(grep -c '"proto":"h2"' "$EVENTS")" -ne $(($(wc -l < "$EVENTS") - 1)) ]; then
+        echo "tls.sh: not every hammer --http2 event was h2" >&2
+        return 1
+    fi
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) print 0; else print a[int((NR + 1) / 2)]}'; }
+
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+declare -A RESULT
+TOOLS=(wrk hammer_h1 h2load hammer_h2)
+for tool in "${TOOLS[@]}"; do
+    runs=""
+    for _ in $(seq "$RUNS"); do
+        r=$("run_$tool" || echo 0)
+        runs="$runs ${r:-0}"
+        echo "  $tool: ${r:-0} req/s" >&2
+    done
+    RESULT[$tool]=$(printf '%s\n' $runs | median)
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
+printf '\n%-26s %12s %10s\n' "HTTPS, $CONNS connections" "req/s" "ratio"
+printf '%-26s %12.0f %10s\n' "wrk (HTTP/1.1)" "${RESULT[wrk]}" "1.00"
+printf '%-26s %12.0f %9sx\n' "hammer (HTTP/1.1)" "${RESULT[hammer_h1]}" \
+    "$(ratio "${RESULT[hammer_h1]}" "${RESULT[wrk]}")"
+printf '%-26s %12.0f %10s\n' "h2load -m1 (HTTP/2)" "${RESULT[h2load]}" "1.00"
+printf '%-26s %12.0f %9sx\n' "hammer --http2 (HTTP/2)" "${RESULT[hammer_h2]}" \
+    "$(ratio "${RESULT[hammer_h2]}" "${RESULT[h2load]}")"
+echo "(nginx $("$NGINX" -v 2>&1 | sed 's|.*/||'), 1 worker on core 1; generators on core 0, 1 thread;" \
+    "${DURATION}s, median of $RUNS; hammer verifies the certificate and writes every event)"
