@@ -48,11 +48,30 @@ pub fn record(h: &mut Histogram<u64>, value: u64) {
 
 /// Encodes a histogram for the `hist` field of a summary record.
 pub fn encode(h: &Histogram<u64>) -> String {
+    base64_of(&encode_raw(h))
+}
+
+/// The bytes [`encode`] writes in base64 (HdrHistogram V2 with deflate):
+/// a compact form to keep a histogram in memory and print it later as is.
+pub fn encode_raw(h: &Histogram<u64>) -> Vec<u8> {
     let mut bytes = Vec::new();
     V2DeflateSerializer::new()
         .serialize(h, &mut bytes)
         .expect("serializing into memory cannot fail");
-    base64::engine::general_purpose::STANDARD.encode(bytes)
+    bytes
+}
+
+/// The `hist` field for bytes from [`encode_raw`].
+pub fn base64_of(raw: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(raw)
+}
+
+/// Decodes bytes this process made with [`encode_raw`]. Unlike [`decode`],
+/// nothing is bounded: these bytes are never input.
+pub fn decode_raw(raw: &[u8]) -> Result<Histogram<u64>, HistError> {
+    Deserializer::new()
+        .deserialize::<u64, _>(&mut &raw[..])
+        .map_err(|e| HistError(format!("{e:?}")))
 }
 
 /// Decodes a `hist` field, refusing oversized or malicious input.
@@ -167,6 +186,9 @@ mod tests {
         let back = decode(&encode(&h)).unwrap();
         assert_eq!(back, h);
         assert_eq!(back.len(), 6);
+        let raw = encode_raw(&h);
+        assert_eq!(base64_of(&raw), encode(&h));
+        assert_eq!(decode_raw(&raw).unwrap(), h);
     }
 
     #[test]
