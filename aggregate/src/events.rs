@@ -70,7 +70,10 @@ fn record(tally: &mut Tally, event: &EventRef) -> Result<(), String> {
     interval.add_status(event.status, 1);
     interval.max_ns = interval.max_ns.max(response_ns);
     interval.bytes_in = interval.bytes_in.saturating_add(event.bytes_in);
-    let _ = interval.hist.record(response_ns.min(i64::MAX as u64 / 2));
+    let _ = interval
+        .hist
+        .open()
+        .record(response_ns.min(i64::MAX as u64 / 2));
     interval.see_vu(event.vu);
 
     let endpoint = tally.endpoint(&event.name);

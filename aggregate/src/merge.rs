@@ -76,7 +76,7 @@ pub fn read_summaries<R: BufRead>(
         t.bytes_in = t.bytes_in.saturating_add(interval.bytes_in);
         t.vus_done += interval.vus;
         match decoded {
-            Some(h) => narrow_into(&mut t.hist, h),
+            Some(h) => narrow_into(t.hist.open(), h),
             None => seen.intervals_without_hist += 1,
         }
     }

@@ -12,16 +12,72 @@ use crate::tally::{new_interval_histogram, widen, EndpointTally, Tally};
 
 pub use records::hist::QUANTILES;
 
-/// One time-series bucket, with what renderers need beyond the record.
+/// One time-series bucket, with what renderers need beyond the record. A
+/// day of 1-second buckets is 86,400 rows, so a row keeps only numbers and
+/// its histogram's encoding; [`Report::interval_records`] makes the `interval`
+/// records from them as a renderer writes them, and [`quantiles`](Self::quantiles)
+/// decodes the histogram again for the one renderer that needs them all.
+/// A row is no larger than the tally's bucket it is made from, so the
+/// buckets become rows in place, without a second array.
 #[derive(Debug)]
 pub struct IntervalRow {
-    pub record: Interval,
-    /// The bucket's [`QUANTILES`]; `None` when its histogram is empty.
-    pub quantiles: Option<[u64; 10]>,
+    pub start: u64,
+    pub active_secs: f64,
+    pub count: u64,
+    pub errors: u64,
+    pub max_ns: u64,
+    pub bytes_in: u64,
+    pub vus: u64,
+    status: Box<[(u16, u64)]>,
+    /// [`hist::encode_raw`] of the bucket's histogram.
+    hist: Box<[u8]>,
+    /// Each at most `max_ns`, like all of [`quantiles`](Self::quantiles).
+    pub p50_ns: u64,
+    pub p95_ns: u64,
+    pub p99_ns: u64,
     /// Over all buckets up to and including this one (Locust's "Total" columns).
     pub cumulative_p50_ns: u64,
     pub cumulative_mean_ns: f64,
     pub cumulative_min_ns: u64,
+}
+
+impl IntervalRow {
+    /// The bucket's `interval` record (`secs` wide; the same for every row,
+    /// so no row keeps it).
+    pub fn record(&self, secs: f64) -> Interval {
+        Interval {
+            start: self.start,
+            secs,
+            active_secs: self.active_secs,
+            count: self.count,
+            errors: self.errors,
+            rps: self.count as f64 / self.active_secs,
+            p50_ns: self.p50_ns,
+            p95_ns: self.p95_ns,
+            p99_ns: self.p99_ns,
+            max_ns: self.max_ns,
+            bytes_in: self.bytes_in,
+            vus: self.vus,
+            status: self
+                .status
+                .iter()
+                .map(|(code, n)| (code.to_string(), *n))
+                .collect(),
+            hist: Some(hist::base64_of(&self.hist)),
+        }
+    }
+
+    /// The bucket's [`QUANTILES`], each at most `max_ns`; `None` when its
+    /// histogram is empty.
+    pub fn quantiles(&self) -> Option<[u64; 10]> {
+        let h = hist::decode_raw(&self.hist).expect("a row decodes what the tally encoded");
+        (!h.is_empty()).then(|| QUANTILES.map(|q| at_most(&h, q, self.max_ns)))
+    }
+}
+
+/// A bucket's quantile, clamped to its exact maximum.
+fn at_most(h: &Histogram<u64>, q: f64, max_ns: u64) -> u64 {
+    h.value_at_quantile(q).min(max_ns)
 }
 
 /// An endpoint that is slow (p95 above `--slow`) or failing (error rate above 1%).
@@ -116,38 +172,24 @@ impl Report {
             .take_intervals()
             .into_iter()
             .map(|(start, t)| {
-                let h = widen(&t.hist);
-                let (vus, count, errors, max_ns, bytes_in) =
-                    (t.vus(), t.count, t.errors, t.max_ns, t.bytes_in);
-                let status: BTreeMap<String, u64> = t
-                    .status
-                    .iter()
-                    .map(|(code, n)| (code.to_string(), *n))
-                    .collect();
-                drop(t);
+                let vus = t.vus();
+                let (h, raw) = t.hist.finish();
                 hist::merge(&mut cumulative, &h);
-                cumulative_max = cumulative_max.max(max_ns);
-                let at = |h: &Histogram<u64>, q: f64, max: u64| h.value_at_quantile(q).min(max);
-                let active = active_secs(start);
+                cumulative_max = cumulative_max.max(t.max_ns);
                 IntervalRow {
-                    record: Interval {
-                        start,
-                        secs: interval_secs,
-                        active_secs: active,
-                        count,
-                        errors,
-                        rps: count as f64 / active,
-                        p50_ns: at(&h, 0.5, max_ns),
-                        p95_ns: at(&h, 0.95, max_ns),
-                        p99_ns: at(&h, 0.99, max_ns),
-                        max_ns,
-                        bytes_in,
-                        vus,
-                        status,
-                        hist: Some(hist::encode(&h)),
-                    },
-                    quantiles: (!h.is_empty()).then(|| QUANTILES.map(|q| at(&h, q, max_ns))),
-                    cumulative_p50_ns: at(&cumulative, 0.5, cumulative_max),
+                    start,
+                    active_secs: active_secs(start),
+                    count: t.count,
+                    errors: t.errors,
+                    max_ns: t.max_ns,
+                    bytes_in: t.bytes_in,
+                    vus,
+                    status: t.status.into_boxed_slice(),
+                    hist: raw,
+                    p50_ns: at_most(&h, 0.5, t.max_ns),
+                    p95_ns: at_most(&h, 0.95, t.max_ns),
+                    p99_ns: at_most(&h, 0.99, t.max_ns),
+                    cumulative_p50_ns: at_most(&cumulative, 0.5, cumulative_max),
                     cumulative_mean_ns: cumulative.mean().min(cumulative_max as f64),
                     cumulative_min_ns: cumulative.min(),
                 }
@@ -201,26 +243,27 @@ impl Report {
         self
     }
 
+    /// The `interval` records, in time order, made one at a time.
+    pub fn interval_records(&self) -> impl Iterator<Item = Interval> + '_ {
+        let secs = self.run.interval_secs;
+        self.intervals.iter().map(move |row| row.record(secs))
+    }
+
     /// Whether the headline latencies have a service-time counterpart (open model).
     pub fn has_service(&self) -> bool {
         self.total.service.is_some()
     }
 
-    /// The records of `--format ndjson`, in stream order.
-    pub fn records(&self) -> Vec<Summary> {
-        let mut out = Vec::with_capacity(self.endpoints.len() + self.intervals.len() + 4);
-        out.push(Summary::Run(self.run.clone()));
-        out.extend(self.endpoints.iter().cloned().map(Summary::Endpoint));
-        out.extend(self.flows.iter().cloned().map(Summary::Flow));
-        out.push(Summary::Total(self.total.clone()));
-        out.extend(
-            self.intervals
-                .iter()
-                .map(|row| Summary::Interval(row.record.clone())),
-        );
-        out.extend(self.shards.iter().cloned().map(Summary::Shard));
-        out.extend(self.thresholds.iter().cloned().map(Summary::Threshold));
-        out
+    /// The records of `--format ndjson`, in stream order, made one at a
+    /// time (all of a day's interval records at once would be ~100 MB).
+    pub fn records(&self) -> impl Iterator<Item = Summary> + '_ {
+        std::iter::once(Summary::Run(self.run.clone()))
+            .chain(self.endpoints.iter().cloned().map(Summary::Endpoint))
+            .chain(self.flows.iter().cloned().map(Summary::Flow))
+            .chain(std::iter::once(Summary::Total(self.total.clone())))
+            .chain(self.interval_records().map(Summary::Interval))
+            .chain(self.shards.iter().cloned().map(Summary::Shard))
+            .chain(self.thresholds.iter().cloned().map(Summary::Threshold))
     }
 
     pub fn broken_thresholds(&self) -> usize {
@@ -334,4 +377,27 @@ fn slow_endpoints(endpoints: &[Stats], slow_limit_ns: u64) -> Vec<SlowEndpoint> 
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tally::IntervalTally;
+
+    /// Rows are collected from the tally's buckets in place (std reuses a
+    /// vector's buffer when the new items are no larger): a day of rows
+    /// would otherwise need a second array of ~20 MB beside the first.
+    #[test]
+    fn a_row_fits_in_its_bucket() {
+        eprintln!(
+            "row {} bytes, bucket {} bytes",
+            std::mem::size_of::<IntervalRow>(),
+            std::mem::size_of::<(u64, IntervalTally)>()
+        );
+        assert!(std::mem::size_of::<IntervalRow>() <= std::mem::size_of::<(u64, IntervalTally)>());
+        assert_eq!(
+            std::mem::align_of::<IntervalRow>(),
+            std::mem::align_of::<(u64, IntervalTally)>()
+        );
+    }
 }

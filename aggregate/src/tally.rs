@@ -3,8 +3,11 @@
 //! ([`crate::events`]) and summaries being merged ([`crate::merge`]).
 //!
 //! Memory does not grow with the number of events: a fixed set of
-//! histograms per endpoint, and one small histogram per interval (so it grows
-//! with the run's duration, about 6 KB a bucket, never with its request count).
+//! histograms per endpoint, and one histogram per interval, so it grows with
+//! the run's duration, never with its request count. Only the few buckets
+//! being written to hold a live histogram (about 6 KB); the others keep
+//! theirs encoded (a few hundred bytes), so a 24-hour run of 1-second buckets
+//! stays within tens of megabytes.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -18,6 +21,11 @@ pub const INTERVAL_SIGFIG: u8 = 2;
 pub const INTERVAL_LOWEST_NS: u64 = 1_000;
 /// More buckets than this means a too-fine `--interval` for the run's length.
 pub const MAX_INTERVALS: usize = 100_000;
+/// Buckets whose histograms stay live: the most recently written ones. Events
+/// come roughly in time order (hammer writes them as requests complete, a
+/// slow one a few buckets late), so a handful covers the buckets still
+/// filling; a bucket written to after it was encoded is decoded again.
+pub const OPEN_INTERVALS: usize = 16;
 
 /// A new histogram for one time-series bucket: 2 digits, starting small
 /// (about 1 KB) and growing only as far as the bucket's latencies reach.
@@ -380,6 +388,59 @@ impl EndpointTally {
     }
 }
 
+/// A bucket's response times: a live histogram while the bucket is being
+/// written to, else the encoding its interval record will carry. The
+/// encoding is lossless (HdrHistogram V2 of every count), so closing and
+/// reopening a bucket changes nothing in the output.
+#[derive(Debug)]
+pub enum BucketHist {
+    /// u32 counts keep the live ones small.
+    Open(Box<Histogram<u32>>),
+    /// [`records::hist::encode_raw`] of the bucket's histogram widened to u64.
+    Closed(Box<[u8]>),
+}
+
+impl BucketHist {
+    /// The live histogram, decoding a closed one first.
+    #[inline]
+    pub fn open(&mut self) -> &mut Histogram<u32> {
+        if let BucketHist::Closed(raw) = self {
+            let mut h = new_interval_histogram();
+            narrow_into(
+                &mut h,
+                &hist::decode_raw(raw).expect("a bucket decodes what it encoded"),
+            );
+            *self = BucketHist::Open(Box::new(h));
+        }
+        match self {
+            BucketHist::Open(h) => h,
+            BucketHist::Closed(_) => unreachable!("opened above"),
+        }
+    }
+
+    /// Encodes a live histogram, freeing it.
+    pub fn close(&mut self) {
+        if let BucketHist::Open(h) = self {
+            *self = BucketHist::Closed(hist::encode_raw(&widen(h)).into_boxed_slice());
+        }
+    }
+
+    /// The histogram (u64 counts) and its encoding.
+    pub fn finish(self) -> (Histogram<u64>, Box<[u8]>) {
+        match self {
+            BucketHist::Open(h) => {
+                let wide = widen(&h);
+                let raw = hist::encode_raw(&wide).into_boxed_slice();
+                (wide, raw)
+            }
+            BucketHist::Closed(raw) => (
+                hist::decode_raw(&raw).expect("a bucket decodes what it encoded"),
+                raw,
+            ),
+        }
+    }
+}
+
 /// Totals for one time-series bucket over all endpoints.
 #[derive(Debug)]
 pub struct IntervalTally {
@@ -389,8 +450,8 @@ pub struct IntervalTally {
     pub status: Vec<(u16, u64)>,
     pub max_ns: u64,
     pub bytes_in: u64,
-    /// Response times in the bucket; u32 counts keep long runs small.
-    pub hist: Histogram<u32>,
+    /// Response times in the bucket (open whenever [`Tally`] hands it out).
+    pub hist: BucketHist,
     /// Distinct VUs of inputs already finished (shards have distinct VUs).
     pub vus_done: u64,
     /// VUs of the input being read: a bitset for the usual small ids.
@@ -409,7 +470,7 @@ impl IntervalTally {
             status: Vec::new(),
             max_ns: 0,
             bytes_in: 0,
-            hist: new_interval_histogram(),
+            hist: BucketHist::Open(Box::new(new_interval_histogram())),
             vus_done: 0,
             vu_bits: Vec::new(),
             vu_other: Vec::new(),
@@ -447,6 +508,15 @@ impl IntervalTally {
             .map(|w| u64::from(w.count_ones()))
             .sum::<u64>()
             + self.vu_other.len() as u64
+    }
+
+    /// Encodes the histogram and trims the lists to their length: a bucket
+    /// no longer written to costs its bytes, not the room it grew into.
+    fn close(&mut self) {
+        self.hist.close();
+        self.status.shrink_to_fit();
+        self.vu_bits.shrink_to_fit();
+        self.vu_other.shrink_to_fit();
     }
 
     /// Ends the current input: its VUs are counted and forgotten.
@@ -493,10 +563,14 @@ pub struct Tally {
     flow_index: HashMap<String, usize>,
     /// Bucket width in nanoseconds.
     pub interval_ns: u64,
-    intervals: Vec<IntervalTally>,
+    /// Each bucket with its number (start / interval_ns).
+    intervals: Vec<(u64, IntervalTally)>,
     /// Bucket number (start / interval_ns) to position in `intervals`.
     interval_index: HashMap<u64, usize>,
     last_bucket: Option<(u64, usize)>,
+    /// Positions in `intervals` of the buckets with a live histogram, most
+    /// recently used first (at most [`OPEN_INTERVALS`]).
+    open: Vec<usize>,
     /// Earliest send time and latest completion time seen.
     pub start: u64,
     pub end: u64,
@@ -563,6 +637,7 @@ impl Tally {
             intervals: Vec::new(),
             interval_index: HashMap::new(),
             last_bucket: None,
+            open: Vec::with_capacity(OPEN_INTERVALS + 1),
             start: u64::MAX,
             end: 0,
             last_send: 0,
@@ -587,14 +662,14 @@ impl Tally {
         named(&mut self.flows, &mut self.flow_index, name)
     }
 
-    /// The bucket holding time `ts`; `None` when there would be more than
-    /// [`MAX_INTERVALS`] buckets.
+    /// The bucket holding time `ts`, its histogram open; `None` when there
+    /// would be more than [`MAX_INTERVALS`] buckets.
     #[inline]
     pub fn interval(&mut self, ts: u64) -> Option<&mut IntervalTally> {
         let bucket = ts / self.interval_ns;
         if let Some((b, i)) = self.last_bucket {
             if b == bucket {
-                return Some(&mut self.intervals[i]);
+                return Some(&mut self.intervals[i].1);
             }
         }
         self.interval_for_bucket(bucket)
@@ -608,13 +683,31 @@ impl Tally {
                     return None;
                 }
                 let i = self.intervals.len();
-                self.intervals.push(IntervalTally::new());
+                self.intervals.push((bucket, IntervalTally::new()));
                 self.interval_index.insert(bucket, i);
                 i
             }
         };
         self.last_bucket = Some((bucket, i));
-        Some(&mut self.intervals[i])
+        self.use_interval(i);
+        Some(&mut self.intervals[i].1)
+    }
+
+    /// Opens bucket `i` as the most recently used, encoding the least
+    /// recently used one when too many are open.
+    fn use_interval(&mut self, i: usize) {
+        match self.open.iter().position(|&o| o == i) {
+            Some(0) => {}
+            Some(at) => self.open[..=at].rotate_right(1),
+            None => {
+                self.intervals[i].1.hist.open();
+                self.open.insert(0, i);
+                if self.open.len() > OPEN_INTERVALS {
+                    let old = self.open.pop().expect("more than zero are open");
+                    self.intervals[old].1.close();
+                }
+            }
+        }
     }
 
     /// The bucket starting at `start` (epoch ns, a multiple of the width).
@@ -624,7 +717,7 @@ impl Tally {
 
     /// Ends one input (file or shard): per-input state is folded away.
     pub fn close_input(&mut self) {
-        for interval in &mut self.intervals {
+        for (_, interval) in &mut self.intervals {
             interval.close_input();
         }
         for endpoint in self.endpoints.iter_mut().chain(&mut self.flows) {
@@ -632,26 +725,54 @@ impl Tally {
         }
     }
 
-    /// Takes the buckets out, in time order, with their start time.
+    /// Takes the buckets out, in time order, with their start time. Sorted
+    /// in place: a day of buckets is a large array not to copy.
     pub fn take_intervals(&mut self) -> Vec<(u64, IntervalTally)> {
-        let mut starts: Vec<(u64, usize)> = self
-            .interval_index
-            .drain()
-            .map(|(bucket, i)| (bucket * self.interval_ns, i))
-            .collect();
-        starts.sort_unstable();
-        let mut taken: Vec<Option<IntervalTally>> = std::mem::take(&mut self.intervals)
-            .into_iter()
-            .map(Some)
-            .collect();
+        let mut taken = std::mem::take(&mut self.intervals);
+        self.interval_index = HashMap::new();
         self.last_bucket = None;
-        starts
-            .into_iter()
-            .filter_map(|(start, i)| taken[i].take().map(|t| (start, t)))
-            .collect()
+        self.open.clear();
+        taken.sort_unstable_by_key(|&(bucket, _)| bucket);
+        for (bucket, _) in &mut taken {
+            *bucket *= self.interval_ns;
+        }
+        taken
     }
 
     pub fn event_count(&self) -> u64 {
         self.endpoints.iter().map(|e| e.count).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A bucket written to again after it was encoded (a slow request's
+    /// event arriving late) ends as if it had never been closed.
+    #[test]
+    fn a_closed_bucket_reopens_losslessly() {
+        let second = 1_000_000_000;
+        let mut tally = Tally::new(second);
+        let values = [1_500u64, 250_000, 3_000_000, 41_000_000];
+        let mut expected = new_interval_histogram();
+        for (b, &v) in values.iter().enumerate() {
+            let _ = tally.interval(0).unwrap().hist.open().record(v);
+            let _ = expected.record(v);
+            // enough other buckets to push bucket 0 out of the open ones
+            for other in 1..=OPEN_INTERVALS as u64 + 1 {
+                let t = tally.interval(other * second + b as u64).unwrap();
+                let _ = t.hist.open().record(v);
+            }
+            assert!(matches!(tally.intervals[0].1.hist, BucketHist::Closed(_)));
+        }
+        let intervals = tally.take_intervals();
+        assert_eq!(intervals.len(), OPEN_INTERVALS + 2);
+        assert!(intervals.windows(2).all(|w| w[0].0 < w[1].0));
+        let (start, first) = intervals.into_iter().next().unwrap();
+        assert_eq!(start, 0);
+        let (h, raw) = first.hist.finish();
+        assert_eq!(h, widen(&expected));
+        assert_eq!(hist::base64_of(&raw), hist::encode(&widen(&expected)));
     }
 }

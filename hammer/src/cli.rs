@@ -203,6 +203,13 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub random_seed: Option<u64>,
 
+    /// Most values each user's list var keeps (the IDs `append` collects,
+    /// e.g. the tasks POSTs created): appending to a full list drops its
+    /// oldest value, so a run that keeps creating holds bounded memory. A
+    /// list the users file gives longer does not grow. 0 keeps every value.
+    #[arg(long, value_name = "N", default_value_t = crate::vu::DEFAULT_LIST_MAX)]
+    pub list_max: usize,
+
     /// Run only the named requests and flows of the scenario's mix (repeat
     /// the flag for several), each keeping its weight among those chosen.
     #[arg(long, value_name = "NAME", conflicts_with = "url")]
@@ -372,6 +379,8 @@ pub struct Config {
     pub terminal: bool,
     pub quiet: bool,
     pub random_seed: u64,
+    /// `--list-max`.
+    pub list_max: usize,
     pub shard: Shard,
     /// `--start-at`, Unix epoch ns.
     pub start_at: Option<u64>,
@@ -752,6 +761,7 @@ impl Config {
             terminal,
             quiet: args.quiet,
             random_seed: args.random_seed.unwrap_or_else(rand::random),
+            list_max: args.list_max,
             shard,
             start_at,
         })

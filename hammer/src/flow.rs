@@ -350,6 +350,60 @@ steps = [{{ path = "/a" }}, {{ path = "/b" }}, {{ path = "/c" }}]
         }
     }
 
+    /// A run that keeps creating tasks keeps the newest `--list-max` IDs
+    /// (oldest out), while reads go on checking the picked ones out and in.
+    #[test]
+    fn a_list_that_keeps_growing_stays_at_its_cap() {
+        let created = Arc::new(std::sync::atomic::AtomicU64::new(100));
+        let next = created.clone();
+        let fake = Scripted::new(move |sent: &Sent| match sent.method.as_str() {
+            "POST" => {
+                let id = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                (201, format!(r#"{{"id":{id}}}"#))
+            }
+            _ => (200, "{}".into()),
+        });
+        let plan = plan(
+            r#"
+[hammer]
+[[hammer.requests]]
+name = "POST /tasks"
+weight = 2
+method = "POST"
+path = "/tasks"
+append = { task_ids = "/id" }
+[[hammer.requests]]
+name = "GET /tasks/{id}"
+path = "/tasks/{var:task_ids}"
+"#,
+            fake,
+        );
+        let user = SharedUser::with_list_max(User::default(), 5);
+        let lines = run(&plan, user.clone(), 300);
+        assert_eq!(lines.len(), 300);
+        assert!(lines.iter().all(|l| l.contains(r#""error":null"#)));
+        let last = created.load(std::sync::atomic::Ordering::SeqCst) - 1;
+        assert!(last > 150, "{} POSTs", last - 99);
+        let Var::List(left) = &user.lock().user.vars["task_ids"] else {
+            panic!("a list")
+        };
+        let mut ids: Vec<u64> = left.iter().map(|v| v.as_u64().unwrap()).collect();
+        assert_eq!(ids.len(), 5, "{ids:?}");
+        // the newest is always kept: only an append drops one, the oldest
+        assert!(ids.contains(&last), "{ids:?} lacks {last}");
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 5, "a value twice: {left:?}");
+        // the reads went on, each of a created ID, all answered (above)
+        let sent = plan.client.sent();
+        let reads: Vec<&Sent> = sent.iter().filter(|s| s.method == "GET").collect();
+        assert!(reads.len() > 50, "{} reads", reads.len());
+        assert!(reads.iter().all(|s| {
+            let id: u64 = s.path["/tasks/".len()..].parse().unwrap();
+            (100..=last).contains(&id)
+        }));
+    }
+
     #[test]
     fn a_401_about_one_id_logs_in_once_and_drops_that_id() {
         // The target answers 401 to task 13 whatever the token: "not yours".

@@ -138,8 +138,12 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     // Each seeded user's state is shared by the VUs playing it; without
     // users (ad-hoc mode) every VU has its own, so nothing is contended.
     let anonymous = matches!(config.users, UsersFrom::Nobody);
-    let users: Arc<Vec<Arc<SharedUser>>> =
-        Arc::new(users.into_iter().map(SharedUser::new).collect());
+    let users: Arc<Vec<Arc<SharedUser>>> = Arc::new(
+        users
+            .into_iter()
+            .map(|u| SharedUser::with_list_max(u, config.list_max))
+            .collect(),
+    );
     if config.check {
         return check::run(&plan, users[0].clone(), out);
     }
@@ -227,7 +231,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
                         if anonymous {
                             return Vu::new(
                                 id,
-                                SharedUser::new(User::default()),
+                                SharedUser::with_list_max(User::default(), config.list_max),
                                 1,
                                 seed,
                                 &plan.control,

@@ -91,7 +91,14 @@ pub struct UserState {
     /// something else by that status (not yours, not found), so such answers
     /// do not renew the token again for a while (no login storm).
     pub suspect: Option<(u64, Instant)>,
+    /// Most values a list var keeps (`--list-max`; 0: all): an append to a
+    /// full list drops its oldest value.
+    pub list_max: usize,
 }
+
+/// `--list-max`'s default: plenty of IDs to pick from, and a user's list
+/// of them stays within tens of KB however long a run keeps creating.
+pub const DEFAULT_LIST_MAX: usize = 1000;
 
 impl UserState {
     /// Whether token generation `g` is suspect: its renewal did not cure a
@@ -103,7 +110,13 @@ impl UserState {
 }
 
 impl SharedUser {
+    /// A user whose lists keep [`DEFAULT_LIST_MAX`] values.
     pub fn new(user: User) -> Arc<SharedUser> {
+        SharedUser::with_list_max(user, DEFAULT_LIST_MAX)
+    }
+
+    /// A user whose lists keep at most `list_max` values (0: all).
+    pub fn with_list_max(user: User, list_max: usize) -> Arc<SharedUser> {
         Arc::new(SharedUser {
             state: Mutex::new(UserState {
                 user,
@@ -111,6 +124,7 @@ impl SharedUser {
                 auth_backoff: None,
                 token_gen: 0,
                 suspect: None,
+                list_max,
             }),
             auth: tokio::sync::Mutex::new(()),
         })
@@ -499,6 +513,10 @@ impl<T: Transport> Vu<T> {
                     now,
                     flow,
                 );
+                let list_max = state.list_max;
+                for (name, _) in &p.request.append {
+                    state.user.cap_list(name, list_max);
+                }
                 if verdict.ok()
                     && p.request
                         .capture
@@ -514,8 +532,10 @@ impl<T: Transport> Vu<T> {
             let mut state = self.user.lock();
             let trusted = token_gen.is_none_or(|g| state.suspect_of(g));
             let denied = trusted && (status == 403 || plan.auth.reauth_on.contains(&status));
+            let list_max = state.list_max;
             check_in(
                 &mut state.user,
+                list_max,
                 &p.request,
                 rendered,
                 status,
@@ -610,13 +630,15 @@ fn check_out(user: &mut User, rendered: &Rendered) {
     }
 }
 
-/// Puts the values [`check_out`] took back after the response, except those
+/// Puts the values [`check_out`] took back after the response (as the
+/// newest, so a full list drops its oldest instead), except those
 /// that are gone: a successful request that `remove`s them (a delete), a
 /// 404/410, a delete with no answer (it may have happened; losing an ID is
 /// better than a 404 the generator made), or an ID the target `denied` to a
 /// token known good (a 403, or a `reauth_on` answer a renewal did not cure).
 fn check_in(
     user: &mut User,
+    list_max: usize,
     request: &Request,
     rendered: &Rendered,
     status: u16,
@@ -630,6 +652,7 @@ fn check_in(
             continue;
         }
         user.append(var, value.clone());
+        user.cap_list(var, list_max);
     }
 }
 

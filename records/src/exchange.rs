@@ -370,11 +370,25 @@ impl User {
         }
     }
 
-    /// Removes one occurrence of `value` from a list var.
+    /// Removes one occurrence of `value` from a list var. The others keep
+    /// their order, oldest first, as [`cap_list`](Self::cap_list) and a
+    /// pick of the newest value rely on.
     pub fn remove(&mut self, name: &str, value: &Value) {
         if let Some(Var::List(list)) = self.vars.get_mut(name) {
             if let Some(at) = list.iter().position(|v| v == value) {
-                list.swap_remove(at);
+                list.remove(at);
+            }
+        }
+    }
+
+    /// Drops the oldest value of a list var holding more than `cap` (0: no
+    /// cap). Called after each [`append`](Self::append), it keeps a list that
+    /// is appended to without end (a run that keeps creating tasks) at `cap`
+    /// values; one longer from the start (a users file's) never grows.
+    pub fn cap_list(&mut self, name: &str, cap: usize) {
+        if let Some(Var::List(list)) = self.vars.get_mut(name) {
+            if cap > 0 && list.len() > cap {
+                list.remove(0);
             }
         }
     }
@@ -401,6 +415,39 @@ mod tests {
     use super::*;
     use crate::scenario::Scenario;
     use rand::SeedableRng;
+
+    #[test]
+    fn a_capped_list_drops_its_oldest_values() {
+        let mut u = User::default();
+        for id in 0..10 {
+            u.append("ids", id.into());
+            u.cap_list("ids", 3);
+        }
+        assert_eq!(u.vars["ids"], Var::List(vec![7.into(), 8.into(), 9.into()]));
+        // a removal keeps the order, so the oldest is still the one dropped
+        u.remove("ids", &8.into());
+        u.append("ids", 10.into());
+        u.cap_list("ids", 3);
+        u.append("ids", 11.into());
+        u.cap_list("ids", 3);
+        assert_eq!(
+            u.vars["ids"],
+            Var::List(vec![9.into(), 10.into(), 11.into()])
+        );
+        // 0 is no cap; a list given longer than the cap does not grow
+        u.append("ids", 12.into());
+        u.cap_list("ids", 0);
+        assert_eq!(
+            u.vars["ids"],
+            Var::List(vec![9.into(), 10.into(), 11.into(), 12.into()])
+        );
+        u.append("ids", 13.into());
+        u.cap_list("ids", 2);
+        assert_eq!(
+            u.vars["ids"],
+            Var::List(vec![10.into(), 11.into(), 12.into(), 13.into()])
+        );
+    }
 
     const SCENARIO: &str = r#"
 [hammer]

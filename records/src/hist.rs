@@ -4,9 +4,11 @@
 //! histogram's range are all limited before anything is allocated, so a
 //! hostile summary (a decompression bomb) is refused rather than obeyed.
 
+use std::cell::RefCell;
 use std::io::Read;
 
 use base64::Engine as _;
+use flate2::{Decompress, FlushDecompress, Status};
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 
@@ -48,11 +50,62 @@ pub fn record(h: &mut Histogram<u64>, value: u64) {
 
 /// Encodes a histogram for the `hist` field of a summary record.
 pub fn encode(h: &Histogram<u64>) -> String {
+    base64_of(&encode_raw(h))
+}
+
+/// The bytes [`encode`] writes in base64 (HdrHistogram V2 with deflate):
+/// a compact form to keep a histogram in memory and print it later as is.
+pub fn encode_raw(h: &Histogram<u64>) -> Vec<u8> {
     let mut bytes = Vec::new();
     V2DeflateSerializer::new()
         .serialize(h, &mut bytes)
         .expect("serializing into memory cannot fail");
-    base64::engine::general_purpose::STANDARD.encode(bytes)
+    bytes
+}
+
+/// The `hist` field for bytes from [`encode_raw`].
+pub fn base64_of(raw: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(raw)
+}
+
+/// Decodes bytes this process made with [`encode_raw`]. Unlike [`decode`],
+/// nothing is bounded: these bytes are never input. The inflater and its
+/// buffer are kept for the next call: setting up a new one (tens of KB
+/// zeroed) costs more than inflating a bucket's few hundred bytes.
+pub fn decode_raw(raw: &[u8]) -> Result<Histogram<u64>, HistError> {
+    thread_local! {
+        static INFLATE: RefCell<(Decompress, Vec<u8>)> =
+            RefCell::new((Decompress::new(true), Vec::new()));
+    }
+    let bad = |why: &str| HistError(why.to_string());
+    if raw.len() < 8 || u32::from_be_bytes(raw[0..4].try_into().unwrap()) != V2_COMPRESSED_COOKIE {
+        return Err(bad("not an HdrHistogram V2 deflate encoding"));
+    }
+    INFLATE.with(|cell| {
+        let (inflater, plain) = &mut *cell.borrow_mut();
+        inflater.reset(true);
+        plain.clear();
+        loop {
+            plain.reserve(raw.len() * 4);
+            let read = inflater.total_in() as usize;
+            let status = inflater
+                .decompress_vec(&raw[8 + read..], plain, FlushDecompress::Finish)
+                .map_err(|e| HistError(format!("cannot inflate: {e}")))?;
+            match status {
+                Status::StreamEnd => break,
+                // out of room (or input): more room, unless no input is left
+                _ if 8 + inflater.total_in() as usize >= raw.len()
+                    && plain.len() < plain.capacity() =>
+                {
+                    return Err(bad("truncated deflate stream"));
+                }
+                _ => {}
+            }
+        }
+        Deserializer::new()
+            .deserialize::<u64, _>(&mut &plain[..])
+            .map_err(|e| HistError(format!("{e:?}")))
+    })
 }
 
 /// Decodes a `hist` field, refusing oversized or malicious input.
@@ -167,6 +220,9 @@ mod tests {
         let back = decode(&encode(&h)).unwrap();
         assert_eq!(back, h);
         assert_eq!(back.len(), 6);
+        let raw = encode_raw(&h);
+        assert_eq!(base64_of(&raw), encode(&h));
+        assert_eq!(decode_raw(&raw).unwrap(), h);
     }
 
     #[test]

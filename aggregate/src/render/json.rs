@@ -1,7 +1,7 @@
 use std::io::{self, Write};
 
-use records::{Interval, RunInfo, ShardRun, Stats, ThresholdResult};
-use serde::Serialize;
+use records::{RunInfo, ShardRun, Stats, ThresholdResult};
+use serde::{Serialize, Serializer};
 
 use super::Render;
 use crate::report::{Report, SlowEndpoint};
@@ -16,12 +16,21 @@ struct Document<'a> {
     endpoints: &'a [Stats],
     flows: &'a [Stats],
     total: &'a Stats,
-    intervals: Vec<&'a Interval>,
+    intervals: Intervals<'a>,
     thresholds: &'a [ThresholdResult],
     slow_limit_ns: u64,
     slow_endpoints: &'a [SlowEndpoint],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     shards: &'a [ShardRun],
+}
+
+/// The report's `interval` records, each made as it is written.
+struct Intervals<'a>(&'a Report);
+
+impl Serialize for Intervals<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.interval_records())
+    }
 }
 
 impl Render for Json {
@@ -31,7 +40,7 @@ impl Render for Json {
             endpoints: &report.endpoints,
             flows: &report.flows,
             total: &report.total,
-            intervals: report.intervals.iter().map(|row| &row.record).collect(),
+            intervals: Intervals(report),
             thresholds: &report.thresholds,
             slow_limit_ns: report.slow_limit_ns,
             slow_endpoints: &report.slow,

@@ -136,7 +136,7 @@ impl Render for LocustHistory {
         let (mut total_count, mut total_errors, mut total_max) = (0u64, 0u64, 0u64);
         let mut total_bytes = 0u64;
         for row in &report.intervals {
-            let i = &row.record;
+            let i = &row.record(report.run.interval_secs);
             total_count += i.count;
             total_errors += i.errors;
             total_bytes = total_bytes.saturating_add(i.bytes_in);
@@ -149,7 +149,7 @@ impl Render for LocustHistory {
                 format!("{:.6}", i.rps),
                 format!("{:.6}", i.errors as f64 / i.active()),
             ];
-            match &row.quantiles {
+            match &row.quantiles() {
                 Some(qs) => {
                     fields.extend(qs.iter().map(|&v| locust_ms(v).to_string()));
                     fields.push(locust_ms(i.max_ns).to_string());
