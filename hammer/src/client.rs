@@ -203,12 +203,16 @@ impl Client {
         let t = &self.target;
         let scheme = if t.https { "wss" } else { "ws" };
         let url = format!("{scheme}://{}{}{path_and_query}", t.authority, t.prefix);
-        let mut request = url
-            .as_str()
-            .into_client_request()
-            .map_err(|e| refused((ErrorKind::Request, format!("bad WebSocket URL `{url}`: {e}"))))?;
+        let mut request = url.as_str().into_client_request().map_err(|e| {
+            refused((
+                ErrorKind::Request,
+                format!("bad WebSocket URL `{url}`: {e}"),
+            ))
+        })?;
         for (name, value) in headers {
-            let bad = |e: &dyn std::fmt::Display| refused((ErrorKind::Request, format!("bad header `{name}`: {e}")));
+            let bad = |e: &dyn std::fmt::Display| {
+                refused((ErrorKind::Request, format!("bad header `{name}`: {e}")))
+            };
             let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| bad(&e))?;
             let value = HeaderValue::from_str(value).map_err(|e| bad(&e))?;
             request.headers_mut().append(name, value);
@@ -217,8 +221,12 @@ impl Client {
         let tls = self.ws_tls.as_ref().or(self.tls.as_ref());
         let (stream, _) = self.open_stream(tls).await.map_err(refused)?;
         let connect_ns = opening.elapsed().as_nanos() as u64;
-        match tokio_tungstenite::client_async_with_config(request, stream, Some(crate::ws::config()))
-            .await
+        match tokio_tungstenite::client_async_with_config(
+            request,
+            stream,
+            Some(crate::ws::config()),
+        )
+        .await
         {
             Ok((stream, _)) => Ok(crate::ws::Opened { stream, connect_ns }),
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {

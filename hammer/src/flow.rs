@@ -154,7 +154,8 @@ impl<T: Transport> Vu<T> {
                         let result = self.ws_step(plan, ws, walk).await;
                         walk.requests += result.sent;
                         if let Some(kind) = result.error {
-                            walk.failed.get_or_insert_with(|| (ws.ws.name.clone(), kind));
+                            walk.failed
+                                .get_or_insert_with(|| (ws.ws.name.clone(), kind));
                         }
                     }
                     PreparedStep::Loop {

@@ -780,7 +780,11 @@ pub async fn run_dedicated<T: Transport>(mut vu: Vu<T>, plan: Arc<Plan<T>>, flow
         }
         let failed = Box::pin(vu.run_flow(&plan, &plan.dedicated[flow], None)).await;
         let think = plan.think.sample(&mut vu.rng);
-        let pause = if failed { think.max(RETRY_PAUSE) } else { think };
+        let pause = if failed {
+            think.max(RETRY_PAUSE)
+        } else {
+            think
+        };
         if !pause.is_zero() && !vu.sleep(pause).await {
             break;
         }

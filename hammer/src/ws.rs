@@ -237,7 +237,10 @@ impl Socket {
         match tokio::time::timeout(limit, self.sink.send(Message::text(text))).await {
             Err(_) => Err((
                 ErrorKind::Timeout,
-                format!("the message was not written within {}", format_duration(limit)),
+                format!(
+                    "the message was not written within {}",
+                    format_duration(limit)
+                ),
             )),
             Ok(Err(e)) => Err(failure(&e)),
             Ok(Ok(())) => Ok(()),
@@ -436,6 +439,7 @@ impl Naming {
             detail: None,
             connect_ns: None,
             ttfb_ns: None,
+            proto: None,
         });
         {
             let mut state = inbox.lock();
@@ -463,6 +467,7 @@ impl Naming {
             detail: Some(&why),
             connect_ns: None,
             ttfb_ns: None,
+            proto: None,
         });
     }
 }
@@ -526,7 +531,12 @@ impl Outcome {
 
 impl<T: Transport> Vu<T> {
     /// Runs one WebSocket step of a flow.
-    pub async fn ws_step(&mut self, plan: &Plan<T>, step: &PreparedWs, walk: &mut Walk) -> StepResult {
+    pub async fn ws_step(
+        &mut self,
+        plan: &Plan<T>,
+        step: &PreparedWs,
+        walk: &mut Walk,
+    ) -> StepResult {
         let ws = &step.ws;
         let limit = ws.timeout.unwrap_or_else(|| plan.client.request_timeout());
         match &ws.action {
@@ -581,7 +591,11 @@ impl<T: Transport> Vu<T> {
                                     walk.cut = true;
                                     return StepResult::default();
                                 }
-                                Some(Ok(at)) => Outcome::answered(started, at.saturating_duration_since(started), None),
+                                Some(Ok(at)) => Outcome::answered(
+                                    started,
+                                    at.saturating_duration_since(started),
+                                    None,
+                                ),
                                 Some(Err(failure)) => {
                                     Outcome::answered(started, started.elapsed(), Some(failure))
                                 }
@@ -649,7 +663,10 @@ impl<T: Transport> Vu<T> {
             }
         };
         if let Some(token) = token {
-            if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("authorization")) {
+            if !headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+            {
                 headers.push(("Authorization".into(), format!("Bearer {token}")));
             }
         }
@@ -860,6 +877,7 @@ impl<T: Transport> Vu<T> {
             detail,
             connect_ns: o.connect_ns,
             ttfb_ns: None,
+            proto: None,
         });
         StepResult {
             error: kind,

@@ -106,7 +106,10 @@ fn outsider_task(url: &str) -> (u64, String) {
     let (status, body) = http(
         "POST",
         &format!("{url}/api/v1/tasks/"),
-        &[("Authorization", &bearer), ("Content-Type", "application/json")],
+        &[
+            ("Authorization", &bearer),
+            ("Content-Type", "application/json"),
+        ],
         r#"{"title":"not yours","priority":"low"}"#,
     );
     assert_eq!(status, 201);
@@ -130,7 +133,11 @@ fn subscribers_get_exactly_the_pushes_their_tasks_caused_and_none_of_others() {
         std::thread::spawn(move || {
             let mut changes = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) && changes < 2000 {
-                let what = if changes % 2 == 0 { "complete" } else { "incomplete" };
+                let what = if changes % 2 == 0 {
+                    "complete"
+                } else {
+                    "incomplete"
+                };
                 let (status, _) = http(
                     "PATCH",
                     &format!("{url}/api/v1/tasks/{other}/{what}"),
@@ -244,7 +251,10 @@ fn a_server_that_closes_connections_gives_disconnect_errors_and_hammer_goes_on()
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let events = events(&out.stdout);
-    let closed: Vec<&Event> = events.iter().filter(|e| e.name == "WS feed closed").collect();
+    let closed: Vec<&Event> = events
+        .iter()
+        .filter(|e| e.name == "WS feed closed")
+        .collect();
     // Each of 3 connections lives 0.7 s of a 3 s run, and is made again.
     assert!(closed.len() >= 6, "{} closes", closed.len());
     for e in &closed {
@@ -252,7 +262,11 @@ fn a_server_that_closes_connections_gives_disconnect_errors_and_hammer_goes_on()
         assert!(e.detail.as_deref().unwrap_or("").contains("1011"), "{e:?}");
     }
     let connects = count(&events, "WS feed connect");
-    assert!(connects >= closed.len(), "{connects} connects, {} closes", closed.len());
+    assert!(
+        connects >= closed.len(),
+        "{connects} connects, {} closes",
+        closed.len()
+    );
     let pings_ok = events
         .iter()
         .filter(|e| e.name == "ping" && e.error.is_none())
@@ -345,7 +359,10 @@ fn sigint_closes_every_connection_and_loses_no_event() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(interrupted.elapsed() < Duration::from_secs(5));
     let events = events(&out.stdout);
-    assert!(load(&out.stdout).is_some(), "the closing load record is there");
+    assert!(
+        load(&out.stdout).is_some(),
+        "the closing load record is there"
+    );
     assert_eq!(errors(&events), Vec::<String>::new());
     // Every ping the server answered is one event; none is lost.
     let pings = count(&events, "ping") as f64;
@@ -358,7 +375,11 @@ fn sigint_closes_every_connection_and_loses_no_event() {
         metric(&server.url, "tasktracker_ws_messages_received_total"),
         pings
     );
-    assert_eq!(count(&events, "WS feed recv pong"), 0, "replies are the pings' events");
+    assert_eq!(
+        count(&events, "WS feed recv pong"),
+        0,
+        "replies are the pings' events"
+    );
     assert_eq!(
         metric(&server.url, "tasktracker_ws_client_closes_total"),
         10.0,
@@ -392,7 +413,10 @@ fn the_taskforge_scenario_runs_end_to_end_with_zero_errors() {
     let events = events(&out.stdout);
     assert_eq!(errors(&events), Vec::<String>::new());
     // 50 connections over 20 users, round-robin: 3, 3, 2, 2, … per user.
-    let connects: Vec<&Event> = events.iter().filter(|e| e.name == "WS feed connect").collect();
+    let connects: Vec<&Event> = events
+        .iter()
+        .filter(|e| e.name == "WS feed connect")
+        .collect();
     assert_eq!(connects.len(), 50);
     let mut per_vu: Vec<u32> = connects.iter().map(|e| e.vu).collect();
     per_vu.sort_unstable();
@@ -404,7 +428,10 @@ fn the_taskforge_scenario_runs_end_to_end_with_zero_errors() {
     assert!(opened[49] - opened[0] >= 380_000_000, "{opened:?}");
     // Every connection subscribes every 2 s: at least twice in 5 s.
     assert!(count(&events, "WS feed subscribe") >= 100);
-    assert!(count(&events, "WS feed recv task_update") > 0, "workers' completions are pushed");
+    assert!(
+        count(&events, "WS feed recv task_update") > 0,
+        "workers' completions are pushed"
+    );
     for weight in [
         "GET /health",
         "POST /api/v1/tasks/ (pdf)",
@@ -424,11 +451,20 @@ fn the_taskforge_scenario_runs_end_to_end_with_zero_errors() {
         .spawn()
         .unwrap();
     use std::io::Write;
-    aggregate.stdin.take().unwrap().write_all(&out.stdout).unwrap();
+    aggregate
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&out.stdout)
+        .unwrap();
     let table = aggregate.wait_with_output().unwrap();
     assert!(table.status.success(), "{}", stderr(&table));
     let text = String::from_utf8_lossy(&table.stdout).into_owned() + &stderr(&table);
-    for row in ["WS feed connect", "WS feed subscribe", "WS feed recv task_update"] {
+    for row in [
+        "WS feed connect",
+        "WS feed subscribe",
+        "WS feed recv task_update",
+    ] {
         assert!(text.contains(row), "{row} in:\n{text}");
     }
 }

@@ -184,7 +184,7 @@ impl Lint<'_> {
         flow: Option<&BTreeSet<String>>,
     ) {
         let mut vars = BTreeSet::new();
-        for template in templates.iter().copied() {
+        for template in templates.iter() {
             for var in template.vars() {
                 if !self.vars.contains(var) {
                     vars.insert(var.to_string());

@@ -876,13 +876,16 @@ impl Locator<'_> {
             settings.stagger_every = every;
         }
         if let Some(wait) = &raw.stagger_wait {
-            settings.stagger_wait = self.value::<_, str, _>(wait, "hammer.websocket.stagger_wait", |t| {
-                parse_duration(t)
-            })?;
+            settings.stagger_wait =
+                self.value::<_, str, _>(wait, "hammer.websocket.stagger_wait", |t| {
+                    parse_duration(t)
+                })?;
         }
         if let Some(max) = raw.max_connections {
             if max == 0 {
-                return Err(self.error(line, "hammer.websocket.max_connections: must be at least 1"));
+                return Err(
+                    self.error(line, "hammer.websocket.max_connections: must be at least 1")
+                );
             }
             settings.max_connections = max;
         }
@@ -924,7 +927,11 @@ impl Locator<'_> {
         Ok(Flow {
             name,
             vus,
-            weight: if vus.is_some() { 0 } else { raw.weight.unwrap_or(1) },
+            weight: if vus.is_some() {
+                0
+            } else {
+                raw.weight.unwrap_or(1)
+            },
             on_failure,
             steps,
             line,
@@ -1127,7 +1134,10 @@ impl Locator<'_> {
             }
         };
         let (action, default_name) = if let Some(path) = raw.ws_connect.take() {
-            only("ws_connect", &["ws_connect", "headers", "auth", "latency_from"])?;
+            only(
+                "ws_connect",
+                &["ws_connect", "headers", "auth", "latency_from"],
+            )?;
             if !path.get_ref().starts_with('/') {
                 return Err(err(format!(
                     "ws_connect: `{}` must be a path starting with `/` (the target's scheme and host are used, ws:// for http://, wss:// for https://)",
@@ -1574,14 +1584,24 @@ timeout = "3s"
         let Step::Ws(connect) = &flow.steps[0] else {
             panic!("a ws step")
         };
-        assert_eq!((connect.socket.as_str(), connect.name.as_str()), ("feed", "WS feed connect"));
+        assert_eq!(
+            (connect.socket.as_str(), connect.name.as_str()),
+            ("feed", "WS feed connect")
+        );
         assert_eq!(connect.line, 15);
-        assert!(matches!(&connect.action, WsAction::Connect { latency_from: Some(p), auth: true, .. } if p == "/ts"));
+        assert!(
+            matches!(&connect.action, WsAction::Connect { latency_from: Some(p), auth: true, .. } if p == "/ts")
+        );
         let Step::Ws(send) = &flow.steps[1] else {
             panic!("a ws step")
         };
         assert_eq!(send.timeout, Some(Duration::from_secs(3)));
-        let WsAction::Send { every, reply, message } = &send.action else {
+        let WsAction::Send {
+            every,
+            reply,
+            message,
+        } = &send.action
+        else {
             panic!("a send")
         };
         assert_eq!(*every, Some(Duration::from_secs(2)));
@@ -1607,8 +1627,18 @@ timeout = "3s"
             assert!(err.to_string().contains(wanted), "{from} → {to}: {err}");
             assert!(err.line > 0, "{err}");
         }
-        let err = Scenario::parse(&WS_FLOW.replace("[[hammer.requests]]\npath = \"/health\"", "[[hammer.requests]]\npath = \"/health\"\nsocket = \"feed\""), "t.toml").unwrap_err();
-        assert!(err.to_string().contains("belongs to WebSocket steps"), "{err}");
+        let err = Scenario::parse(
+            &WS_FLOW.replace(
+                "[[hammer.requests]]\npath = \"/health\"",
+                "[[hammer.requests]]\npath = \"/health\"\nsocket = \"feed\"",
+            ),
+            "t.toml",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("belongs to WebSocket steps"),
+            "{err}"
+        );
     }
 }
 

@@ -388,7 +388,10 @@ impl Session {
                     .await;
             }
             Message::Close(_) => {
-                self.hub.metrics.ws_client_closes.fetch_add(1, Ordering::Relaxed);
+                self.hub
+                    .metrics
+                    .ws_client_closes
+                    .fetch_add(1, Ordering::Relaxed);
                 // tungstenite has queued the answering close frame; reading on sends it.
                 self.drain().await;
                 return Err(End::Gone);

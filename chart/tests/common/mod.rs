@@ -203,6 +203,7 @@ fn stats(
         connect: None,
         ttfb: None,
         failures: Vec::new(),
+        protocols: BTreeMap::new(),
     }
 }
 
