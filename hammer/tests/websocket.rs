@@ -309,6 +309,50 @@ fn a_server_that_never_answers_gives_timeout_events() {
     assert_eq!(count(&events, "WS feed recv pong"), 0);
 }
 
+#[test]
+fn wss_uses_the_https_trust_settings_and_offers_http1_under_http2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("self-signed.pem");
+    let cert = cert.to_str().unwrap();
+    let server = Server::start(&["--hash-cost", "4", "--tls", "--cert-out", cert]);
+    assert!(server.url.starts_with("https://"), "{}", server.url);
+    let trust = ["--ca-cert", cert];
+    let users = seed_users_with(&server.url, 2, &trust);
+    let file = scenario(&dir, &pingers(4, "100ms", "2s"));
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "-s",
+            &file,
+            "--target",
+            &server.url,
+            "--users-file",
+            users.path().to_str().unwrap(),
+            "--duration",
+            "1500ms",
+        ];
+        args.extend_from_slice(extra);
+        hammer(&args)
+    };
+    // --http2 offers h2 by ALPN for requests; the upgrade must get HTTP/1.1.
+    for extra in [&trust[..], &[&trust[..], &["--http2"]].concat()] {
+        let out = run(extra);
+        assert!(out.status.success(), "{extra:?}: {}", stderr(&out));
+        let events = events(&out.stdout);
+        assert_eq!(errors(&events), Vec::<String>::new(), "{extra:?}");
+        assert_eq!(count(&events, "WS feed connect"), 4, "{extra:?}");
+        // a TLS handshake is in every connect's time
+        assert!(events
+            .iter()
+            .filter(|e| e.name == "WS feed connect")
+            .all(|e| e.connect_ns.is_some_and(|c| c > 0 && c <= e.latency_ns)));
+        assert!(count(&events, "ping") >= 20, "{extra:?}");
+    }
+    // Without the CA the certificate is refused before any load: exit 3.
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--ca-cert"), "{}", stderr(&out));
+}
+
 /// A metric's value from tasktracker's `/metrics`.
 fn metric(url: &str, name: &str) -> f64 {
     let (status, body) = http("GET", &format!("{url}/metrics"), &[], "");

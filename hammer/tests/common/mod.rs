@@ -81,9 +81,15 @@ pub fn events(stdout: &[u8]) -> Vec<Event> {
 
 /// Seeds `n` users on the server and returns the file holding them.
 pub fn seed_users(url: &str, n: u32) -> tempfile::NamedTempFile {
+    seed_users_with(url, n, &[])
+}
+
+/// [`seed_users`] with more flags for seed (`--ca-cert FILE`).
+pub fn seed_users_with(url: &str, n: u32, extra: &[&str]) -> tempfile::NamedTempFile {
     let file = tempfile::NamedTempFile::new().unwrap();
     let out = cmd("seed")
         .args(["-s", SCENARIO, "--target", url, "--users", &n.to_string()])
+        .args(extra)
         .stdout(Stdio::from(file.reopen().unwrap()))
         .stderr(Stdio::piped())
         .output()
