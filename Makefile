@@ -87,6 +87,7 @@ bench: release
 	aggregate/bench.sh
 	hammer/bench.sh
 	hammer/bench/tls.sh
+	hammer/bench/ws.sh
 	chart/bench.sh
 	compare/bench.sh
 	seed/bench.sh
