@@ -299,13 +299,17 @@ impl Client {
     ) -> Result<Response, Failure> {
         let limit = self.opts.timeout;
         *proto = None;
-        let exchange = self.exchange(slot, req, keep_body, proto);
-        let result = match tokio::time::timeout(limit, exchange).await {
-            Ok(result) => result,
-            Err(_) => Err((
-                ErrorKind::Timeout,
-                format!("no response within {}", format_duration(limit)),
-            )),
+        // Pinned where it is made: the timeout then holds a pointer to it,
+        // rather than the whole future moved in (a copy per request).
+        let result = {
+            let exchange = std::pin::pin!(self.exchange(slot, req, keep_body, proto));
+            match tokio::time::timeout(limit, exchange).await {
+                Ok(result) => result,
+                Err(_) => Err((
+                    ErrorKind::Timeout,
+                    format!("no response within {}", format_duration(limit)),
+                )),
+            }
         };
         let keep = result.as_ref().is_ok_and(|r| r.error.is_none())
             && self.opts.keepalive

@@ -88,6 +88,18 @@ fn closed(during: &str) -> Failure {
     )
 }
 
+/// Whether header `name` is `lower` (lowercase letters and `-`), in any
+/// case. Setting bit 5 lowercases a letter and keeps `-`; the only other
+/// byte it makes `-` (CR) is not in a name httparse accepted, nor is any
+/// byte it makes a letter, so this is `eq_ignore_ascii_case` in fewer steps.
+fn is_named(name: &str, lower: &[u8]) -> bool {
+    name.len() == lower.len()
+        && name
+            .bytes()
+            .zip(lower)
+            .fold(true, |same, (a, &b)| same & (a | 0x20 == b))
+}
+
 /// Appends the request's bytes to `out`.
 pub fn encode(out: &mut Vec<u8>, req: &Outgoing<'_>, host: &str, prefix: &str, keepalive: bool) {
     out.extend_from_slice(req.method.as_bytes());
@@ -267,7 +279,12 @@ impl H1Conn {
                         let mut close = !keepalive || parsed.version == Some(0);
                         for h in parsed.headers.iter() {
                             let name = h.name;
-                            if name.eq_ignore_ascii_case("content-length") {
+                            // By length first: most headers (Date, Content-Type,
+                            // Server) are then passed over without a comparison.
+                            if !matches!(name.len(), 10 | 14 | 17) {
+                                continue;
+                            }
+                            if is_named(name, b"content-length") {
                                 length = std::str::from_utf8(h.value)
                                     .ok()
                                     .and_then(|v| v.trim().parse::<u64>().ok());
@@ -278,19 +295,19 @@ impl H1Conn {
                                         "bad response: unreadable Content-Length".into(),
                                     )));
                                 }
-                            } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                            } else if is_named(name, b"transfer-encoding") {
                                 chunked =
                                     h.value.split(|&b| b == b',').next_back().is_some_and(|v| {
                                         v.trim_ascii().eq_ignore_ascii_case(b"chunked")
                                     });
-                            } else if name.eq_ignore_ascii_case("connection") {
+                            } else if is_named(name, b"connection") {
                                 let v = h.value.trim_ascii();
                                 if v.eq_ignore_ascii_case(b"close") {
                                     close = true;
                                 } else if v.eq_ignore_ascii_case(b"keep-alive") {
                                     close = !keepalive;
                                 }
-                            } else if name.eq_ignore_ascii_case("set-cookie") {
+                            } else if is_named(name, b"set-cookie") {
                                 if let Ok(v) = std::str::from_utf8(h.value) {
                                     resp.set_cookies.push(v.to_string());
                                 }
@@ -476,6 +493,23 @@ mod tests {
     use super::*;
     use tokio::io::AsyncWriteExt;
     use tokio::net::{TcpListener, TcpStream};
+
+    #[test]
+    fn header_names_match_in_any_case_only() {
+        for name in ["content-length", "Content-Length", "CONTENT-LENGTH"] {
+            assert!(is_named(name, b"content-length"), "{name}");
+        }
+        for name in [
+            "content-lengtH1",
+            "content_length",
+            "content-lengt",
+            "contentXlength",
+        ] {
+            assert!(!is_named(name, b"content-length"), "{name}");
+        }
+        assert!(is_named("Set-Cookie", b"set-cookie"));
+        assert!(!is_named("Set-Cookie", b"connection"));
+    }
 
     #[test]
     fn encodes_requests() {

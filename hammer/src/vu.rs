@@ -3,6 +3,7 @@
 //! `{seq}` counter; and the closed-model loop that runs it (request, think,
 //! repeat, while its stage keeps it active).
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -267,6 +268,7 @@ impl<T: Transport> Vu<T> {
                     // Boxed, as the flow below: a rare path whose state would
                     // otherwise enlarge every iteration's future (moved on
                     // each spawn of an open-model arrival).
+                    let rendered = rendered.into_owned();
                     Box::pin(self.retry_renewed(plan, p, rendered, token_gen, None, error)).await;
                 }
             }
@@ -299,10 +301,16 @@ impl<T: Transport> Vu<T> {
                 Entry::Flow(flow) => return Ok(Picked::Flow(flow)),
                 Entry::Request(boxed) => {
                     let p: &Prepared = boxed;
+                    if let Some(fixed) = &p.literal {
+                        let user = &state.user;
+                        if user.cookies.is_empty() && !(p.request.auth && user.token.is_some()) {
+                            return Ok(Picked::Request(p, Cow::Borrowed(fixed), state.token_gen));
+                        }
+                    }
                     match self.render_with(&state, &p.request, None) {
                         Ok(rendered) => {
                             check_out(&mut state.user, &rendered);
-                            return Ok(Picked::Request(p, rendered, state.token_gen));
+                            return Ok(Picked::Request(p, Cow::Owned(rendered), state.token_gen));
                         }
                         Err(e) => {
                             first_err.get_or_insert((p, e));
@@ -473,18 +481,29 @@ impl<T: Transport> Vu<T> {
             headers: &rendered.headers,
             body: &rendered.body,
         };
-        let outcome = tokio::select! {
-            biased;
-            r = plan.client.send(&mut self.conn, outgoing, p.needs_body, &mut proto) => r,
-            _ = signals::reached(&mut self.phase, Phase::Abort) => {
-                cancelled = true;
-                self.conn = None;
-                Err((
-                    ErrorKind::Other,
-                    "cancelled: the run was aborted with the request in flight".to_string(),
-                ))
+        // Pinned in place, as in Client::send: select! then moves a pointer.
+        let outcome = {
+            let send = std::pin::pin!(plan.client.send(
+                &mut self.conn,
+                outgoing,
+                p.needs_body,
+                &mut proto
+            ));
+            tokio::select! {
+                biased;
+                r = send => r,
+                _ = signals::reached(&mut self.phase, Phase::Abort) => {
+                    cancelled = true;
+                    Err((
+                        ErrorKind::Other,
+                        "cancelled: the run was aborted with the request in flight".to_string(),
+                    ))
+                }
             }
         };
+        if cancelled {
+            self.conn = None;
+        }
         let latency = sent.elapsed();
         let (connect_ns, ttfb_ns) = match &outcome {
             // Never more than the latency (both clocks are read apart).
@@ -615,7 +634,8 @@ impl<T: Transport> Vu<T> {
 
 /// An entry of the mix, ready to go.
 enum Picked<'m> {
-    Request(&'m Prepared, Rendered, u64),
+    /// The request and, rendered for this user (or its literal rendering), what goes.
+    Request(&'m Prepared, Cow<'m, Rendered>, u64),
     Flow(&'m PreparedFlow),
 }
 

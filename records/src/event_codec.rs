@@ -70,6 +70,9 @@ impl<'a> EventParts<'a> {
 /// Appends one event line (with its newline) to `out`: the bytes
 /// `serde_json::to_vec(&event)` gives, plus `\n`.
 pub fn write_event(out: &mut Vec<u8>, e: &EventParts<'_>) {
+    // Room for the line up front (its fixed part and numbers fit in 320
+    // bytes), so no append below has to grow the buffer.
+    out.reserve(320 + e.name_json.len() + e.method_json.len());
     let mut n = itoa::Buffer::new();
     out.extend_from_slice(b"{\"ts\":");
     out.extend_from_slice(n.format(e.ts).as_bytes());
