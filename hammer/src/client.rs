@@ -24,6 +24,7 @@ use tokio::net::TcpStream;
 
 use crate::conn::{Failure, Response, Stream};
 use crate::h1::{check_headers, H1Conn, Outgoing, Trouble};
+use crate::timer::Watchdog;
 
 /// Client settings from the command line.
 #[derive(Clone, Debug)]
@@ -296,16 +297,19 @@ impl Client {
         req: Outgoing<'_>,
         keep_body: bool,
         proto: &mut Option<&'static str>,
+        watchdog: &mut Watchdog,
     ) -> Result<Response, Failure> {
         let limit = self.opts.timeout;
+        let due = Instant::now() + limit;
         *proto = None;
-        // Pinned where it is made: the timeout then holds a pointer to it,
+        // Pinned where it is made: select! then holds a pointer to it,
         // rather than the whole future moved in (a copy per request).
         let result = {
             let exchange = std::pin::pin!(self.exchange(slot, req, keep_body, proto));
-            match tokio::time::timeout(limit, exchange).await {
-                Ok(result) => result,
-                Err(_) => Err((
+            tokio::select! {
+                biased;
+                result = exchange => result,
+                () = watchdog.expire(due) => Err((
                     ErrorKind::Timeout,
                     format!("no response within {}", format_duration(limit)),
                 )),
@@ -590,7 +594,7 @@ mod tests {
         };
         let mut slot = None;
         let err = client
-            .send(&mut slot, req, false, &mut None)
+            .send(&mut slot, req, false, &mut None, &mut Watchdog::default())
             .await
             .unwrap_err();
         assert_eq!(err.0, ErrorKind::Connect, "{err:?}");

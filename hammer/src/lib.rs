@@ -216,6 +216,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
                     .build()
                     .expect("a tokio runtime");
                 runtime.block_on(async {
+                    let abort_watch = signals::watch_abort(&plan.control);
                     let flusher = tokio::spawn(async {
                         let mut tick = tokio::time::interval(Duration::from_millis(200));
                         loop {
@@ -274,6 +275,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
                     }
                     while own_tasks.join_next().await.is_some() {}
                     flusher.abort();
+                    abort_watch.abort();
                 });
                 sink::flush();
                 let _ = done.send(());

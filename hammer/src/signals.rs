@@ -3,8 +3,12 @@
 //! request"; abort means "give up on the requests still in flight" (each
 //! still becomes an event, marked as cancelled).
 
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
 use tokio::sync::watch;
 
@@ -87,6 +91,108 @@ pub async fn reached(rx: &mut watch::Receiver<Phase>, phase: Phase) {
     }
 }
 
+/// One worker thread's view of the abort, for the requests in flight on it.
+///
+/// Every request waits for the abort beside its response. Through the
+/// watch channel that wait registers with, and leaves, the channel's
+/// `Notify` (a lock and a list) on every request; here it is a slot in this
+/// thread's list, and one task per worker ([`watch_abort`]) wakes them all.
+#[derive(Default)]
+struct AbortWatch {
+    /// [`watch_abort`] runs on this thread.
+    watched: Cell<bool>,
+    aborted: Cell<bool>,
+    waiters: RefCell<Vec<Option<Waker>>>,
+    free: RefCell<Vec<usize>>,
+}
+
+thread_local! {
+    static ABORT: AbortWatch = AbortWatch::default();
+}
+
+/// Starts this worker's abort watcher on its runtime (call inside it): at
+/// the abort it wakes every [`aborted`] wait of the thread.
+pub fn watch_abort(control: &Control) -> tokio::task::JoinHandle<()> {
+    let mut rx = control.subscribe();
+    ABORT.with(|a| a.watched.set(true));
+    tokio::spawn(async move {
+        reached(&mut rx, Phase::Abort).await;
+        ABORT.with(|a| {
+            a.aborted.set(true);
+            let waiters = std::mem::take(&mut *a.waiters.borrow_mut());
+            for waker in waiters.into_iter().flatten() {
+                waker.wake();
+            }
+        });
+    })
+}
+
+/// Resolves once the run is aborted: through this thread's watcher when
+/// it has one ([`watch_abort`]), else through `rx`.
+pub async fn aborted(rx: &mut watch::Receiver<Phase>) {
+    if ABORT.with(|a| a.watched.get()) {
+        AbortWait { slot: None }.await
+    } else {
+        reached(rx, Phase::Abort).await
+    }
+}
+
+/// A wait in this thread's [`AbortWatch`]: its slot, once polled.
+struct AbortWait {
+    slot: Option<usize>,
+}
+
+impl Future for AbortWait {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        ABORT.with(|a| {
+            if a.aborted.get() {
+                return Poll::Ready(());
+            }
+            let mut waiters = a.waiters.borrow_mut();
+            match this.slot {
+                Some(i) => {
+                    if let Some(waker) = &mut waiters[i] {
+                        if !waker.will_wake(cx.waker()) {
+                            *waker = cx.waker().clone();
+                        }
+                    }
+                }
+                None => {
+                    let waker = Some(cx.waker().clone());
+                    let i = match a.free.borrow_mut().pop() {
+                        Some(i) => {
+                            waiters[i] = waker;
+                            i
+                        }
+                        None => {
+                            waiters.push(waker);
+                            waiters.len() - 1
+                        }
+                    };
+                    this.slot = Some(i);
+                }
+            }
+            Poll::Pending
+        })
+    }
+}
+
+impl Drop for AbortWait {
+    fn drop(&mut self) {
+        let Some(i) = self.slot else { return };
+        // After the abort the list is gone; at thread exit, so is the watch.
+        let _ = ABORT.try_with(|a| {
+            if !a.aborted.get() {
+                a.waiters.borrow_mut()[i] = None;
+                a.free.borrow_mut().push(i);
+            }
+        });
+    }
+}
+
 /// Resolves once the run is interrupted (a signal, a closed output).
 pub async fn interrupted(control: &Control, rx: &mut watch::Receiver<Phase>) {
     // `interrupt` sets the flag before it moves the phase on, and an
@@ -124,6 +230,38 @@ pub async fn listen(control: Arc<Control>, grace: std::time::Duration, quiet: bo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn an_abort_wakes_every_wait_of_the_worker() {
+        let c = Control::new();
+        let watcher = watch_abort(&c);
+        let mut rx = c.subscribe();
+        // A wait given up (a request answered) leaves its slot to the next.
+        let gone =
+            tokio::time::timeout(std::time::Duration::from_millis(5), aborted(&mut rx)).await;
+        assert!(gone.is_err());
+        let waits: Vec<_> = (0..3)
+            .map(|_| {
+                let mut rx = c.subscribe();
+                tokio::spawn(async move { aborted(&mut rx).await })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        assert_eq!(
+            ABORT.with(|a| a.waiters.borrow().iter().flatten().count()),
+            3
+        );
+        c.advance(Phase::Abort);
+        for wait in waits {
+            tokio::time::timeout(std::time::Duration::from_secs(5), wait)
+                .await
+                .expect("woken by the abort")
+                .unwrap();
+        }
+        // Waits after the abort end at once.
+        aborted(&mut rx).await;
+        watcher.await.unwrap();
+    }
 
     #[tokio::test]
     async fn phases_only_move_forward() {

@@ -21,6 +21,7 @@
 
 use std::io;
 use std::os::fd::OwnedFd;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use rustix::time::{
@@ -242,9 +243,68 @@ impl FdTimer {
     }
 }
 
+/// A VU's request timeout, kept armed from one request to the next.
+///
+/// `tokio::time::timeout` around each request puts an entry in the timer
+/// wheel and takes it out again: a few hundred instructions a request,
+/// for a timeout that almost never fires. This timer's deadline only ever
+/// lags the current request's (an earlier request's start + the limit), so
+/// it fires no later than due; when it fires early it is set again to the
+/// current request's deadline. So the wheel is touched about once per
+/// `limit` per VU, and a request that does overrun still ends at its time.
+#[derive(Default)]
+pub struct Watchdog {
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Watchdog {
+    /// Resolves once `due` has passed. Cancel-safe (the timer stays armed
+    /// for the next request). Must be polled inside a runtime with a timer.
+    pub async fn expire(&mut self, due: Instant) {
+        let sleep = self
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(due.into())));
+        loop {
+            if sleep.deadline() > due.into() {
+                sleep.as_mut().reset(due.into());
+            }
+            sleep.as_mut().await;
+            if Instant::now() >= due {
+                return;
+            }
+            sleep.as_mut().reset(due.into());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_watchdog_fires_at_each_due_time_never_before() {
+        let mut dog = Watchdog::default();
+        let ms = Duration::from_millis;
+        // Requests that end in time leave it armed at an older deadline...
+        for _ in 0..3 {
+            let due = Instant::now() + ms(40);
+            let quick = tokio::time::timeout(ms(5), dog.expire(due)).await;
+            assert!(quick.is_err(), "fired 35 ms early");
+        }
+        // ...which fires before this request's due time: it must not end it.
+        tokio::time::sleep(ms(30)).await;
+        let due = Instant::now() + ms(60);
+        dog.expire(due).await;
+        let now = Instant::now();
+        assert!(now >= due);
+        assert!(now < due + ms(30), "{:?} late", now - due);
+        // A due time before the armed deadline is kept too.
+        let far = Instant::now() + ms(500);
+        let _ = tokio::time::timeout(ms(1), dog.expire(far)).await;
+        let near = Instant::now() + ms(20);
+        dog.expire(near).await;
+        assert!(Instant::now() < near + ms(30));
+    }
 
     #[tokio::test]
     async fn a_timerfd_wakes_within_a_fraction_of_a_millisecond() {

@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::client::{Client, Conn};
 use crate::conn::{Failure, Response};
 use crate::h1::Outgoing;
+use crate::timer::Watchdog;
 use crate::ws;
 
 /// Sends one request on a VU's connection slot (making a connection when
@@ -25,6 +26,7 @@ pub trait Transport: Send + Sync + 'static {
         req: Outgoing<'a>,
         keep_body: bool,
         proto: &'a mut Option<&'static str>,
+        watchdog: &'a mut Watchdog,
     ) -> impl Future<Output = Result<Response, Failure>> + Send + 'a;
 
     /// Opens a WebSocket to `path_and_query` on the target with `headers`.
@@ -47,8 +49,9 @@ impl Transport for Client {
         req: Outgoing<'a>,
         keep_body: bool,
         proto: &'a mut Option<&'static str>,
+        watchdog: &'a mut Watchdog,
     ) -> impl Future<Output = Result<Response, Failure>> + Send + 'a {
-        Client::send(self, slot, req, keep_body, proto)
+        Client::send(self, slot, req, keep_body, proto, watchdog)
     }
 
     fn websocket<'a>(
@@ -111,6 +114,7 @@ pub mod fake {
             req: Outgoing<'a>,
             _keep_body: bool,
             _proto: &'a mut Option<&'static str>,
+            _watchdog: &'a mut Watchdog,
         ) -> impl Future<Output = Result<Response, Failure>> + Send + 'a {
             let sent = Sent {
                 method: req.method.to_string(),

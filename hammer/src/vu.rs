@@ -154,6 +154,8 @@ pub struct Vu<T: Transport = Client> {
     pub once: bool,
     pub rng: SmallRng,
     pub conn: Option<T::Conn>,
+    /// The request timeout, armed across requests.
+    pub watchdog: crate::timer::Watchdog,
     /// Open WebSocket connections, by their `socket` names.
     pub sockets: Vec<crate::ws::Socket>,
     pub phase: watch::Receiver<Phase>,
@@ -187,6 +189,7 @@ impl<T: Transport> Vu<T> {
                 seed ^ (u64::from(id)).wrapping_mul(0x9E37_79B9_7F4A_7C15),
             ),
             conn: None,
+            watchdog: Default::default(),
             sockets: Vec::new(),
             phase: control.subscribe(),
         }
@@ -487,12 +490,13 @@ impl<T: Transport> Vu<T> {
                 &mut self.conn,
                 outgoing,
                 p.needs_body,
-                &mut proto
+                &mut proto,
+                &mut self.watchdog,
             ));
             tokio::select! {
                 biased;
                 r = send => r,
-                _ = signals::reached(&mut self.phase, Phase::Abort) => {
+                _ = signals::aborted(&mut self.phase) => {
                     cancelled = true;
                     Err((
                         ErrorKind::Other,
