@@ -9,6 +9,7 @@
 //! through hyper (see `client.rs`).
 
 use std::io;
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -181,11 +182,11 @@ impl H1Conn {
 
     /// A connection idle for a while may have been closed by the server;
     /// look before sending on it, without waiting.
-    fn closed_while_idle(&mut self) -> bool {
+    fn closed_while_idle(&mut self, now: Instant) -> bool {
         let Some(last) = self.last_used else {
             return false;
         };
-        if last.elapsed() < Duration::from_millis(500) {
+        if now.saturating_duration_since(last) < Duration::from_millis(500) {
             return false;
         }
         let mut cx = Context::from_waker(std::task::Waker::noop());
@@ -210,11 +211,11 @@ impl H1Conn {
         max_body: u64,
     ) -> Result<Response, Trouble> {
         let reused = self.last_used.is_some();
-        if reused && self.closed_while_idle() {
+        let sending = Instant::now();
+        if reused && self.closed_while_idle(sending) {
             self.open = false;
             return Err(Trouble::Stale(closed("while idle")));
         }
-        let sending = Instant::now();
         self.last_used = Some(sending);
         self.wbuf.clear();
         encode(&mut self.wbuf, req, host, prefix, keepalive);
@@ -258,9 +259,15 @@ impl H1Conn {
         let mut first_byte = (self.end > self.start).then(Instant::now);
         loop {
             if self.end > self.start {
-                let mut headers = [httparse::EMPTY_HEADER; 64];
-                let mut parsed = httparse::Response::new(&mut headers);
-                match parsed.parse(&self.buf[self.start..self.end]) {
+                // Left uninitialised for httparse to fill: zeroing 64 headers
+                // (2 KB) on every response cost more than parsing them.
+                let mut headers = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; 64];
+                let mut parsed = httparse::Response::new(&mut []);
+                match httparse::ParserConfig::default().parse_response_with_uninit_headers(
+                    &mut parsed,
+                    &self.buf[self.start..self.end],
+                    &mut headers,
+                ) {
                     Ok(httparse::Status::Complete(len)) => {
                         let status = parsed.code.unwrap_or(0);
                         if (100..200).contains(&status) && status != 101 {
