@@ -478,6 +478,22 @@ mod tests {
             e.detail = None;
             same_as_serde(&e);
         }
+        // every digit count, each side of each power of ten
+        let mut edges = vec![0, u64::MAX, u64::MAX - 1];
+        let mut p = 1u64;
+        while let Some(next) = p.checked_mul(10) {
+            edges.extend([p - 1, p, p + 1, next - 1]);
+            p = next;
+        }
+        edges.push(p);
+        for v in edges {
+            e.ts = v;
+            e.latency_ns = v;
+            e.bytes_in = v / 3;
+            e.connect_ns = Some(v);
+            e.ttfb_ns = (v % 2 == 0).then_some(v);
+            same_as_serde(&e);
+        }
     }
 
     #[test]
