@@ -173,6 +173,13 @@ pub struct Args {
     #[arg(long)]
     pub no_keepalive: bool,
 
+    /// Local addresses to open connections from, in turn: a list
+    /// (`127.0.0.2,127.0.0.3`) or a range (`127.0.0.1-127.0.0.8`). Each
+    /// address has its own ephemeral ports, so more than ~28,000
+    /// connections to one target need several (k6's --local-ips).
+    #[arg(long, value_name = "IPS")]
+    pub local_ips: Option<String>,
+
     /// Speak HTTP/2 (prior knowledge over http://, ALPN over https://,
     /// falling back to HTTP/1.1 when the server offers only that); events
     /// say `"proto":"h2"`.
@@ -729,6 +736,23 @@ impl Config {
             keepalive: !args.no_keepalive,
             http2: args.http2,
             tls: args.tls.load()?,
+            local_ips: match &args.local_ips {
+                None => Vec::new(),
+                Some(text) => {
+                    let ips = parse_local_ips(text)
+                        .map_err(|e| bad_input(format!("--local-ips `{text}`: {e}")))?;
+                    // An address this machine does not have fails here, not
+                    // as a connect error on every request.
+                    for ip in &ips {
+                        std::net::TcpListener::bind((*ip, 0)).map_err(|e| {
+                            bad_input(format!(
+                                "--local-ips: cannot open connections from {ip}: {e}"
+                            ))
+                        })?;
+                    }
+                    ips
+                }
+            },
         };
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let threads = args
@@ -768,8 +792,58 @@ impl Config {
     }
 }
 
+/// `--local-ips`: addresses separated by commas, each an address or an
+/// IPv4 range `FIRST-LAST` (at most 65,536 addresses in all).
+pub fn parse_local_ips(text: &str) -> Result<Vec<std::net::IpAddr>, String> {
+    use std::net::{IpAddr, Ipv4Addr};
+    let mut ips = Vec::new();
+    for part in text.split(',').map(str::trim) {
+        let ip = |s: &str| {
+            s.trim()
+                .parse::<IpAddr>()
+                .map_err(|_| format!("`{s}` is not an IP address"))
+        };
+        match part.split_once('-') {
+            None => ips.push(ip(part)?),
+            Some((first, last)) => {
+                let (IpAddr::V4(first), IpAddr::V4(last)) = (ip(first)?, ip(last)?) else {
+                    return Err(format!("`{part}`: ranges are of IPv4 addresses"));
+                };
+                let (a, b) = (u32::from(first), u32::from(last));
+                if a > b {
+                    return Err(format!("`{part}`: the range ends before it starts"));
+                }
+                if b - a >= 65_536 {
+                    return Err(format!("`{part}`: more than 65,536 addresses"));
+                }
+                ips.extend((a..=b).map(|n| IpAddr::V4(Ipv4Addr::from(n))));
+            }
+        }
+        if ips.len() > 65_536 {
+            return Err("more than 65,536 addresses".into());
+        }
+    }
+    Ok(ips)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn local_ips_take_lists_and_ranges() {
+        let ips = parse_local_ips("127.0.0.1-127.0.0.3, ::1").unwrap();
+        let shown: Vec<String> = ips.iter().map(|ip| ip.to_string()).collect();
+        assert_eq!(shown, ["127.0.0.1", "127.0.0.2", "127.0.0.3", "::1"]);
+        for (bad, why) in [
+            ("127.0.0.x", "not an IP address"),
+            ("127.0.0.5-127.0.0.1", "ends before it starts"),
+            ("10.0.0.0-10.2.0.0", "more than 65,536"),
+            ("::1-::2", "IPv4"),
+        ] {
+            let e = parse_local_ips(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+
     use super::*;
     use clap::CommandFactory;
 

@@ -36,6 +36,8 @@ pub struct ClientOptions {
     pub http2: bool,
     /// `--insecure`, `--ca-cert`, `--cert`/`--key`, files read.
     pub tls: Tls,
+    /// `--local-ips`: addresses new connections are made from, in turn.
+    pub local_ips: Vec<std::net::IpAddr>,
 }
 
 /// Where requests go: `http(s)://host:port[/prefix]`.
@@ -145,6 +147,8 @@ pub struct Client {
         tokio_rustls::TlsConnector,
         rustls::pki_types::ServerName<'static>,
     )>,
+    /// Which of `--local-ips` the next connection comes from.
+    next_local: std::sync::atomic::AtomicUsize,
 }
 
 impl Client {
@@ -171,6 +175,7 @@ impl Client {
             target,
             tls,
             ws_tls,
+            next_local: Default::default(),
         })
     }
 
@@ -244,6 +249,38 @@ impl Client {
         }
     }
 
+    /// A TCP connection to the target, from the next of `--local-ips`
+    /// when there are any (to the first target address of its family).
+    async fn connect_tcp(&self) -> io::Result<TcpStream> {
+        if self.opts.local_ips.is_empty() {
+            return TcpStream::connect(&self.target.addrs[..]).await;
+        }
+        let n = self
+            .next_local
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let local = self.opts.local_ips[n % self.opts.local_ips.len()];
+        let Some(&to) = self
+            .target
+            .addrs
+            .iter()
+            .find(|a| a.is_ipv4() == local.is_ipv4())
+        else {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrNotAvailable,
+                format!("--local-ips: the target has no address of {local}'s family"),
+            ));
+        };
+        let socket = if local.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket
+            .bind(SocketAddr::new(local, 0))
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot bind to {local}: {e}")))?;
+        socket.connect(to).await
+    }
+
     /// TCP, then TLS with `tls` when the target is https; and whether ALPN
     /// chose HTTP/2 (or, on plain TCP, `--http2` asks for h2c).
     async fn open_stream(
@@ -254,17 +291,16 @@ impl Client {
         )>,
     ) -> Result<(Stream, bool), Failure> {
         let limit = self.opts.connect_timeout;
-        let tcp =
-            match tokio::time::timeout(limit, TcpStream::connect(&self.target.addrs[..])).await {
-                Err(_) => {
-                    return Err((
-                        ErrorKind::Connect,
-                        format!("connect timed out after {}", format_duration(limit)),
-                    ))
-                }
-                Ok(Err(e)) => return Err((ErrorKind::Connect, e.to_string())),
-                Ok(Ok(tcp)) => tcp,
-            };
+        let tcp = match tokio::time::timeout(limit, self.connect_tcp()).await {
+            Err(_) => {
+                return Err((
+                    ErrorKind::Connect,
+                    format!("connect timed out after {}", format_duration(limit)),
+                ))
+            }
+            Ok(Err(e)) => return Err((ErrorKind::Connect, e.to_string())),
+            Ok(Ok(tcp)) => tcp,
+        };
         let _ = tcp.set_nodelay(true);
         Ok(match tls {
             None => (Stream::Plain(tcp), self.opts.http2),
@@ -583,6 +619,7 @@ mod tests {
             keepalive: true,
             http2: false,
             tls: Tls::default(),
+            local_ips: Vec::new(),
         };
         assert!(target.preflight(&opts).is_err());
         let client = Client::new(target, opts).unwrap();
