@@ -22,26 +22,9 @@ FIXED_RATES=${FIXED_RATES:-"1000 5000"}
 # CALLGRIND=0 skips the instruction counts (valgrind is slow: ~1 min)
 CALLGRIND=${CALLGRIND:-1}
 EVENTS=${EVENTS:-/tmp/hammer-bench-events.ndjson}
-WORK=$(mktemp -d /tmp/hammer-bench.XXXXXX)
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
-    if [ "$(id -u)" = 0 ]; then
-        echo "installing nginx, wrk, ab and h2load from Debian's packages..." >&2
-        apt-get update -qq >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk apache2-utils nghttp2-client >/dev/null
-    else
-        echo "bench.sh: nginx and wrk are needed (apt-get install nginx-light wrk apache2-utils nghttp2-client)" >&2
-        exit 2
-    fi
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+source hammer/bench/lib.sh
+bench_start saturation
+need nginx:nginx-light wrk:wrk ab:apache2-utils h2load:nghttp2-client
 
 cargo build --release -q -p hammer -p tasktracker
 HAMMER=${CARGO_TARGET_DIR:-target}/release/hammer
@@ -50,21 +33,8 @@ TASKTRACKER=${CARGO_TARGET_DIR:-target}/release/tasktracker
 hard=$(ulimit -Hn)
 if [ "$hard" = unlimited ] || [ "$hard" -ge 65536 ]; then ulimit -n 65536; else ulimit -n "$hard"; fi
 
-wait_port() {
-    for _ in $(seq 100); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-        sleep 0.1
-    done
-    echo "bench.sh: nothing listens on port $1" >&2
-    exit 3
-}
-
-for port in "$PORT" "$TT_PORT"; do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-        echo "bench.sh: port $port is taken; set PORT/TT_PORT" >&2
-        exit 2
-    fi
-done
+port_free "$PORT"
+port_free "$TT_PORT"
 
 mkdir -p "$WORK/nginx"
 sed -e "s|@PREFIX@|$WORK/nginx|g" -e "s|@PORT@|$PORT|g" hammer/bench/nginx.conf.in > "$WORK/nginx/nginx.conf"

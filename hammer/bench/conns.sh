@@ -23,27 +23,9 @@ RAMP=${RAMP:-10s}
 HOLD=${HOLD:-30s}
 THINK=${THINK:-5s..10s}
 PORT=${PORT:-18993}
-WORK=$(mktemp -d /tmp/hammer-bench-conns.XXXXXX)
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
-    if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
-    else
-        echo "conns.sh: nginx is needed (apt-get install nginx-light)" >&2
-        exit 2
-    fi
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+source hammer/bench/lib.sh
+bench_start conns
+need nginx:nginx-light ss:iproute2
 cargo build --release -q -p hammer
 HAMMER=${CARGO_TARGET_DIR:-target}/release/hammer
 
@@ -57,20 +39,14 @@ if [ "$hard" != unlimited ] && [ "$hard" -lt "$want" ]; then
     want=$hard
 fi
 ulimit -n "$want"
-if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
-    echo "conns.sh: port $PORT is taken; set PORT" >&2
-    exit 2
-fi
+port_free "$PORT"
 
 mkdir -p "$WORK/nginx"
 sed -e "s|@PREFIX@|$WORK/nginx|g" -e "s|@PORT@|$PORT|g" -e "s|@FDS@|$want|g" \
     -e "s|@CONNS@|$CONNS|g" hammer/bench/nginx-conns.conf.in >"$WORK/nginx/nginx.conf"
 taskset -c 1 "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
 PIDS+=($!)
-for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-    sleep 0.1
-done
+wait_port "$PORT"
 
 # Beyond one address's ephemeral ports, connections come from several
 # (--local-ips binds each to an address; ~28,000 ports apiece).

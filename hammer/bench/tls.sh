@@ -20,32 +20,10 @@ PORT=${PORT:-18992}
 DURATION=${DURATION:-10}
 CONNS=${CONNS:-50}
 RUNS=${RUNS:-3}
-WORK=$(mktemp -d /tmp/hammer-bench-tls.XXXXXX)
+source hammer/bench/lib.sh
+bench_start tls
 EVENTS=$WORK/events.ndjson
-PIDS=()
-# Whatever way the script ends (done, an error under set -e, ^C), nginx
-# stops and the temp dir with the key goes.
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ] || ! command -v wrk >/dev/null \
-    || ! command -v h2load >/dev/null; then
-    if [ "$(id -u)" = 0 ]; then
-        echo "installing nginx, wrk and h2load from Debian's packages..." >&2
-        apt-get update -qq >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk nghttp2-client >/dev/null
-    else
-        echo "tls.sh: nginx, wrk and h2load are needed (apt-get install nginx-light wrk nghttp2-client)" >&2
-        exit 2
-    fi
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+need nginx:nginx-light wrk:wrk h2load:nghttp2-client
 
 cargo build --release -q -p hammer
 HAMMER=${CARGO_TARGET_DIR:-target}/release/hammer
@@ -53,10 +31,7 @@ HAMMER=${CARGO_TARGET_DIR:-target}/release/hammer
 hard=$(ulimit -Hn)
 if [ "$hard" = unlimited ] || [ "$hard" -ge 65536 ]; then ulimit -n 65536; else ulimit -n "$hard"; fi
 
-if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
-    echo "tls.sh: port $PORT is taken; set PORT" >&2
-    exit 2
-fi
+port_free "$PORT"
 
 # A self-signed certificate for 127.0.0.1 (ECDSA P-256, as a modern site
 # has). Not a CA's (openssl's default): webpki refuses a CA certificate as
