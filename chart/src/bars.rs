@@ -160,9 +160,16 @@ impl BarChart<'_> {
                 chart
                     .draw_series(series.values.iter().enumerate().map(|(i, &v)| {
                         let (y0, y1) = bar(i, s);
+                        // Not a number: a value the data cannot give (a p99
+                        // of 50 requests) is "-", as in the tables, not a 0.
+                        let text = if v.is_finite() {
+                            format(v.max(0.0))
+                        } else {
+                            "-".to_string()
+                        };
                         let v = if v.is_finite() { v.max(0.0) } else { 0.0 };
                         EmptyElement::at((v, (y0 + y1) / 2.0))
-                            + Text::new(format(v), (4, 0), style.clone())
+                            + Text::new(text, (4, 0), style.clone())
                     }))
                     .map_err(err)?;
             }

@@ -450,22 +450,36 @@ where
     legend(&mut chart, &placed, &labels, fonts)
 }
 
+/// p50, p95 and p99 per endpoint (ms); a percentile the endpoint's count
+/// does not resolve ([`Metric::resolved_by`]: p99 needs 100 requests) is
+/// NaN, drawn as "-" with no bar, as the tables show it.
+fn summary_bars(rows: &[Entry]) -> Vec<BarSeries> {
+    use records::metric::Metric;
+    let metric = |m: Metric, f: fn(&records::Latency) -> u64| -> Vec<f64> {
+        rows.iter()
+            .map(|e| {
+                if m.resolved_by(e.stats.count) {
+                    nines::ms(f(&e.stats.latency) as f64)
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect()
+    };
+    vec![
+        BarSeries::new("p50", style::P50, metric(Metric::P50, |l| l.p50_ns)),
+        BarSeries::new("p95", style::P95, metric(Metric::P95, |l| l.p95_ns)),
+        BarSeries::new("p99", style::P99, metric(Metric::P99, |l| l.p99_ns)),
+    ]
+}
+
 /// Draws p50/p95/p99 bars per endpoint with each endpoint's error rate and count.
 pub fn endpoint_summary(run: &Run, path: &Path, opts: &Options) -> anyhow::Result<()> {
     let fonts = Fonts::for_size(opts.width, opts.height);
     let root = canvas::canvas(path, (opts.width, opts.height))?;
     let rows = run::top_endpoints(run, MAX_SERIES);
     let categories: Vec<String> = rows.iter().map(|e| e.stats.name.clone()).collect();
-    let metric = |f: fn(&records::Latency) -> u64| -> Vec<f64> {
-        rows.iter()
-            .map(|e| nines::ms(f(&e.stats.latency) as f64))
-            .collect()
-    };
-    let series = vec![
-        BarSeries::new("p50", style::P50, metric(|l| l.p50_ns)),
-        BarSeries::new("p95", style::P95, metric(|l| l.p95_ns)),
-        BarSeries::new("p99", style::P99, metric(|l| l.p99_ns)),
-    ];
+    let series = summary_bars(&rows);
     let notes: Vec<(String, RGBColor)> = rows
         .iter()
         .map(|e| {
@@ -630,4 +644,36 @@ pub fn pg_activity(run: &Run, polls: &[Poll], path: &Path, opts: &Options) -> an
     let corner = canvas::place_legend(&placed, chart.x_range(), &labels, plot, &fonts);
     canvas::legend_in(&mut chart, corner, &fonts).map_err(err)?;
     root.present().map_err(draw_err(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_bars_leave_out_percentiles_a_count_does_not_resolve() {
+        let with = |count: u64| {
+            let mut e = Entry::empty("GET /x");
+            e.stats.count = count;
+            e.stats.latency.p50_ns = 1_000_000;
+            e.stats.latency.p95_ns = 2_000_000;
+            e.stats.latency.p99_ns = 3_000_000;
+            e
+        };
+        let bars = summary_bars(&[with(65), with(100), with(10)]);
+        let values = |label: &str| {
+            bars.iter()
+                .find(|b| b.label == label)
+                .unwrap()
+                .values
+                .clone()
+        };
+        assert_eq!(values("p50"), [1.0, 1.0, 1.0]);
+        let p95 = values("p95");
+        assert_eq!(p95[..2], [2.0, 2.0]);
+        assert!(p95[2].is_nan(), "p95 of 10 requests: {p95:?}");
+        let p99 = values("p99");
+        assert!(p99[0].is_nan(), "p99 of 65 requests: {p99:?}");
+        assert_eq!(p99[1], 3.0);
+    }
 }
