@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use crate::exchange;
-use crate::scenario::{Request, Scenario, ScenarioError, Step, CREDENTIALS};
+use crate::scenario::{Request, Scenario, ScenarioError, Step, Ws, WsAction, CREDENTIALS};
 use crate::template::{Context, FlowValues, Template};
 use crate::user::{User, Var};
 
@@ -27,6 +27,7 @@ pub fn check(scenario: &Scenario, known_vars: &BTreeSet<String>) -> Vec<Scenario
     let mut lint = Lint {
         scenario,
         vars: known_vars.clone(),
+        sockets: BTreeSet::new(),
         problems: Vec::new(),
     };
     if let Some(seed) = &scenario.seed {
@@ -42,6 +43,7 @@ pub fn check(scenario: &Scenario, known_vars: &BTreeSet<String>) -> Vec<Scenario
     }
     for flow in hammer.iter().flat_map(|h| &h.flows) {
         Step::each_request(&flow.steps, &mut |r| lint.makes(r, true));
+        lint.opens(&flow.steps);
     }
     if let Some(h) = hammer {
         for request in h.auth.refresh.iter().chain(&h.auth.login) {
@@ -101,6 +103,9 @@ struct Lint<'s> {
     scenario: &'s Scenario,
     /// Vars some step makes (or the users carry).
     vars: BTreeSet<String>,
+    /// WebSocket connections some flow's `ws_connect` opens (a VU's
+    /// connections outlive the flow iteration that opened them).
+    sockets: BTreeSet<String>,
     problems: Vec<ScenarioError>,
 }
 
@@ -111,6 +116,47 @@ impl Lint<'_> {
             line,
             message,
         });
+    }
+
+    /// Notes the WebSocket connections `steps` open.
+    fn opens(&mut self, steps: &[Step]) {
+        for step in steps {
+            match step {
+                Step::Ws(ws) if matches!(ws.action, WsAction::Connect { .. }) => {
+                    self.sockets.insert(ws.socket.clone());
+                }
+                Step::Loop(l) => self.opens(&l.steps),
+                _ => {}
+            }
+        }
+    }
+
+    /// A WebSocket step on a connection no `ws_connect` opens (a typo in
+    /// `socket`) would fail on every iteration.
+    fn socket_used(&mut self, ws: &Ws) {
+        if matches!(ws.action, WsAction::Connect { .. }) || self.sockets.contains(&ws.socket) {
+            return;
+        }
+        let near = self.sockets.iter().find(|s| close(s, &ws.socket)).cloned();
+        let hint = match near {
+            Some(s) => format!("; did you mean `{s}`?"),
+            None if self.sockets.is_empty() => "; open one with a `ws_connect` step".to_string(),
+            None => format!(
+                "; the open ones: {}",
+                self.sockets
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        self.problem(
+            ws.line,
+            format!(
+                "{}: socket `{}` is not opened by any ws_connect{hint}",
+                ws.name, ws.socket
+            ),
+        );
     }
 
     /// Notes the vars `request` makes: appends, and captures outside flows
@@ -162,7 +208,10 @@ impl Lint<'_> {
                     }
                     self.steps(&l.steps, set);
                 }
-                Step::Ws(ws) => self.placeholders(ws.line, &ws.name, &ws.templates(), Some(set)),
+                Step::Ws(ws) => {
+                    self.socket_used(ws);
+                    self.placeholders(ws.line, &ws.name, &ws.templates(), Some(set));
+                }
             }
         }
     }
@@ -292,6 +341,38 @@ mod tests {
             .into_iter()
             .map(|p| p.to_string())
             .collect()
+    }
+
+    #[test]
+    fn a_websocket_step_on_a_connection_nothing_opens_is_named() {
+        let text = r#"
+[hammer]
+[[hammer.flows]]
+name = "f"
+[[hammer.flows.steps]]
+ws_connect = "/ws"
+socket = "feed"
+[[hammer.flows.steps]]
+ws_send = "ping"
+socket = "feeds"
+[[hammer.flows.steps]]
+ws_await = { "/type" = "pong" }
+socket = "feed"
+[[hammer.flows.steps]]
+ws_close = "other"
+"#;
+        let p = problems(text);
+        assert_eq!(p.len(), 2, "{p:#?}");
+        assert!(
+            p[0].starts_with("t.toml:9: ")
+                && p[0].contains("socket `feeds` is not opened by any ws_connect")
+                && p[0].contains("did you mean `feed`?"),
+            "{p:#?}"
+        );
+        assert!(
+            p[1].starts_with("t.toml:15: ") && p[1].contains("the open ones: `feed`"),
+            "{p:#?}"
+        );
     }
 
     #[test]
