@@ -1,6 +1,7 @@
 //! The HTTP client: one connection per VU, made here (TCP, TLS via rustls
 //! when the URL is https). HTTP/1.1 goes through hammer's own lean
-//! connection ([`crate::h1`]); HTTP/2 through hyper's connection API. No
+//! connection ([`crate::h1`]); HTTP/2 through the h2 crate's client (hyper's
+//! adds a dispatcher task, a channel and a spawned task per request). No
 //! pooled client: a VU's connection is its own, `--no-keepalive` means a new
 //! one per request, and every failure gets an exact kind (refused →
 //! `connect`, closed mid-response → `reset`, over `--max-body` → `body`).
@@ -13,10 +14,6 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, SET_COOKIE};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::client::conn::http2;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use records::tls::Tls;
 use records::units::format_duration;
 use records::ErrorKind;
@@ -125,12 +122,16 @@ impl Target {
     }
 }
 
-type Body = Full<Bytes>;
-
 /// One VU's connection.
 pub enum Conn {
     H1(Box<H1Conn>),
-    H2 { sender: http2::SendRequest<Body> },
+    /// The h2 crate's client directly: hyper's adds a dispatcher, a
+    /// channel and a spawned task per request on top of it.
+    H2 {
+        sender: h2::client::SendRequest<Bytes>,
+        /// Set when the connection task ends (a GOAWAY, a drop).
+        closed: Arc<std::sync::atomic::AtomicBool>,
+    },
 }
 
 /// Makes connections and sends requests on them.
@@ -183,11 +184,16 @@ impl Client {
     pub async fn connect(&self) -> Result<Conn, Failure> {
         let (stream, h2) = self.open_stream(self.tls.as_ref()).await?;
         if h2 {
-            let (sender, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            let (sender, conn) = h2::client::handshake(stream)
                 .await
-                .map_err(|e| classify(&e, self.opts.tls.has_client_cert()))?;
-            tokio::spawn(conn);
-            Ok(Conn::H2 { sender })
+                .map_err(|e| classify_h2(&e, self.opts.tls.has_client_cert()))?;
+            let closed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let ended = closed.clone();
+            tokio::spawn(async move {
+                let _ = conn.await;
+                ended.store(true, std::sync::atomic::Ordering::Relaxed);
+            });
+            Ok(Conn::H2 { sender, closed })
         } else {
             let mut conn = H1Conn::new(stream);
             conn.client_cert = self.opts.tls.has_client_cert();
@@ -355,7 +361,7 @@ impl Client {
             && self.opts.keepalive
             && match slot {
                 Some(Conn::H1(conn)) => conn.open,
-                Some(Conn::H2 { sender }) => !sender.is_closed(),
+                Some(Conn::H2 { closed, .. }) => !closed.load(std::sync::atomic::Ordering::Relaxed),
                 None => false,
             };
         if !keep {
@@ -405,32 +411,39 @@ impl Client {
                         Err(Trouble::Failed(failure)) => return Err(failure),
                     }
                 }
-                Conn::H2 { sender } => {
+                Conn::H2 { sender, .. } => {
                     *proto = Some("h2");
-                    if sender.ready().await.is_err() {
+                    let client_cert = self.opts.tls.has_client_cert();
+                    let Ok(mut ready) = sender.clone().ready().await else {
                         *slot = None;
                         continue;
-                    }
+                    };
                     let request = self.h2_request(&req)?;
+                    let end = req.body.is_empty();
                     let sending = Instant::now();
-                    return match sender.send_request(request).await {
+                    let (response, mut body_tx) = match ready.send_request(request, end) {
+                        Ok(sent) => sent,
+                        Err(e) => return Err(classify_h2(&e, client_cert)),
+                    };
+                    if !end {
+                        // h2 buffers what the peer's window does not take yet.
+                        body_tx
+                            .send_data(Bytes::copy_from_slice(req.body), true)
+                            .map_err(|e| classify_h2(&e, client_cert))?;
+                    }
+                    return match response.await {
                         Ok(resp) => {
-                            // The head has come: as near the first byte as hyper lets us see.
+                            // The head has come: as near the first byte as h2 lets us see.
                             let ttfb_ns = Some(sending.elapsed().as_nanos() as u64);
-                            read(
-                                resp,
-                                keep_body,
-                                self.opts.max_body,
-                                self.opts.tls.has_client_cert(),
-                            )
-                            .await
-                            .map(|r| Response {
-                                connect_ns,
-                                ttfb_ns,
-                                ..r
-                            })
+                            read_h2(resp, keep_body, self.opts.max_body, client_cert)
+                                .await
+                                .map(|r| Response {
+                                    connect_ns,
+                                    ttfb_ns,
+                                    ..r
+                                })
                         }
-                        Err(e) => Err(classify(&e, self.opts.tls.has_client_cert())),
+                        Err(e) => Err(classify_h2(&e, client_cert)),
                     };
                 }
             }
@@ -441,7 +454,7 @@ impl Client {
         ))
     }
 
-    fn h2_request(&self, req: &Outgoing<'_>) -> Result<http::Request<Body>, Failure> {
+    fn h2_request(&self, req: &Outgoing<'_>) -> Result<http::Request<()>, Failure> {
         let bad = |what: &str, e: &dyn std::fmt::Display| {
             (ErrorKind::Request, format!("bad {what}: {e}"))
         };
@@ -454,20 +467,55 @@ impl Client {
         .map_err(|e| bad("path", &e))?;
         let method =
             http::Method::from_bytes(req.method.as_bytes()).map_err(|e| bad("method", &e))?;
-        let mut request = http::Request::new(Full::new(Bytes::copy_from_slice(req.body)));
-        *request.method_mut() = method;
+        let mut request = http::Request::new(());
         *request.uri_mut() = uri;
+        let headers = request.headers_mut();
         for (name, value) in req.headers {
             let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| bad("header", &e))?;
+            // HTTP/2 has no connection-specific headers (RFC 9113 8.2.2):
+            // dropped, as hyper drops them, rather than refused by h2.
+            if is_connection_specific(&name, value) {
+                continue;
+            }
             let value = HeaderValue::from_str(value).map_err(|e| bad("header value", &e))?;
-            request.headers_mut().append(name, value);
+            headers.append(name, value);
         }
+        // As HTTP/1.1 says it: a length for a body, or for an empty one
+        // where the method defines a payload (hyper did the same).
+        if (!req.body.is_empty()
+            || matches!(
+                method,
+                http::Method::POST | http::Method::PUT | http::Method::PATCH
+            ))
+            && !headers.contains_key(http::header::CONTENT_LENGTH)
+        {
+            headers.insert(
+                http::header::CONTENT_LENGTH,
+                HeaderValue::from(req.body.len()),
+            );
+        }
+        *request.method_mut() = method;
         Ok(request)
     }
 }
 
-async fn read(
-    resp: http::Response<Incoming>,
+/// A header HTTP/2 forbids: `Connection` and those it names by custom
+/// (`Keep-Alive`, `Proxy-Connection`, `Transfer-Encoding`, `Upgrade`), and
+/// `TE` other than `trailers`.
+fn is_connection_specific(name: &HeaderName, value: &str) -> bool {
+    use http::header::{CONNECTION, TE, TRANSFER_ENCODING, UPGRADE};
+    *name == CONNECTION
+        || *name == TRANSFER_ENCODING
+        || *name == UPGRADE
+        || name.as_str() == "keep-alive"
+        || name.as_str() == "proxy-connection"
+        || (*name == TE && !value.eq_ignore_ascii_case("trailers"))
+}
+
+/// Reads an HTTP/2 response's body, giving its bytes back to the flow
+/// control window as they are read.
+async fn read_h2(
+    resp: http::Response<h2::RecvStream>,
     keep: bool,
     max: u64,
     client_cert: bool,
@@ -485,11 +533,11 @@ async fn read(
         set_cookies,
         ..Response::default()
     };
-    while let Some(frame) = body.frame().await {
-        let frame = match frame {
-            Ok(frame) => frame,
+    while let Some(data) = body.data().await {
+        let data = match data {
+            Ok(data) => data,
             Err(e) => {
-                let (kind, detail) = classify(&e, client_cert);
+                let (kind, detail) = classify_h2(&e, client_cert);
                 let kind = if kind == ErrorKind::Other {
                     ErrorKind::Body
                 } else {
@@ -499,58 +547,50 @@ async fn read(
                 return Ok(out);
             }
         };
-        if let Ok(data) = frame.into_data() {
-            out.bytes_in += data.len() as u64;
-            if out.bytes_in > max {
-                out.error = Some((
-                    ErrorKind::Body,
-                    format!("body longer than --max-body {max} bytes"),
-                ));
-                return Ok(out);
-            }
-            if keep {
-                out.body.extend_from_slice(&data);
-            }
+        let _ = body.flow_control().release_capacity(data.len());
+        out.bytes_in += data.len() as u64;
+        if out.bytes_in > max {
+            out.error = Some((
+                ErrorKind::Body,
+                format!("body longer than --max-body {max} bytes"),
+            ));
+            return Ok(out);
+        }
+        if keep {
+            out.body.extend_from_slice(&data);
         }
     }
     Ok(out)
 }
 
-/// The error kind and a short description of a hyper error.
-pub fn classify(e: &hyper::Error, client_cert: bool) -> Failure {
+/// The error kind and a short description of an h2 error.
+pub fn classify_h2(e: &h2::Error, client_cert: bool) -> Failure {
     if let Some(tls) = records::tls::find_error(e) {
         return (ErrorKind::Tls, records::tls::describe(tls, "", client_cert));
     }
     let mut detail = e.to_string();
-    let mut source = std::error::Error::source(e);
-    let mut io_kind = None;
-    while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<io::Error>() {
-            io_kind = Some(io.kind());
-        }
-        detail.push_str(": ");
-        detail.push_str(&s.to_string());
-        source = s.source();
-    }
-    let kind = match io_kind {
-        Some(
+    if let Some(io) = e.get_io() {
+        let kind = match io.kind() {
             io::ErrorKind::ConnectionReset
             | io::ErrorKind::ConnectionAborted
             | io::ErrorKind::BrokenPipe
             | io::ErrorKind::UnexpectedEof
-            | io::ErrorKind::NotConnected,
-        ) => ErrorKind::Reset,
-        Some(io::ErrorKind::TimedOut) => ErrorKind::Timeout,
-        Some(io::ErrorKind::ConnectionRefused) => ErrorKind::Connect,
-        _ if e.is_incomplete_message()
-            || e.is_canceled()
-            || e.is_closed()
-            || e.is_body_write_aborted() =>
-        {
-            ErrorKind::Reset
+            | io::ErrorKind::NotConnected => ErrorKind::Reset,
+            io::ErrorKind::TimedOut => ErrorKind::Timeout,
+            io::ErrorKind::ConnectionRefused => ErrorKind::Connect,
+            _ => ErrorKind::Other,
+        };
+        let cause = io.to_string();
+        if !detail.contains(&cause) {
+            detail.push_str(": ");
+            detail.push_str(&cause);
         }
-        _ if e.is_timeout() => ErrorKind::Timeout,
-        _ => ErrorKind::Other,
+        return (kind, detail);
+    }
+    let kind = if e.is_reset() || e.is_go_away() || e.is_remote() {
+        ErrorKind::Reset
+    } else {
+        ErrorKind::Other
     };
     (kind, detail)
 }

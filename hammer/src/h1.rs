@@ -5,8 +5,8 @@
 //! generator only needs to write a request it already rendered and read one
 //! response, so this writes the request bytes in one go and parses the
 //! response head with `httparse` straight from the VU's read buffer.
-//! Bodies: `Content-Length`, `chunked`, or until close. HTTP/2 still goes
-//! through hyper (see `client.rs`).
+//! Bodies: `Content-Length`, `chunked`, or until close. HTTP/2 goes
+//! through the h2 crate (see `client.rs`).
 
 use std::io;
 use std::mem::MaybeUninit;
