@@ -570,16 +570,7 @@ pub fn classify_h2(e: &h2::Error, client_cert: bool) -> Failure {
     }
     let mut detail = e.to_string();
     if let Some(io) = e.get_io() {
-        let kind = match io.kind() {
-            io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::BrokenPipe
-            | io::ErrorKind::UnexpectedEof
-            | io::ErrorKind::NotConnected => ErrorKind::Reset,
-            io::ErrorKind::TimedOut => ErrorKind::Timeout,
-            io::ErrorKind::ConnectionRefused => ErrorKind::Connect,
-            _ => ErrorKind::Other,
-        };
+        let kind = crate::conn::io_kind(io.kind());
         let cause = io.to_string();
         if !detail.contains(&cause) {
             detail.push_str(": ");

@@ -13,6 +13,21 @@ use tokio::net::TcpStream;
 /// What went wrong with a request, as an event records it.
 pub type Failure = (ErrorKind, String);
 
+/// The error kind of an I/O error on a connection, whichever protocol
+/// met it: a reset, a timeout, a refusal, or `other`.
+pub fn io_kind(kind: io::ErrorKind) -> ErrorKind {
+    match kind {
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe
+        | io::ErrorKind::UnexpectedEof
+        | io::ErrorKind::NotConnected => ErrorKind::Reset,
+        io::ErrorKind::TimedOut => ErrorKind::Timeout,
+        io::ErrorKind::ConnectionRefused => ErrorKind::Connect,
+        _ => ErrorKind::Other,
+    }
+}
+
 /// A TCP or TLS stream.
 pub enum Stream {
     Plain(TcpStream),

@@ -70,16 +70,7 @@ fn io_failure(e: &io::Error, during: &str, client_cert: bool) -> Failure {
         let line = records::tls::describe(tls, "", client_cert);
         return (ErrorKind::Tls, format!("{during}: {line}"));
     }
-    let kind = match e.kind() {
-        io::ErrorKind::ConnectionReset
-        | io::ErrorKind::ConnectionAborted
-        | io::ErrorKind::BrokenPipe
-        | io::ErrorKind::UnexpectedEof
-        | io::ErrorKind::NotConnected => ErrorKind::Reset,
-        io::ErrorKind::TimedOut => ErrorKind::Timeout,
-        _ => ErrorKind::Other,
-    };
-    (kind, format!("{during}: {e}"))
+    (crate::conn::io_kind(e.kind()), format!("{during}: {e}"))
 }
 
 fn closed(during: &str) -> Failure {
