@@ -828,6 +828,9 @@ pub fn parse_local_ips(text: &str) -> Result<Vec<std::net::IpAddr>, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
     #[test]
     fn local_ips_take_lists_and_ranges() {
         let ips = parse_local_ips("127.0.0.1-127.0.0.3, ::1").unwrap();
@@ -843,9 +846,6 @@ mod tests {
             assert!(e.contains(why), "{bad}: {e}");
         }
     }
-
-    use super::*;
-    use clap::CommandFactory;
 
     fn resolve(line: &[&str]) -> anyhow::Result<Config> {
         let mut argv = vec!["hammer"];

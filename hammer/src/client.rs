@@ -480,15 +480,7 @@ impl Client {
             let value = HeaderValue::from_str(value).map_err(|e| bad("header value", &e))?;
             headers.append(name, value);
         }
-        // As HTTP/1.1 says it: a length for a body, or for an empty one
-        // where the method defines a payload (hyper did the same).
-        if (!req.body.is_empty()
-            || matches!(
-                method,
-                http::Method::POST | http::Method::PUT | http::Method::PATCH
-            ))
-            && !headers.contains_key(http::header::CONTENT_LENGTH)
-        {
+        if req.states_length() && !headers.contains_key(http::header::CONTENT_LENGTH) {
             headers.insert(
                 http::header::CONTENT_LENGTH,
                 HeaderValue::from(req.body.len()),

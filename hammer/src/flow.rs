@@ -230,6 +230,7 @@ mod tests {
             clock: Clock::now(),
             dedicated: Vec::new(),
             ws: crate::ws::Limits::new(Default::default()),
+            timer: Default::default(),
         }
     }
 

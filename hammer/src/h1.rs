@@ -33,6 +33,15 @@ pub struct Outgoing<'a> {
     pub body: &'a [u8],
 }
 
+impl Outgoing<'_> {
+    /// Whether the request states its body's length: it has a body, or its
+    /// method defines one (an empty POST says `Content-Length: 0`), over
+    /// HTTP/1.1 and HTTP/2 alike.
+    pub fn states_length(&self) -> bool {
+        !self.body.is_empty() || matches!(self.method, "POST" | "PUT" | "PATCH")
+    }
+}
+
 /// Why an exchange did not produce a response.
 pub enum Trouble {
     /// A kept-alive connection turned out closed before anything came back:
@@ -107,7 +116,7 @@ pub fn encode(out: &mut Vec<u8>, req: &Outgoing<'_>, host: &str, prefix: &str, k
         out.extend_from_slice(value.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    if !req.body.is_empty() || matches!(req.method, "POST" | "PUT" | "PATCH") {
+    if req.states_length() {
         out.extend_from_slice(b"Content-Length: ");
         out.extend_from_slice(itoa::Buffer::new().format(req.body.len()).as_bytes());
         out.extend_from_slice(b"\r\n");
@@ -277,11 +286,6 @@ impl H1Conn {
                         let mut close = !keepalive || parsed.version == Some(0);
                         for h in parsed.headers.iter() {
                             let name = h.name;
-                            // By length first: most headers (Date, Content-Type,
-                            // Server) are then passed over without a comparison.
-                            if !matches!(name.len(), 10 | 14 | 17) {
-                                continue;
-                            }
                             if is_named(name, b"content-length") {
                                 length = std::str::from_utf8(h.value)
                                     .ok()

@@ -134,6 +134,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         clock: start_clock(config.start_at)?,
         dedicated,
         ws: ws::Limits::new(config.websocket.clone()),
+        timer: timer::TimerKind::from_env(),
     });
     // Each seeded user's state is shared by the VUs playing it; without
     // users (ad-hoc mode) every VU has its own, so nothing is contended.
@@ -167,7 +168,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     };
 
     let threads = config.threads as u64;
-    let timer = timer::TimerKind::from_env();
+    let timer = plan.timer;
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
     let mut workers = Vec::new();
     for w in 0..threads {

@@ -16,9 +16,10 @@ pub struct Prepared {
     pub method_json: Box<[u8]>,
     /// Whether judging the response needs its body (checks, captures, appends).
     pub needs_body: bool,
-    /// The request rendered once, when no template of it has a placeholder:
-    /// what every user without a token or cookies sends (ad-hoc mode, the
-    /// `/health` of a mix), so the hot path renders and allocates nothing.
+    /// The request rendered once, when no template of it has a placeholder
+    /// ([`records::exchange::render_literal`]): what every user it adds no
+    /// credentials for sends (ad-hoc mode, the `/health` of a mix), so the
+    /// hot path renders and allocates nothing.
     pub literal: Option<records::exchange::Rendered>,
 }
 
@@ -31,14 +32,7 @@ impl Prepared {
                 .expect("strings serialize")
                 .into_boxed_slice()
         };
-        let literal = if request.templates().iter().all(|t| t.is_literal()) {
-            let user = records::User::default();
-            let mut rng = <rand::rngs::SmallRng as rand::SeedableRng>::seed_from_u64(0);
-            let mut ctx = records::template::Context::new(&user, &mut rng);
-            records::exchange::render(&request, &mut ctx).ok()
-        } else {
-            None
-        };
+        let literal = records::exchange::render_literal(&request);
         Ok(Prepared {
             literal,
             name_json: json(&request.name),

@@ -63,6 +63,9 @@ pub struct Plan<T: Transport = Client> {
     pub dedicated: Vec<PreparedFlow>,
     /// The run's WebSocket start-up stagger and connection cap.
     pub ws: crate::ws::Limits,
+    /// How sends on a schedule wait for their time (the open model's
+    /// arrivals, a repeating `ws_send`): `HAMMER_PACER_TIMER`, read once.
+    pub timer: crate::timer::TimerKind,
 }
 
 /// A seeded user's state, shared by every VU that plays this user (VUs are
@@ -92,9 +95,6 @@ pub struct UserState {
     /// something else by that status (not yours, not found), so such answers
     /// do not renew the token again for a while (no login storm).
     pub suspect: Option<(u64, Instant)>,
-    /// Most values a list var keeps (`--list-max`; 0: all): an append to a
-    /// full list drops its oldest value.
-    pub list_max: usize,
 }
 
 /// `--list-max`'s default: plenty of IDs to pick from, and a user's list
@@ -117,7 +117,8 @@ impl SharedUser {
     }
 
     /// A user whose lists keep at most `list_max` values (0: all).
-    pub fn with_list_max(user: User, list_max: usize) -> Arc<SharedUser> {
+    pub fn with_list_max(mut user: User, list_max: usize) -> Arc<SharedUser> {
+        user.list_max = list_max;
         Arc::new(SharedUser {
             state: Mutex::new(UserState {
                 user,
@@ -125,7 +126,6 @@ impl SharedUser {
                 auth_backoff: None,
                 token_gen: 0,
                 suspect: None,
-                list_max,
             }),
             auth: tokio::sync::Mutex::new(()),
         })
@@ -305,8 +305,7 @@ impl<T: Transport> Vu<T> {
                 Entry::Request(boxed) => {
                     let p: &Prepared = boxed;
                     if let Some(fixed) = &p.literal {
-                        let user = &state.user;
-                        if user.cookies.is_empty() && !(p.request.auth && user.token.is_some()) {
+                        if !exchange::adds_credentials(&p.request, &state.user) {
                             return Ok(Picked::Request(p, Cow::Borrowed(fixed), state.token_gen));
                         }
                     }
@@ -536,10 +535,6 @@ impl<T: Transport> Vu<T> {
                     now,
                     flow,
                 );
-                let list_max = state.list_max;
-                for (name, _) in &p.request.append {
-                    state.user.cap_list(name, list_max);
-                }
                 if verdict.ok()
                     && p.request
                         .capture
@@ -555,10 +550,8 @@ impl<T: Transport> Vu<T> {
             let mut state = self.user.lock();
             let trusted = token_gen.is_none_or(|g| state.suspect_of(g));
             let denied = trusted && (status == 403 || plan.auth.reauth_on.contains(&status));
-            let list_max = state.list_max;
             check_in(
                 &mut state.user,
-                list_max,
                 &p.request,
                 rendered,
                 status,
@@ -662,7 +655,6 @@ fn check_out(user: &mut User, rendered: &Rendered) {
 /// token known good (a 403, or a `reauth_on` answer a renewal did not cure).
 fn check_in(
     user: &mut User,
-    list_max: usize,
     request: &Request,
     rendered: &Rendered,
     status: u16,
@@ -676,7 +668,6 @@ fn check_in(
             continue;
         }
         user.append(var, value.clone());
-        user.cap_list(var, list_max);
     }
 }
 

@@ -96,6 +96,24 @@ pub fn render<R: Rng>(
     })
 }
 
+/// `request` rendered once for good, when no template of it has a
+/// placeholder: what [`render`] gives every user for whom
+/// [`adds_credentials`] is false, so a hot path can skip rendering.
+pub fn render_literal(request: &Request) -> Option<Rendered> {
+    if !request.templates().iter().all(|t| t.is_literal()) {
+        return None;
+    }
+    let user = User::default();
+    let mut rng = <rand::rngs::SmallRng as rand::SeedableRng>::seed_from_u64(0);
+    render(request, &mut Context::new(&user, &mut rng)).ok()
+}
+
+/// Whether [`render`] adds `user`'s credentials to `request` (the bearer
+/// token, the cookie jar): then a [`render_literal`] rendering is not theirs.
+pub fn adds_credentials(request: &Request, user: &User) -> bool {
+    (request.auth && user.token.is_some()) || !user.cookies.is_empty()
+}
+
 /// Brings a rendered request's credentials up to date with `user` (a new
 /// token, a new session cookie), keeping everything else, the values it
 /// picked included, so a retry after re-authentication is the same request.
@@ -360,7 +378,14 @@ impl User {
             .entry(name.to_string())
             .or_insert_with(|| Var::List(Vec::new()))
         {
-            Var::List(list) => list.push(value),
+            Var::List(list) => {
+                list.push(value);
+                // Oldest out: a run that keeps creating holds bounded
+                // memory, and a list given longer than the cap never grows.
+                if self.list_max > 0 && list.len() > self.list_max {
+                    list.remove(0);
+                }
+            }
             one @ Var::One(_) => {
                 let Var::One(first) = std::mem::replace(one, Var::List(Vec::new())) else {
                     unreachable!()
@@ -371,24 +396,12 @@ impl User {
     }
 
     /// Removes one occurrence of `value` from a list var. The others keep
-    /// their order, oldest first, as [`cap_list`](Self::cap_list) and a
+    /// their order, oldest first, as [`append`](Self::append)'s cap and a
     /// pick of the newest value rely on.
     pub fn remove(&mut self, name: &str, value: &Value) {
         if let Some(Var::List(list)) = self.vars.get_mut(name) {
             if let Some(at) = list.iter().position(|v| v == value) {
                 list.remove(at);
-            }
-        }
-    }
-
-    /// Drops the oldest value of a list var holding more than `cap` (0: no
-    /// cap). Called after each [`append`](Self::append), it keeps a list that
-    /// is appended to without end (a run that keeps creating tasks) at `cap`
-    /// values; one longer from the start (a users file's) never grows.
-    pub fn cap_list(&mut self, name: &str, cap: usize) {
-        if let Some(Var::List(list)) = self.vars.get_mut(name) {
-            if cap > 0 && list.len() > cap {
-                list.remove(0);
             }
         }
     }
@@ -417,36 +430,70 @@ mod tests {
     use rand::SeedableRng;
 
     #[test]
+    fn a_literal_request_renders_once_as_render_renders_it() {
+        let scenario = Scenario::parse(
+            r#"
+[hammer]
+[[hammer.requests]]
+path = "/health"
+headers = { X-Probe = "1" }
+[[hammer.requests]]
+path = "/tasks/{var:ids}"
+"#,
+            "t.toml",
+        )
+        .unwrap();
+        let requests = &scenario.hammer.as_ref().unwrap().requests;
+        let fixed = render_literal(&requests[0]).expect("no placeholder");
+        let mut user = User::default();
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(1);
+        assert_eq!(
+            fixed,
+            render(&requests[0], &mut Context::new(&user, &mut rng)).unwrap()
+        );
+        assert!(render_literal(&requests[1]).is_none());
+        assert!(!adds_credentials(&requests[0], &user));
+        user.token = Some("t".into());
+        assert!(adds_credentials(&requests[0], &user));
+        user.token = None;
+        user.cookies.insert("session".into(), "s".into());
+        assert!(adds_credentials(&requests[0], &user));
+    }
+
+    #[test]
     fn a_capped_list_drops_its_oldest_values() {
-        let mut u = User::default();
+        let mut u = User {
+            list_max: 3,
+            ..User::default()
+        };
         for id in 0..10 {
             u.append("ids", id.into());
-            u.cap_list("ids", 3);
         }
         assert_eq!(u.vars["ids"], Var::List(vec![7.into(), 8.into(), 9.into()]));
         // a removal keeps the order, so the oldest is still the one dropped
         u.remove("ids", &8.into());
         u.append("ids", 10.into());
-        u.cap_list("ids", 3);
         u.append("ids", 11.into());
-        u.cap_list("ids", 3);
         assert_eq!(
             u.vars["ids"],
             Var::List(vec![9.into(), 10.into(), 11.into()])
         );
         // 0 is no cap; a list given longer than the cap does not grow
+        u.list_max = 0;
         u.append("ids", 12.into());
-        u.cap_list("ids", 0);
         assert_eq!(
             u.vars["ids"],
             Var::List(vec![9.into(), 10.into(), 11.into(), 12.into()])
         );
+        u.list_max = 2;
         u.append("ids", 13.into());
-        u.cap_list("ids", 2);
         assert_eq!(
             u.vars["ids"],
             Var::List(vec![10.into(), 11.into(), 12.into(), 13.into()])
         );
+        // the cap is the run's, not the record's
+        let line = serde_json::to_string(&u).unwrap();
+        assert!(!line.contains("list_max"), "{line}");
     }
 
     const SCENARIO: &str = r#"

@@ -26,6 +26,11 @@ pub struct User {
     /// Session cookies, name to value.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub cookies: BTreeMap<String, String>,
+    /// Most values an [`append`](User::append) leaves in a list var (hammer's
+    /// `--list-max`; 0, the default: all): appending to a full list drops
+    /// its oldest. A setting of the run, not part of the record.
+    #[serde(skip)]
+    pub list_max: usize,
 }
 
 /// A captured value, with its JSON type: a list that requests pick from at
