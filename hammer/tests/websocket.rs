@@ -283,6 +283,36 @@ fn a_server_that_closes_connections_gives_disconnect_errors_and_hammer_goes_on()
 }
 
 #[test]
+fn repeating_sends_go_out_on_their_schedule_not_on_a_millisecond_tick() {
+    let server = Server::start(&["--hash-cost", "4"]);
+    let users = seed_users(&server.url, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(&dir, &pingers(2, "50ms", "2s"));
+    let out = hammer(&[
+        "-s",
+        &file,
+        "--target",
+        &server.url,
+        "--users-file",
+        users.path().to_str().unwrap(),
+        "--duration",
+        "2s",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let events = events(&out.stdout);
+    let mut lags: Vec<u64> = events
+        .iter()
+        .filter(|e| e.name == "ping" && e.error.is_none())
+        .map(|e| e.lag_ns)
+        .collect();
+    assert!(lags.len() >= 40, "{} answered pings", lags.len());
+    // tokio's timer rounds every deadline up to its next 1 ms tick (a
+    // median lag of ~0.5 ms); the pacer's timerfd sends within microseconds.
+    let p50 = percentile(&mut lags, 0.5);
+    assert!(p50 < 300_000, "ping lag p50 {p50} ns: {lags:?}");
+}
+
+#[test]
 fn a_server_that_never_answers_gives_timeout_events() {
     let server = Server::start(&["--hash-cost", "4", "--ws-mute"]);
     let users = seed_users(&server.url, 1);
