@@ -22,7 +22,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 CONNS=${CONNS:-100000}
-RAMP=${RAMP:-10s}
+# 5,000 new connections a second: 10,000 saturated core 0 here.
+RAMP=${RAMP:-20s}
 HOLD=${HOLD:-30s}
 THINK=${THINK:-5s..10s}
 PORT=${PORT:-18993}
