@@ -88,6 +88,8 @@ bench: release
 	hammer/bench.sh
 	hammer/bench/tls.sh
 	hammer/bench/ws.sh
+	hammer/bench/precision.sh
+	hammer/bench/conns.sh
 	chart/bench.sh
 	compare/bench.sh
 	seed/bench.sh
