@@ -46,6 +46,7 @@ sed -e "s|@PREFIX@|$WORK/nginx|g" -e "s|@PORT@|$PORT|g" \
     -e "s|@CERT@|$WORK/cert.pem|g" -e "s|@KEY@|$WORK/key.pem|g" \
     hammer/bench/nginx-tls.conf.in > "$WORK/nginx/nginx.conf"
 taskset -c 1 "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" 2>"$WORK/nginx.err" &
+NGINX_PID=$!
 PIDS+=($!)
 for _ in $(seq 100); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
@@ -58,14 +59,25 @@ if ! (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
 fi
 URL="https://127.0.0.1:$PORT/"
 
-# One run of a tool; prints its requests per second.
-run_wrk() { taskset -c 0 wrk -t1 -c"$CONNS" -d"${DURATION}s" "$URL" | awk '/^Requests\/sec/ {print $2}'; }
+# One run of a tool; prints its requests per second. Each runs under
+# /usr/bin/time, which leaves the generator's user + system CPU seconds in
+# $WORK/cpu; nginx's own CPU over the run goes to $WORK/server.
+timed() {
+    local before after
+    before=$(server_ticks)
+    /usr/bin/time -f '%U %S' -o "$WORK/cpu" "$@"
+    after=$(server_ticks)
+    echo $((after - before)) >"$WORK/server"
+}
+# nginx's user + system clock ticks so far (it runs as one process).
+server_ticks() { awk '{print $14 + $15}' "/proc/$NGINX_PID/stat"; }
+run_wrk() { timed taskset -c 0 wrk -t1 -c"$CONNS" -d"${DURATION}s" "$URL" | awk '/^Requests\/sec/ {print $2}'; }
 run_h2load() {
-    taskset -c 0 h2load -t1 -c"$CONNS" -m1 -D"$DURATION" "$URL" 2>/dev/null \
+    timed taskset -c 0 h2load -t1 -c"$CONNS" -m1 -D"$DURATION" "$URL" 2>/dev/null \
         | awk '/^finished in/ {print $4}'
 }
 hammer_rps() {
-    if ! taskset -c 0 "$HAMMER" --url "$URL" --vus "$CONNS" --duration "${DURATION}s" --threads 1 \
+    if ! timed taskset -c 0 "$HAMMER" --url "$URL" --vus "$CONNS" --duration "${DURATION}s" --threads 1 \
         --ca-cert "$WORK/cert.pem" "$@" -o "$EVENTS" 2>"$WORK/hammer.err"; then
         echo "tls.sh: hammer $* failed:" >&2
         cat "$WORK/hammer.err" >&2
@@ -95,26 +107,37 @@ run_hammer_h2() {
 median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) print 0; else print a[int((NR + 1) / 2)]}'; }
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-declare -A RESULT
+declare -A RESULT CPU SERVER RUNS_RPS RUNS_CPU RUNS_SERVER
 TOOLS=(wrk hammer_h1 h2load hammer_h2)
-for tool in "${TOOLS[@]}"; do
-    runs=""
-    for _ in $(seq "$RUNS"); do
+ticks=$(getconf CLK_TCK)
+# Interleaved (each run of every tool, then the next), so a slow patch of
+# the machine's time lands on every tool alike.
+for _ in $(seq "$RUNS"); do
+    for tool in "${TOOLS[@]}"; do
         r=$("run_$tool" || echo 0)
-        runs="$runs ${r:-0}"
-        echo "  $tool: ${r:-0} req/s" >&2
+        r=${r:-0}
+        cpu=$(awk -v r="$r" -v d="$DURATION" '{n = r * d; printf "%.2f", (n > 0 ? ($1 + $2) * 1e6 / n : 0)}' "$WORK/cpu")
+        busy=$(awk -v t="$ticks" -v d="$DURATION" '{printf "%.0f", $1 / t / d * 100}' "$WORK/server")
+        RUNS_RPS[$tool]="${RUNS_RPS[$tool]:-} $r"
+        RUNS_CPU[$tool]="${RUNS_CPU[$tool]:-} $cpu"
+        RUNS_SERVER[$tool]="${RUNS_SERVER[$tool]:-} $busy"
+        echo "  $tool: $r req/s, $cpu CPU-µs/request, nginx busy ${busy}%" >&2
     done
-    RESULT[$tool]=$(printf '%s\n' $runs | median)
+done
+for tool in "${TOOLS[@]}"; do
+    RESULT[$tool]=$(printf '%s\n' ${RUNS_RPS[$tool]} | median)
+    CPU[$tool]=$(printf '%s\n' ${RUNS_CPU[$tool]} | median)
+    SERVER[$tool]=$(printf '%s\n' ${RUNS_SERVER[$tool]} | median)
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
-printf '\n%-26s %12s %10s\n' "HTTPS, $CONNS connections" "req/s" "ratio"
-printf '%-26s %12.0f %10s\n' "wrk (HTTP/1.1)" "${RESULT[wrk]}" "1.00"
-printf '%-26s %12.0f %9sx\n' "hammer (HTTP/1.1)" "${RESULT[hammer_h1]}" \
-    "$(ratio "${RESULT[hammer_h1]}" "${RESULT[wrk]}")"
-printf '%-26s %12.0f %10s\n' "h2load -m1 (HTTP/2)" "${RESULT[h2load]}" "1.00"
-printf '%-26s %12.0f %9sx\n' "hammer --http2 (HTTP/2)" "${RESULT[hammer_h2]}" \
-    "$(ratio "${RESULT[hammer_h2]}" "${RESULT[h2load]}")"
+row() { printf '%-26s %12.0f %9sx %16.2f %13s%%\n' "$1" "${RESULT[$2]}" "$(ratio "${RESULT[$2]}" "${RESULT[$3]}")" "${CPU[$2]}" "${SERVER[$2]}"; }
+printf '\n%-26s %12s %10s %16s %14s\n' "HTTPS, $CONNS connections" "req/s" "ratio" "CPU-µs/request" "nginx busy"
+row "wrk (HTTP/1.1)" wrk wrk
+row "hammer (HTTP/1.1)" hammer_h1 wrk
+row "h2load -m1 (HTTP/2)" h2load h2load
+row "hammer --http2 (HTTP/2)" hammer_h2 h2load
 echo "(nginx $("$NGINX" -v 2>&1 | sed 's|.*/||'), 1 worker on core 1; generators on core 0, 1 thread;" \
-    "${DURATION}s, median of $RUNS; hammer verifies the certificate and writes every event)"
+    "${DURATION}s, median of $RUNS interleaved runs; hammer verifies the certificate and writes every event;" \
+    "nginx near 100% busy means the server, not the generator, sets the req/s)"
