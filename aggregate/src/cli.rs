@@ -58,7 +58,7 @@ pub struct Args {
     /// e.g. 'p95<500ms', 'p99<1s', 'error_rate<1%', 'rps>100',
     /// 'GET /api/v1/tasks/{id}:p99<200ms', 'dropped<1'. Metrics: p50 p66 p75 p80
     /// p90 p95 p98 p99 p99.9 p99.99 mean min max count error_count error_rate
-    /// rps failures_per_s dropped dropped_rate. Repeatable.
+    /// rps failures_per_s dropped dropped_rate vus_not_started. Repeatable.
     #[arg(long, value_name = "EXPR")]
     pub threshold: Vec<String>,
 

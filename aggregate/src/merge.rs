@@ -96,6 +96,7 @@ fn add_run(tally: &mut Tally, run: &records::RunInfo, interval_from_input: &mut 
                 .saturating_sub(run.dropped.saturating_add(run.cancelled)),
             dropped: run.dropped,
             cancelled: run.cancelled,
+            vus_not_started: run.vus_not_started,
             cpu_bound: run.cpu_bound,
             shard: run.shard,
         });

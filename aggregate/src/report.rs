@@ -149,6 +149,7 @@ impl Report {
         let mut total_stats = stats_of(&total, secs, tally.any_lag);
         let arrivals = tally.load.clone().unwrap_or_default();
         total_stats.dropped = arrivals.dropped;
+        total_stats.vus_not_started = arrivals.vus_not_started;
 
         let interval_secs = tally.interval_ns as f64 / 1e9;
         let window_end = start.saturating_add(duration_ns);
@@ -208,6 +209,7 @@ impl Report {
             scheduled: arrivals.scheduled,
             dropped: arrivals.dropped,
             cancelled: arrivals.cancelled,
+            vus_not_started: arrivals.vus_not_started,
             cpu_bound: arrivals.cpu_bound,
             tools,
             scenario: tally.scenario.clone(),
@@ -291,6 +293,7 @@ fn stats_of(e: &EndpointTally, secs: f64, with_service: bool) -> Stats {
         bytes_out: e.bytes_out,
         rps: per_sec(e.count),
         dropped: 0,
+        vus_not_started: 0,
         failures_per_s: per_sec(e.errors),
         latency: hist::latency_within(e.response(), e.min_ns, e.max_ns),
         service: with_service

@@ -602,6 +602,7 @@ impl Tally {
         all.sent = all.sent.saturating_add(load.sent);
         all.dropped = all.dropped.saturating_add(load.dropped);
         all.cancelled = all.cancelled.saturating_add(load.cancelled);
+        all.vus_not_started = all.vus_not_started.saturating_add(load.vus_not_started);
         all.cpu_bound |= load.cpu_bound;
         // Streams of several shards are no longer any one shard.
         if all.shard != load.shard {

@@ -250,6 +250,11 @@ fn header(out: &mut String, run: &Run) {
             records::units::thousands(info.dropped as f64),
             records::units::thousands(info.cancelled as f64),
         )
+    } else if info.vus_not_started > 0 {
+        format!(
+            "closed model: up to {max_vus} virtual users active; {} never started (their turn came, the generator did not get to them)",
+            records::units::thousands(info.vus_not_started as f64),
+        )
     } else if max_vus > 0 {
         format!("closed model: up to {max_vus} virtual users active")
     } else {

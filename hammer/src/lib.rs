@@ -467,6 +467,9 @@ fn load_record(
         sent: accounting.sent,
         dropped: accounting.dropped,
         cancelled: accounting.cancelled,
+        vus_not_started: stats
+            .vus_not_started
+            .load(std::sync::atomic::Ordering::Relaxed),
         cpu_bound: stats.cpu_bound.load(std::sync::atomic::Ordering::Relaxed),
         shard: (!shard.is_whole()).then_some(shard),
     });

@@ -24,6 +24,8 @@ pub struct Stats {
     pub cancelled: AtomicU64,
     /// Requests in flight given up on at abort (each still written as an event).
     pub aborted: AtomicU64,
+    /// Closed model: VUs whose turn came in the stages that never ran.
+    pub vus_not_started: AtomicU64,
     /// Set once the generator was found CPU-bound ([`crate::cpuwatch`]).
     pub cpu_bound: std::sync::atomic::AtomicBool,
     /// When it was first found so, in ns from the start of the run (0: never).
@@ -44,6 +46,7 @@ impl Stats {
             sent: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             cancelled: AtomicU64::new(0),
+            vus_not_started: AtomicU64::new(0),
             aborted: AtomicU64::new(0),
             cpu_bound: std::sync::atomic::AtomicBool::new(false),
             cpu_bound_at_ns: AtomicU64::new(0),
@@ -189,6 +192,12 @@ pub fn summary(stats: &Stats, window: Window, open: bool) -> String {
     let aborted = stats.aborted.load(Ordering::Relaxed);
     if aborted > 0 {
         line += &format!(", {aborted} aborted in flight");
+    }
+    let not_started = stats.vus_not_started.load(Ordering::Relaxed);
+    if not_started > 0 {
+        line += &format!(
+            ", {not_started} VUs not started (their turn came, the generator did not get to them)"
+        );
     }
     line
 }

@@ -727,6 +727,7 @@ pub async fn run_closed<T: Transport>(
     let level = index as f64;
     let end = closed.stages.end();
     let mut active = false;
+    let mut started = false;
     let mut done = 0u64;
     loop {
         if !plan.control.running() {
@@ -755,6 +756,7 @@ pub async fn run_closed<T: Transport>(
         }
         if !active {
             active = true;
+            started = true;
             plan.stats.active_vus.fetch_add(1, Ordering::Relaxed);
         }
         if closed.iterations.is_some_and(|max| done >= max) {
@@ -776,6 +778,13 @@ pub async fn run_closed<T: Transport>(
     vu.close_sockets().await;
     if active {
         plan.stats.active_vus.fetch_sub(1, Ordering::Relaxed);
+    }
+    // Its turn came (before the end, or the stop) and it never ran: the
+    // generator was too slow to wake it, or its stage too short.
+    let turn = closed.stages.next_above(level, Duration::ZERO);
+    let gone = plan.clock.start.elapsed().min(end);
+    if !started && turn.is_some_and(|at| at < gone) {
+        plan.stats.vus_not_started.fetch_add(1, Ordering::Relaxed);
     }
 }
 

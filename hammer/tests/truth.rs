@@ -248,3 +248,51 @@ fn a_starved_generator_warns_that_it_is_cpu_bound() {
     let calm = hammer(&["--url", &url, "--rate", "100", "--duration", "4s"]);
     assert!(!stderr(&calm).contains("CPU-bound"), "{}", stderr(&calm));
 }
+
+#[test]
+fn vus_whose_turn_came_and_never_ran_are_counted_not_lost() {
+    let _serial = serial();
+    let server = Server::start(&["--hash-cost", "4"]);
+    let url = format!("{}/health", server.url);
+    // A spike to 2,000 VUs and back within 40 ms, on one thread: a VU near
+    // the top has a turn shorter than tokio's 1 ms timer, wakes after it has
+    // passed, and never runs; the lower ones run. Every VU the stages called for either sent (it has events) or is
+    // counted as not started, in the load record and on the closing line.
+    let out = hammer(&[
+        "--url",
+        &url,
+        "--stages",
+        "20ms:2000,20ms:0,300ms:0",
+        "--threads",
+        "1",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let load = load_of(&out);
+    let ran: std::collections::BTreeSet<u32> = events(&out.stdout).iter().map(|e| e.vu).collect();
+    assert!(
+        load.vus_not_started > 0 && !ran.is_empty(),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        ran.len() as u64 + load.vus_not_started,
+        2000,
+        "VUs that sent: {}, not started: {}",
+        ran.len(),
+        load.vus_not_started
+    );
+    assert!(
+        stderr(&out).contains(&format!("{} VUs not started", load.vus_not_started)),
+        "{}",
+        stderr(&out)
+    );
+    // A steady run starts every VU: nothing to report.
+    let steady = hammer(&["--url", &url, "--vus", "5", "--duration", "300ms"]);
+    assert!(steady.status.success(), "{}", stderr(&steady));
+    assert_eq!(load_of(&steady).vus_not_started, 0);
+    assert!(!stderr(&steady).contains("not started"));
+}
+
+fn load_of(out: &std::process::Output) -> records::Load {
+    load(&out.stdout).expect("a load record")
+}

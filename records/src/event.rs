@@ -85,6 +85,11 @@ pub struct Load {
     /// closed output) after they came due.
     #[serde(default)]
     pub cancelled: u64,
+    /// Closed model: VUs whose turn came in the stages (the VU count rose
+    /// above theirs) that never ran: the generator did not get to them
+    /// before their stage fell again or the run ended. Written when not 0.
+    #[serde(default, skip_serializing_if = "crate::summary::is_zero")]
+    pub vus_not_started: u64,
     /// Whether hammer's own worker threads were CPU-bound (latencies then
     /// include generator delay).
     #[serde(default)]

@@ -23,7 +23,9 @@
 //!   The stream ends with hammer's [`Load`] record,
 //!   `{"kind":"load","start":…,"end":…,"scheduled":2500,"sent":2500,"dropped":0,"cancelled":0,"cpu_bound":false}`:
 //!   the load window every rate is divided by, and what became of every
-//!   open-model arrival (arrivals never sent have no latency and no Event).
+//!   open-model arrival (arrivals never sent have no latency and no Event);
+//!   `vus_not_started`, written when not 0: closed-model VUs whose turn came
+//!   in the stages but that never ran.
 //!   A shard of a many-machine run (`hammer --shard I/N`, see [`shard`])
 //!   adds `"shard":"I/N"` to it; Events do not carry the shard.
 //! * [`Summary`] (`aggregate` → `compare`, `chart`): records told apart by
@@ -40,7 +42,7 @@
 //!   last occurrence. The `run` record's
 //!   `duration_ns` is the load window (hammer's schedule), `drain_ns` the time
 //!   in-flight requests took after it, and `scheduled`/`dropped`/`cancelled`/
-//!   `cpu_bound` come from hammer's `load` record. An `interval`'s `rps` is per
+//!   `vus_not_started`/`cpu_bound` come from hammer's `load` record. An `interval`'s `rps` is per
 //!   second of its `active_secs`, the part of it inside the load window.
 //!   A shard's summary names its `shard` (`"I/N"`) in the run record; a
 //!   merge of shards (`aggregate --merge`) says how many it holds in `shards`

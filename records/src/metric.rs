@@ -35,6 +35,8 @@ pub enum Metric {
     Dropped,
     /// Dropped arrivals over all arrivals (sent or dropped), a ratio.
     DroppedRate,
+    /// Closed-model VUs the stages called for that never ran.
+    VusNotStarted,
 }
 
 /// What a metric's value counts.
@@ -58,7 +60,7 @@ pub enum ChangeKind {
 }
 
 /// Every metric, in the order tables show them.
-pub const ALL: [Metric; 20] = [
+pub const ALL: [Metric; 21] = [
     Metric::Count,
     Metric::ErrorCount,
     Metric::ErrorRate,
@@ -66,6 +68,7 @@ pub const ALL: [Metric; 20] = [
     Metric::FailuresPerSec,
     Metric::Dropped,
     Metric::DroppedRate,
+    Metric::VusNotStarted,
     Metric::Mean,
     Metric::Min,
     Metric::P50,
@@ -132,6 +135,7 @@ impl Metric {
             Metric::FailuresPerSec => "failures_per_s",
             Metric::Dropped => "dropped",
             Metric::DroppedRate => "dropped_rate",
+            Metric::VusNotStarted => "vus_not_started",
         }
     }
 
@@ -173,6 +177,7 @@ impl Metric {
             Metric::FailuresPerSec => "failures_per_s",
             Metric::Dropped => "dropped",
             Metric::DroppedRate => "dropped_rate",
+            Metric::VusNotStarted => "vus_not_started",
         }
     }
 
@@ -186,6 +191,7 @@ impl Metric {
             Metric::FailuresPerSec => "failures/s",
             Metric::Dropped => "dropped arrivals",
             Metric::DroppedRate => "dropped rate",
+            Metric::VusNotStarted => "VUs not started",
             m => m.name(),
         }
     }
@@ -208,7 +214,9 @@ impl Metric {
 
     pub fn unit(self) -> Unit {
         match self {
-            Metric::Count | Metric::ErrorCount | Metric::Dropped => Unit::Count,
+            Metric::Count | Metric::ErrorCount | Metric::Dropped | Metric::VusNotStarted => {
+                Unit::Count
+            }
             Metric::ErrorRate | Metric::DroppedRate => Unit::Ratio,
             Metric::Rps | Metric::FailuresPerSec => Unit::PerSecond,
             _ => Unit::Nanos,
@@ -276,6 +284,7 @@ impl Metric {
             Metric::FailuresPerSec => s.failures_per_s,
             Metric::Dropped => s.dropped as f64,
             Metric::DroppedRate => s.dropped_rate(),
+            Metric::VusNotStarted => s.vus_not_started as f64,
             latency => latency.of_latency(&s.latency).unwrap_or(0.0),
         }
     }

@@ -53,6 +53,10 @@ pub struct RunInfo {
     /// Open model: arrivals not sent because the run was stopped.
     #[serde(default)]
     pub cancelled: u64,
+    /// Closed model: VUs the stages called for that never ran (hammer's
+    /// `load` record), when not 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub vus_not_started: u64,
     /// hammer was CPU-bound during the run: latencies include generator delay.
     #[serde(default)]
     pub cpu_bound: bool,
@@ -79,7 +83,7 @@ pub struct RunInfo {
     pub shards: u64,
 }
 
-fn is_zero(n: &u64) -> bool {
+pub(crate) fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
@@ -151,6 +155,10 @@ pub struct Stats {
     /// that were never sent: all VUs busy (open model). They have no latency.
     #[serde(default)]
     pub dropped: u64,
+    /// In the total only: closed-model VUs the stages called for that never
+    /// ran (see [`RunInfo::vus_not_started`]), when not 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub vus_not_started: u64,
     #[serde(flatten)]
     pub latency: Latency,
     /// Service-time percentiles, present when the events carried `lag_ns`.

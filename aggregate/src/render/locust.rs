@@ -209,6 +209,16 @@ impl Render for LocustFailures {
                 "",
             ])?;
         }
+        if report.run.vus_not_started > 0 {
+            w.write_record([
+                "",
+                records::run::TOTAL,
+                "vus_not_started: the stages called for them, they never ran",
+                &report.run.vus_not_started.to_string(),
+                "",
+                "",
+            ])?;
+        }
         w.flush()
     }
 }

@@ -210,6 +210,14 @@ impl Render for Table {
                 run.cancelled
             )?;
         }
+        if run.vus_not_started > 0 {
+            writeln!(
+                out,
+                "WARNING: {} VUs never started: their turn came in the stages, but the \
+                 generator did not get to them before their stage fell or the run ended",
+                run.vus_not_started
+            )?;
+        }
         if run.cpu_bound {
             writeln!(
                 out,

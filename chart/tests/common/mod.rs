@@ -196,6 +196,7 @@ fn stats(
         rps: count as f64 / secs,
         failures_per_s: errors as f64 / secs,
         dropped: 0,
+        vus_not_started: 0,
         latency: records::hist::latency(h),
         service: None,
         hist: records::hist::encode(h),
