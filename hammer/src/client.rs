@@ -342,7 +342,7 @@ impl Client {
         watchdog: &mut Watchdog,
     ) -> Result<Response, Failure> {
         let limit = self.opts.timeout;
-        let due = Instant::now() + limit;
+        let due = req.started + limit;
         *proto = None;
         // Pinned where it is made: select! then holds a pointer to it,
         // rather than the whole future moved in (a copy per request).
@@ -651,6 +651,7 @@ mod tests {
             path_and_query: "/",
             headers: &[],
             body: b"",
+            started: Instant::now(),
         };
         let mut slot = None;
         let err = client

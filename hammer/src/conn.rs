@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use records::ErrorKind;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, Interest, ReadBuf};
 use tokio::net::TcpStream;
 
 /// What went wrong with a request, as an event records it.
@@ -32,6 +32,37 @@ pub fn io_kind(kind: io::ErrorKind) -> ErrorKind {
 pub enum Stream {
     Plain(TcpStream),
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl Stream {
+    /// Writes all of `bytes` (and flushes TLS). In the clear, a request
+    /// nearly always fits the socket's buffer: it goes in one `send(2)`
+    /// made directly (rustix), without the write future and libc's
+    /// cancellation-point wrapper (~150 instructions a request under
+    /// callgrind); whatever the kernel did not take goes the usual way.
+    pub async fn send_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match self {
+            Stream::Plain(tcp) => {
+                let sent = tcp.try_io(Interest::WRITABLE, || {
+                    rustix::net::send(&*tcp, bytes, rustix::net::SendFlags::NOSIGNAL)
+                        .map_err(io::Error::from)
+                });
+                let sent = match sent {
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
+                    Err(e) => return Err(e),
+                };
+                if sent < bytes.len() {
+                    tcp.write_all(&bytes[sent..]).await?;
+                }
+                Ok(())
+            }
+            Stream::Tls(tls) => {
+                tls.write_all(bytes).await?;
+                tls.flush().await
+            }
+        }
+    }
 }
 
 impl AsyncRead for Stream {

@@ -4,20 +4,20 @@
 //! task, a channel and a request/response object per exchange); a load
 //! generator only needs to write a request it already rendered and read one
 //! response, so this writes the request bytes in one go and parses the
-//! response head with `httparse` straight from the VU's read buffer.
+//! response head ([`crate::head`]) straight from the VU's read buffer.
 //! Bodies: `Content-Length`, `chunked`, or until close. HTTP/2 goes
 //! through the h2 crate (see `client.rs`).
 
 use std::io;
-use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use records::ErrorKind;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
 
 use crate::conn::{Failure, Response, Stream};
+use crate::head::{self, Parsed};
 
 /// Read buffer to start with; it grows for larger heads and chunks.
 const INITIAL_BUF: usize = 4096;
@@ -31,6 +31,10 @@ pub struct Outgoing<'a> {
     pub path_and_query: &'a str,
     pub headers: &'a [(String, String)],
     pub body: &'a [u8],
+    /// When the VU started it: its timeout and its time to first byte
+    /// count from here, the instant its event's latency counts from (one
+    /// clock read for all three).
+    pub started: Instant,
 }
 
 impl Outgoing<'_> {
@@ -91,14 +95,27 @@ fn closed(during: &str) -> Failure {
 
 /// Whether header `name` is `lower` (lowercase letters and `-`), in any
 /// case. Setting bit 5 lowercases a letter and keeps `-`; the only other
-/// byte it makes `-` (CR) is not in a name httparse accepted, nor is any
-/// byte it makes a letter, so this is `eq_ignore_ascii_case` in fewer steps.
-fn is_named(name: &str, lower: &[u8]) -> bool {
+/// byte it makes `-` (CR) is not a token character (head names are
+/// tokens), nor is any byte it makes a letter, so this is
+/// `eq_ignore_ascii_case` in fewer steps.
+fn is_named(name: &[u8], lower: &[u8]) -> bool {
     name.len() == lower.len()
         && name
-            .bytes()
+            .iter()
             .zip(lower)
             .fold(true, |same, (a, &b)| same & (a | 0x20 == b))
+}
+
+/// `Content-Length`'s value: digits only (RFC 9110 §8.6).
+fn content_length(value: &[u8]) -> Option<u64> {
+    if value.is_empty() {
+        return None;
+    }
+    value.iter().try_fold(0u64, |n, &b| {
+        b.is_ascii_digit()
+            .then_some(())
+            .and_then(|()| n.checked_mul(10)?.checked_add(u64::from(b - b'0')))
+    })
 }
 
 /// Appends the request's bytes to `out`.
@@ -211,7 +228,10 @@ impl H1Conn {
         max_body: u64,
     ) -> Result<Response, Trouble> {
         let reused = self.last_used.is_some();
-        let sending = Instant::now();
+        // On a kept-alive connection the VU's start is the send (a clock
+        // read saved); on a new one, time to first byte counts from after
+        // the connection was made.
+        let sending = if reused { req.started } else { Instant::now() };
         if reused && self.closed_while_idle(sending) {
             self.open = false;
             return Err(Trouble::Stale(closed("while idle")));
@@ -219,11 +239,7 @@ impl H1Conn {
         self.last_used = Some(sending);
         self.wbuf.clear();
         encode(&mut self.wbuf, req, host, prefix, keepalive);
-        let written = match self.io.write_all(&self.wbuf).await {
-            Ok(()) => self.io.flush().await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = written {
+        if let Err(e) = self.io.send_all(&self.wbuf).await {
             self.open = false;
             let failure = io_failure(&e, "sending the request", self.client_cert);
             return Err(if reused && failure.0 == ErrorKind::Reset {
@@ -241,7 +257,6 @@ impl H1Conn {
             self.open = false;
             resp.error = Some(failure);
         }
-        self.last_used = Some(Instant::now());
         Ok(resp)
     }
 
@@ -259,63 +274,62 @@ impl H1Conn {
         let mut first_byte = (self.end > self.start).then(Instant::now);
         loop {
             if self.end > self.start {
-                // Left uninitialised for httparse to fill: zeroing 64 headers
-                // (2 KB) on every response cost more than parsing them.
-                let mut headers = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; 64];
-                let mut parsed = httparse::Response::new(&mut []);
-                match httparse::ParserConfig::default().parse_response_with_uninit_headers(
-                    &mut parsed,
-                    &self.buf[self.start..self.end],
-                    &mut headers,
-                ) {
-                    Ok(httparse::Status::Complete(len)) => {
-                        let status = parsed.code.unwrap_or(0);
+                let mut length = None;
+                let mut bad_length = false;
+                let mut chunked = false;
+                let mut connection = None;
+                let mut set_cookies = Vec::new();
+                let parsed = head::parse(&self.buf[self.start..self.end], |name, value| {
+                    if is_named(name, b"content-length") {
+                        length = content_length(value);
+                        bad_length |= length.is_none();
+                    } else if is_named(name, b"transfer-encoding") {
+                        chunked = value
+                            .split(|&b| b == b',')
+                            .next_back()
+                            .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+                    } else if is_named(name, b"connection") {
+                        if value.eq_ignore_ascii_case(b"close") {
+                            connection = Some(true);
+                        } else if value.eq_ignore_ascii_case(b"keep-alive") {
+                            connection = Some(false);
+                        }
+                    } else if is_named(name, b"set-cookie") {
+                        if let Ok(v) = std::str::from_utf8(value) {
+                            set_cookies.push(v.to_string());
+                        }
+                    }
+                });
+                match parsed {
+                    Ok(Parsed::Complete(head)) => {
+                        let status = head.code;
                         if (100..200).contains(&status) && status != 101 {
                             // 100 Continue and friends: the real answer follows.
-                            self.start += len;
+                            self.start += head.len;
                             continue;
                         }
-                        let mut resp = Response {
+                        if bad_length {
+                            self.open = false;
+                            return Err(Trouble::Failed((
+                                ErrorKind::Other,
+                                "bad response: unreadable Content-Length".into(),
+                            )));
+                        }
+                        let resp = Response {
                             status,
                             ttfb_ns: first_byte
                                 .map(|t| t.saturating_duration_since(sending).as_nanos() as u64),
+                            set_cookies,
                             ..Response::default()
                         };
-                        let mut length = None;
-                        let mut chunked = false;
-                        let mut close = !keepalive || parsed.version == Some(0);
-                        for h in parsed.headers.iter() {
-                            let name = h.name;
-                            if is_named(name, b"content-length") {
-                                length = std::str::from_utf8(h.value)
-                                    .ok()
-                                    .and_then(|v| v.trim().parse::<u64>().ok());
-                                if length.is_none() {
-                                    self.open = false;
-                                    return Err(Trouble::Failed((
-                                        ErrorKind::Other,
-                                        "bad response: unreadable Content-Length".into(),
-                                    )));
-                                }
-                            } else if is_named(name, b"transfer-encoding") {
-                                chunked =
-                                    h.value.split(|&b| b == b',').next_back().is_some_and(|v| {
-                                        v.trim_ascii().eq_ignore_ascii_case(b"chunked")
-                                    });
-                            } else if is_named(name, b"connection") {
-                                let v = h.value.trim_ascii();
-                                if v.eq_ignore_ascii_case(b"close") {
-                                    close = true;
-                                } else if v.eq_ignore_ascii_case(b"keep-alive") {
-                                    close = !keepalive;
-                                }
-                            } else if is_named(name, b"set-cookie") {
-                                if let Ok(v) = std::str::from_utf8(h.value) {
-                                    resp.set_cookies.push(v.to_string());
-                                }
-                            }
-                        }
-                        self.start += len;
+                        // HTTP/1.0 closes unless told otherwise; so do we
+                        // without keep-alive; a `Connection` header decides.
+                        let mut close = match connection {
+                            Some(true) => true,
+                            Some(false) => !keepalive,
+                            None => !keepalive || head.minor == 0,
+                        };
+                        self.start += head.len;
                         let kind = if head_request
                             || status == 204
                             || status == 304
@@ -335,7 +349,7 @@ impl H1Conn {
                         }
                         return Ok((resp, kind));
                     }
-                    Ok(httparse::Status::Partial) => {
+                    Ok(Parsed::Partial) => {
                         if self.end - self.start > MAX_HEAD {
                             self.open = false;
                             return Err(Trouble::Failed((
@@ -344,11 +358,11 @@ impl H1Conn {
                             )));
                         }
                     }
-                    Err(e) => {
+                    Err(why) => {
                         self.open = false;
                         return Err(Trouble::Failed((
                             ErrorKind::Other,
-                            format!("bad response: {e}"),
+                            format!("bad response: {why}"),
                         )));
                     }
                 }
@@ -499,7 +513,7 @@ mod tests {
     #[test]
     fn header_names_match_in_any_case_only() {
         for name in ["content-length", "Content-Length", "CONTENT-LENGTH"] {
-            assert!(is_named(name, b"content-length"), "{name}");
+            assert!(is_named(name.as_bytes(), b"content-length"), "{name}");
         }
         for name in [
             "content-lengtH1",
@@ -507,10 +521,31 @@ mod tests {
             "content-lengt",
             "contentXlength",
         ] {
-            assert!(!is_named(name, b"content-length"), "{name}");
+            assert!(!is_named(name.as_bytes(), b"content-length"), "{name}");
         }
-        assert!(is_named("Set-Cookie", b"set-cookie"));
-        assert!(!is_named("Set-Cookie", b"connection"));
+        assert!(is_named(b"Set-Cookie", b"set-cookie"));
+        assert!(!is_named(b"Set-Cookie", b"connection"));
+    }
+
+    #[test]
+    fn content_lengths_are_digits_only() {
+        assert_eq!(content_length(b"0"), Some(0));
+        assert_eq!(content_length(b"18446744073709551615"), Some(u64::MAX));
+        for bad in [
+            &b""[..],
+            b"+5",
+            b"-1",
+            b"1 2",
+            b"0x10",
+            b"18446744073709551616",
+        ] {
+            assert_eq!(
+                content_length(bad),
+                None,
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 
     #[test]
@@ -522,6 +557,7 @@ mod tests {
             path_and_query: "/t?x=1",
             headers: &headers,
             body: b"{}",
+            started: Instant::now(),
         };
         encode(&mut out, &req, "h:1", "/api", false);
         assert_eq!(
@@ -556,6 +592,7 @@ mod tests {
             path_and_query: "/",
             headers: &[],
             body: b"",
+            started: Instant::now(),
         };
         conn.round_trip(&req, "x", "", true, keep, max).await
     }

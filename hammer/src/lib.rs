@@ -17,6 +17,7 @@ pub mod cpuwatch;
 pub mod dry_run;
 pub mod flow;
 pub mod h1;
+pub mod head;
 pub mod mix;
 pub mod open;
 pub mod pacer;

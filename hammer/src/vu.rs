@@ -482,6 +482,7 @@ impl<T: Transport> Vu<T> {
             path_and_query: &rendered.path_and_query,
             headers: &rendered.headers,
             body: &rendered.body,
+            started: sent,
         };
         // Pinned in place, as in Client::send: select! then moves a pointer.
         let outcome = {
@@ -524,7 +525,12 @@ impl<T: Transport> Vu<T> {
                 for cookie in &resp.set_cookies {
                     state.user.set_cookie(cookie);
                 }
-                let now = now_secs();
+                // The clock only turns a captured `expires_in` into a time.
+                let now = if p.request.capture.is_empty() {
+                    0
+                } else {
+                    now_secs()
+                };
                 let verdict = exchange::judge(
                     &p.request,
                     rendered,
