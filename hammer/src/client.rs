@@ -49,6 +49,11 @@ pub struct Target {
     /// A path the target URL carries, prepended to every request path.
     pub prefix: String,
     pub addrs: Vec<SocketAddr>,
+    /// The scheme and authority parsed once, for HTTP/2's request URIs
+    /// (formatting and parsing the whole URL per request cost ~1,400
+    /// instructions, half of what the rest of the request did).
+    h2_scheme: http::uri::Scheme,
+    h2_authority: http::uri::Authority,
 }
 
 impl Target {
@@ -89,6 +94,12 @@ impl Target {
             authority: authority.as_str().to_string(),
             prefix,
             addrs,
+            h2_scheme: if https {
+                http::uri::Scheme::HTTPS
+            } else {
+                http::uri::Scheme::HTTP
+            },
+            h2_authority: authority,
         })
     }
 
@@ -414,14 +425,17 @@ impl Client {
                 Conn::H2 { sender, .. } => {
                     *proto = Some("h2");
                     let client_cert = self.opts.tls.has_client_cert();
-                    let Ok(mut ready) = sender.clone().ready().await else {
+                    // Polled in place: `ready()` takes the sender, so it
+                    // would cost a clone (and its drop) every request.
+                    let ready = futures_util::future::poll_fn(|cx| sender.poll_ready(cx)).await;
+                    if ready.is_err() {
                         *slot = None;
                         continue;
-                    };
+                    }
                     let request = self.h2_request(&req)?;
                     let end = req.body.is_empty();
                     let sending = Instant::now();
-                    let (response, mut body_tx) = match ready.send_request(request, end) {
+                    let (response, mut body_tx) = match sender.send_request(request, end) {
                         Ok(sent) => sent,
                         Err(e) => return Err(classify_h2(&e, client_cert)),
                     };
@@ -458,13 +472,19 @@ impl Client {
         let bad = |what: &str, e: &dyn std::fmt::Display| {
             (ErrorKind::Request, format!("bad {what}: {e}"))
         };
-        let scheme = if self.target.https { "https" } else { "http" };
-        let uri: http::Uri = format!(
-            "{scheme}://{}{}{}",
-            self.target.authority, self.target.prefix, req.path_and_query
-        )
-        .parse()
+        let path = if self.target.prefix.is_empty() {
+            http::uri::PathAndQuery::try_from(req.path_and_query)
+        } else {
+            http::uri::PathAndQuery::try_from(
+                [self.target.prefix.as_str(), req.path_and_query].concat(),
+            )
+        }
         .map_err(|e| bad("path", &e))?;
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(self.target.h2_scheme.clone());
+        parts.authority = Some(self.target.h2_authority.clone());
+        parts.path_and_query = Some(path);
+        let uri = http::Uri::from_parts(parts).map_err(|e| bad("path", &e))?;
         let method =
             http::Method::from_bytes(req.method.as_bytes()).map_err(|e| bad("method", &e))?;
         let mut request = http::Request::new(());
