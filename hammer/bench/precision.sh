@@ -30,8 +30,9 @@ trap cleanup EXIT
 
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$NGINX" ] || { echo "precision.sh: nginx is needed (apt-get install nginx-light)" >&2; exit 2; }
-cargo build --release -q -p hammer
+cargo build --release -q -p hammer --bins --example wake_cost
 HAMMER=${CARGO_TARGET_DIR:-target}/release/hammer
+WAKE_COST=${CARGO_TARGET_DIR:-target}/release/examples/wake_cost
 
 mkdir -p "$WORK/nginx"
 sed -e "s|@PREFIX@|$WORK/nginx|g" -e "s|@PORT@|$PORT|g" hammer/bench/nginx.conf.in > "$WORK/nginx/nginx.conf"
@@ -90,4 +91,8 @@ for rate in $RATES; do
     fi
 done
 command -v oha >/dev/null || echo "(oha is not installed: no oha figures)"
+# The floor under any precise sender: the CPU one timerfd sleep-and-wake
+# costs here with nothing else in the loop (a request needs at least two:
+# its send and its response).
+for rate in $RATES; do taskset -c 0 "$WAKE_COST" "$rate" 2; done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
