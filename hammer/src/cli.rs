@@ -32,8 +32,10 @@ duration or stages), the drain of requests still in flight after it, errors,
 and in the open model what became of every arrival:
   hammer: 2500 requests in 5.00s (500.0 req/s), drain 1.20s, 0 errors (0.00%),
     2500 scheduled = 2500 sent + 0 dropped + 0 cancelled
-(dropped: every VU busy; cancelled: due after a signal stopped the run). When
-hammer's worker threads need more than ~90% of their cores for 3 s it warns
+(dropped: every VU busy; cancelled: due after a signal stopped the run). In
+the closed model, VUs whose turn came in the stages but that never ran (a
+spike shorter than the timer, a starved generator) are counted as
+`N VUs not started`. When hammer's worker threads need more than ~90% of their cores for 3 s it warns
 that it is CPU-bound. Exit 3 means the target was unreachable at start, or
 TLS with it failed (one line names the certificate problem).
 
