@@ -35,8 +35,8 @@ and in the open model what became of every arrival:
 (dropped: every VU busy; cancelled: due after a signal stopped the run). In
 the closed model, VUs whose turn came in the stages but that never ran (a
 spike shorter than the timer, a starved generator) are counted as
-`N VUs not started`. When hammer's worker threads need more than ~90% of their cores for 3 s it warns
-that it is CPU-bound. Exit 3 means the target was unreachable at start, or
+`N VUs not started`. When hammer's worker threads need more than ~90% of
+their cores for 3 s it warns that it is CPU-bound. Exit 3 means the target was unreachable at start, or
 TLS with it failed (one line names the certificate problem).
 
 ",
