@@ -36,8 +36,9 @@ and in the open model what became of every arrival:
 the closed model, VUs whose turn came in the stages but that never ran (a
 spike shorter than the timer, a starved generator) are counted as
 `N VUs not started`. When hammer's worker threads need more than ~90% of
-their cores for 3 s it warns that it is CPU-bound. Exit 3 means the target was unreachable at start, or
-TLS with it failed (one line names the certificate problem).
+their cores for 3 s it warns that it is CPU-bound. Exit 3 means the target
+was unreachable at start, or TLS with it failed (one line names the
+certificate problem).
 
 ",
     records::exit_status_help!()
