@@ -24,7 +24,7 @@ CALLGRIND=${CALLGRIND:-1}
 EVENTS=${EVENTS:-/tmp/hammer-bench-events.ndjson}
 source hammer/bench/lib.sh
 bench_start saturation
-need nginx:nginx-light wrk:wrk ab:apache2-utils h2load:nghttp2-client
+need nginx:nginx-light wrk:wrk ab:apache2-utils h2load:nghttp2-client time:time
 
 cargo build --release -q -p hammer -p tasktracker
 HAMMER=${CARGO_TARGET_DIR:-target}/release/hammer

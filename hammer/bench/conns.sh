@@ -33,7 +33,7 @@ PORT=${PORT:-18993}
 PER_IP=${PER_IP:-8000}
 source hammer/bench/lib.sh
 bench_start conns
-need nginx:nginx-light ss:iproute2
+need nginx:nginx-light ss:iproute2 time:time
 cargo build --release -q -p hammer
 HAMMER=${CARGO_TARGET_DIR:-target}/release/hammer
 
@@ -44,6 +44,10 @@ hard=$(ulimit -Hn)
 FDS=$((want < hard ? want : hard))
 ulimit -n "$FDS"
 PER_PROCESS=$((FDS - 1024))
+if [ "$PER_PROCESS" -lt 1000 ]; then
+    echo "conns.sh: the file-descriptor limit is $FDS: too few for this benchmark" >&2
+    exit 2
+fi
 PROCS=$(((CONNS + PER_PROCESS - 1) / PER_PROCESS))
 # reuseport spreads connections over nginx's workers by a hash, not evenly:
 # a quarter more workers than the even share keeps each under its limit.
@@ -100,7 +104,8 @@ for pid in "${HPIDS[@]}"; do wait "$pid" || status=$?; done
 # Peak RSS is summed over the processes (each peaked about when all held).
 read -r rss user sys < <(cat "$WORK"/time.* | awk '{r += $1; u += $2; s += $3} END {print r, u, s}')
 cat "$WORK"/events.*.ndjson >"$WORK/events.ndjson"
-requests=$(wc -l <"$WORK/events.ndjson")
+# Every line is an event but each process's closing load record.
+requests=$(grep -vc '"kind":"load"' "$WORK/events.ndjson" || true)
 errors=$(grep -c '"error":"' "$WORK/events.ndjson" || true)
 if [ "$errors" -gt 0 ]; then
     echo "conns.sh: the errors, by kind and detail:" >&2

@@ -12,9 +12,24 @@ bench_start() {
     trap 'exit 143' TERM
 }
 bench_cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    # A process under /usr/bin/time is its child: time dies of the signal
+    # without passing it on, so the children are stopped first.
+    for pid in "${PIDS[@]}"; do
+        pkill -TERM -P "$pid" 2>/dev/null || true
+        kill "$pid" 2>/dev/null || true
+    done
     wait 2>/dev/null || true
     rm -rf "$WORK"
+}
+
+# have COMMAND: on the PATH, in /usr/sbin, or (time, a shell keyword too)
+# GNU time's /usr/bin/time.
+have() {
+    if [ "$1" = time ]; then
+        [ -x /usr/bin/time ]
+    else
+        command -v "$1" >/dev/null || [ -x "/usr/sbin/$1" ]
+    fi
 }
 
 # need COMMAND:PACKAGE...: installs the packages of missing commands from
@@ -23,7 +38,7 @@ bench_cleanup() {
 need() {
     local missing=() pair
     for pair in "$@"; do
-        command -v "${pair%%:*}" >/dev/null || [ -x "/usr/sbin/${pair%%:*}" ] || missing+=("${pair#*:}")
+        have "${pair%%:*}" || missing+=("${pair#*:}")
     done
     if [ ${#missing[@]} -gt 0 ]; then
         if [ "$(id -u)" != 0 ]; then

@@ -23,7 +23,7 @@ RUNS=${RUNS:-3}
 source hammer/bench/lib.sh
 bench_start tls
 EVENTS=$WORK/events.ndjson
-need nginx:nginx-light wrk:wrk h2load:nghttp2-client
+need nginx:nginx-light wrk:wrk h2load:nghttp2-client time:time
 
 cargo build --release -q -p hammer
 HAMMER=${CARGO_TARGET_DIR:-target}/release/hammer
@@ -63,11 +63,12 @@ URL="https://127.0.0.1:$PORT/"
 # /usr/bin/time, which leaves the generator's user + system CPU seconds in
 # $WORK/cpu; nginx's own CPU over the run goes to $WORK/server.
 timed() {
-    local before after
+    local before after status=0
     before=$(server_ticks)
-    /usr/bin/time -f '%U %S' -o "$WORK/cpu" "$@"
+    /usr/bin/time -f '%U %S' -o "$WORK/cpu" "$@" || status=$?
     after=$(server_ticks)
     echo $((after - before)) >"$WORK/server"
+    return "$status"
 }
 # nginx's user + system clock ticks so far (it runs as one process).
 server_ticks() { awk '{print $14 + $15}' "/proc/$NGINX_PID/stat"; }

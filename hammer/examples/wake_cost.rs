@@ -25,7 +25,7 @@ fn main() {
     }
     let period = Duration::from_nanos(1_000_000_000 / rate);
     let tick = Timespec {
-        tv_sec: 0,
+        tv_sec: period.as_secs() as _,
         tv_nsec: period.subsec_nanos() as _,
     };
     let fd = timerfd_create(TimerfdClockId::Monotonic, TimerfdFlags::CLOEXEC)

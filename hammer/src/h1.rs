@@ -198,7 +198,9 @@ impl H1Conn {
     }
 
     /// A connection idle for a while may have been closed by the server;
-    /// look before sending on it, without waiting.
+    /// look before sending on it, without waiting. Idle counts from the
+    /// last send (`last_used`), so it is never under-estimated: after a
+    /// response slower than the threshold the look is one spare `read`.
     fn closed_while_idle(&mut self, now: Instant) -> bool {
         let Some(last) = self.last_used else {
             return false;
@@ -295,7 +297,13 @@ impl H1Conn {
                             connection = Some(false);
                         }
                     } else if is_named(name, b"set-cookie") {
-                        if let Ok(v) = std::str::from_utf8(value) {
+                        // The parser does not check values; a cookie with a
+                        // control byte would break every later request of
+                        // the VU that sends it back, so it is not kept.
+                        let clean = value
+                            .iter()
+                            .all(|&b| b == b'\t' || (b >= b' ' && b != 0x7f));
+                        if let (true, Ok(v)) = (clean, std::str::from_utf8(value)) {
                             set_cookies.push(v.to_string());
                         }
                     }

@@ -27,6 +27,8 @@ pub struct Control {
     /// The run was stopped before the end of its schedule (a signal, a
     /// closed output), not by reaching it.
     early: AtomicBool,
+    /// When the run left `Running` (a stop, an abort, the end).
+    stopped_at: std::sync::OnceLock<std::time::Instant>,
     tx: watch::Sender<Phase>,
 }
 
@@ -35,6 +37,7 @@ impl Control {
         Arc::new(Control {
             now: AtomicU8::new(Phase::Running as u8),
             early: AtomicBool::new(false),
+            stopped_at: std::sync::OnceLock::new(),
             tx: watch::channel(Phase::Running).0,
         })
     }
@@ -53,6 +56,9 @@ impl Control {
 
     /// Moves to `phase` unless the run is already further along.
     pub fn advance(&self, phase: Phase) {
+        if phase > Phase::Running {
+            self.stopped_at.get_or_init(std::time::Instant::now);
+        }
         if self.now.fetch_max(phase as u8, Ordering::SeqCst) < phase as u8 {
             self.tx.send_if_modified(|p| {
                 if *p < phase {
@@ -71,6 +77,11 @@ impl Control {
     pub fn interrupt(&self) {
         self.early.store(true, Ordering::SeqCst);
         self.advance(Phase::Stopping);
+    }
+
+    /// When the run stopped running, if it has.
+    pub fn stopped_at(&self) -> Option<std::time::Instant> {
+        self.stopped_at.get().copied()
     }
 
     /// Whether [`Control::interrupt`] stopped the run.

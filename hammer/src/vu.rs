@@ -786,9 +786,16 @@ pub async fn run_closed<T: Transport>(
         plan.stats.active_vus.fetch_sub(1, Ordering::Relaxed);
     }
     // Its turn came (before the end, or the stop) and it never ran: the
-    // generator was too slow to wake it, or its stage too short.
+    // generator was too slow to wake it, or its stage too short. A stop
+    // counts from when it came, not from when this VU heard of it: a ramp
+    // of many VUs woken by one ^C is not starved.
     let turn = closed.stages.next_above(level, Duration::ZERO);
-    let gone = plan.clock.start.elapsed().min(end);
+    let gone = plan
+        .control
+        .stopped_at()
+        .unwrap_or_else(Instant::now)
+        .saturating_duration_since(plan.clock.start)
+        .min(end);
     if !started && turn.is_some_and(|at| at < gone) {
         plan.stats.vus_not_started.fetch_add(1, Ordering::Relaxed);
     }
