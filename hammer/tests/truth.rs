@@ -256,8 +256,9 @@ fn vus_whose_turn_came_and_never_ran_are_counted_not_lost() {
     let url = format!("{}/health", server.url);
     // A spike to 2,000 VUs and back within 40 ms, on one thread: a VU near
     // the top has a turn shorter than tokio's 1 ms timer, wakes after it has
-    // passed, and never runs; the lower ones run. Every VU the stages called for either sent (it has events) or is
-    // counted as not started, in the load record and on the closing line.
+    // passed, and never runs; the lower ones run. Every VU the stages called
+    // for either sent (it has events) or is counted as not started, in the
+    // load record and on the closing line.
     let out = hammer(&[
         "--url",
         &url,

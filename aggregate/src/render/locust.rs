@@ -197,27 +197,23 @@ impl Render for LocustFailures {
                 ])?;
             }
         }
-        // Arrivals never sent have no endpoint yet; Locust has no word for
-        // them, so they are one row of their own on the total.
-        if report.run.dropped > 0 {
-            w.write_record([
-                "",
-                records::run::TOTAL,
+        // Arrivals never sent and VUs that never ran have no endpoint;
+        // Locust has no word for them, so each is a row of its own on the
+        // total.
+        for (count, what) in [
+            (
+                report.run.dropped,
                 "dropped: arrival not sent, every VU busy",
-                &report.run.dropped.to_string(),
-                "",
-                "",
-            ])?;
-        }
-        if report.run.vus_not_started > 0 {
-            w.write_record([
-                "",
-                records::run::TOTAL,
+            ),
+            (
+                report.run.vus_not_started,
                 "vus_not_started: the stages called for them, they never ran",
-                &report.run.vus_not_started.to_string(),
-                "",
-                "",
-            ])?;
+            ),
+        ] {
+            if count > 0 {
+                let count = count.to_string();
+                w.write_record(["", records::run::TOTAL, what, &count, "", ""])?;
+            }
         }
         w.flush()
     }
