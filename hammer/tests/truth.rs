@@ -297,3 +297,36 @@ fn vus_whose_turn_came_and_never_ran_are_counted_not_lost() {
 fn load_of(out: &std::process::Output) -> records::Load {
     load(&out.stdout).expect("a load record")
 }
+
+#[test]
+fn a_stop_during_a_ramp_counts_no_vu_as_not_started() {
+    let _serial = serial();
+    let server = Server::start(&["--hash-cost", "4"]);
+    let url = format!("{}/health", server.url);
+    // 2,000 VUs a second ramping up, ^C after ~1 s: every VU still waiting
+    // for its turn wakes and ends at once. Those whose turn falls after the
+    // stop never had one; counting to each VU's own exit, not to the stop,
+    // made dozens of them "not started".
+    let child = Command::new(bin("hammer"))
+        .args(["--url", &url, "--stages", "10s:20000", "--think", "1s"])
+        .args(["--threads", "1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    interrupt(&child);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let load = load_of(&out);
+    assert!(!events(&out.stdout).is_empty(), "{}", stderr(&out));
+    // A VU whose turn came in the last timer tick before the stop may
+    // still be waking: a few, never dozens.
+    assert!(
+        load.vus_not_started <= 5,
+        "{} VUs not started after a ^C: {}",
+        load.vus_not_started,
+        stderr(&out)
+    );
+}
