@@ -148,10 +148,7 @@ pub fn encode(out: &mut Vec<u8>, req: &Outgoing<'_>, host: &str, prefix: &str, k
 /// Whether a header name or value could break the request's framing.
 pub fn check_headers(headers: &[(String, String)]) -> Result<(), Failure> {
     for (name, value) in headers {
-        let bad_name = name.is_empty()
-            || !name
-                .bytes()
-                .all(|b| b.is_ascii_graphic() && !b":()<>@,;\\\"/[]?={}".contains(&b));
+        let bad_name = name.is_empty() || !name.bytes().all(head::is_token);
         if bad_name || value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
             return Err((
                 ErrorKind::Request,
@@ -300,10 +297,7 @@ impl H1Conn {
                         // The parser does not check values; a cookie with a
                         // control byte would break every later request of
                         // the VU that sends it back, so it is not kept.
-                        let clean = value
-                            .iter()
-                            .all(|&b| b == b'\t' || (b >= b' ' && b != 0x7f));
-                        if let (true, Ok(v)) = (clean, std::str::from_utf8(value)) {
+                        if let (true, Ok(v)) = (head::is_text(value), std::str::from_utf8(value)) {
                             set_cookies.push(v.to_string());
                         }
                     }

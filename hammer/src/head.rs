@@ -7,8 +7,8 @@
 //! `memchr` (SIMD), checks names and the status line as httparse does
 //! (tokens; `HTTP/1.0` or `1.1`, three digits, a reason without control
 //! bytes; empty lines before the status line skipped), and hands each
-//! header to the caller as it goes, so no
-//! header array is filled and read back. Values are not checked byte by
+//! header to the caller as it goes, so no header array is filled and read
+//! back. Values are not checked byte by
 //! byte: like a browser, hammer takes what the server sent, and only the
 //! values it interprets (`Content-Length`, `Transfer-Encoding`,
 //! `Connection`, `Set-Cookie`) are read, each by its own rule.
@@ -65,6 +65,20 @@ const TOKEN: [bool; 256] = {
     }
     table
 };
+
+/// Whether `b` may be in a header name (a token character); request
+/// headers are held to the same rule ([`crate::h1::check_headers`]).
+pub fn is_token(b: u8) -> bool {
+    TOKEN[b as usize]
+}
+
+/// Whether `bytes` is field text: HTAB, SP, visible ASCII and obs-text,
+/// no control byte (a reason phrase; a cookie value worth keeping).
+pub fn is_text(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .all(|&b| b == b'\t' || (b >= b' ' && b != 0x7f))
+}
 
 /// Parses the head at the start of `buf`, calling `header(name, value)`
 /// for each header in order (value without surrounding blanks). On
@@ -151,10 +165,7 @@ fn status_line(line: &[u8]) -> Result<(u8, u16), Refusal> {
     // The reason is free text (obs-text allowed), but not control bytes.
     match rest {
         [] => {}
-        [b' ', reason @ ..]
-            if reason
-                .iter()
-                .all(|&b| b == b'\t' || (b >= b' ' && b != 0x7f)) => {}
+        [b' ', reason @ ..] if is_text(reason) => {}
         _ => return Err("bad reason phrase"),
     }
     Ok((minor - b'0', code))
@@ -162,7 +173,7 @@ fn status_line(line: &[u8]) -> Result<(u8, u16), Refusal> {
 
 /// `name: value` → (name, value with blanks trimmed).
 fn header_line(line: &[u8]) -> Result<(&[u8], &[u8]), Refusal> {
-    let Some(colon) = line.iter().position(|&b| !TOKEN[b as usize]) else {
+    let Some(colon) = line.iter().position(|&b| !is_token(b)) else {
         return Err("header line without a colon");
     };
     if colon == 0 || line[colon] != b':' {

@@ -42,8 +42,9 @@
 //!   last occurrence. The `run` record's
 //!   `duration_ns` is the load window (hammer's schedule), `drain_ns` the time
 //!   in-flight requests took after it, and `scheduled`/`dropped`/`cancelled`/
-//!   `vus_not_started`/`cpu_bound` come from hammer's `load` record. An `interval`'s `rps` is per
-//!   second of its `active_secs`, the part of it inside the load window.
+//!   `vus_not_started`/`cpu_bound` come from hammer's `load` record. An
+//!   `interval`'s `rps` is per second of its `active_secs`, the part of it
+//!   inside the load window.
 //!   A shard's summary names its `shard` (`"I/N"`) in the run record; a
 //!   merge of shards (`aggregate --merge`) says how many it holds in `shards`
 //!   and adds one `shard` record per input ([`ShardRun`]), the per-shard breakdown.
