@@ -4,11 +4,10 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use records::testkit::{bin, Server};
+use records::testkit::Server;
 
 #[test]
 fn injected_failures_are_status_errors() {
@@ -58,21 +57,16 @@ fn a_stalled_server_gives_timeouts_and_the_run_ends_on_time() {
 fn killing_the_target_gives_connect_or_reset_errors() {
     let mut server = Server::start(&["--hash-cost", "4"]);
     let url = format!("{}/health", server.url);
-    let child = Command::new(bin("hammer"))
-        .args([
-            "--url",
-            &url,
-            "--vus",
-            "4",
-            "--think",
-            "10ms",
-            "--duration",
-            "3s",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_hammer(&[
+        "--url",
+        &url,
+        "--vus",
+        "4",
+        "--think",
+        "10ms",
+        "--duration",
+        "3s",
+    ]);
     std::thread::sleep(Duration::from_millis(1000));
     server.kill();
     let out = child.wait_with_output().unwrap();
@@ -116,24 +110,11 @@ fn dropped_connections_are_resets() {
         .all(|e| e.error.is_none() || e.error.as_deref() == Some("reset")));
 }
 
-/// Sends SIGINT (through kill(1): the workspace forbids unsafe code).
-fn interrupt(child: &std::process::Child) {
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-}
-
 #[test]
 fn sigint_ends_the_run_with_every_request_accounted_for() {
     let server = Server::start(&["--hash-cost", "4", "--delay", "200ms"]);
     let url = format!("{}/health", server.url);
-    let child = Command::new(bin("hammer"))
-        .args(["--url", &url, "--vus", "5", "--duration", "30s"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_hammer(&["--url", &url, "--vus", "5", "--duration", "30s"]);
     std::thread::sleep(Duration::from_millis(1100));
     let sent = Instant::now();
     interrupt(&child);
@@ -156,21 +137,16 @@ fn sigint_ends_the_run_with_every_request_accounted_for() {
 fn requests_still_in_flight_after_the_grace_are_written_as_cancelled() {
     let server = Server::start(&["--hash-cost", "4", "--delay", "5s"]);
     let url = format!("{}/health", server.url);
-    let child = Command::new(bin("hammer"))
-        .args([
-            "--url",
-            &url,
-            "--vus",
-            "3",
-            "--duration",
-            "30s",
-            "--grace",
-            "300ms",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_hammer(&[
+        "--url",
+        &url,
+        "--vus",
+        "3",
+        "--duration",
+        "30s",
+        "--grace",
+        "300ms",
+    ]);
     std::thread::sleep(Duration::from_millis(800));
     interrupt(&child);
     let out = child.wait_with_output().unwrap();
@@ -190,12 +166,7 @@ fn requests_still_in_flight_after_the_grace_are_written_as_cancelled() {
 fn a_closed_stdout_ends_the_run_quietly() {
     let server = Server::start(&["--hash-cost", "4"]);
     let url = format!("{}/health", server.url);
-    let mut child = Command::new(bin("hammer"))
-        .args(["--url", &url, "--vus", "2", "--duration", "30s"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_hammer(&["--url", &url, "--vus", "2", "--duration", "30s"]);
     let started = Instant::now();
     {
         let mut stdout = BufReader::new(child.stdout.take().unwrap());

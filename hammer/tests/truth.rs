@@ -111,26 +111,13 @@ fn every_arrival_is_sent_dropped_or_cancelled_at_the_end_of_the_schedule() {
     }
 }
 
-fn interrupt(child: &Child) {
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-}
-
 #[test]
 fn every_arrival_is_accounted_for_when_a_signal_stops_the_run() {
     let _serial = serial();
     let server = Server::start(&["--hash-cost", "4"]);
     let url = format!("{}/health", server.url);
     for (run, after_ms) in [300u64, 550, 800, 1050, 1300].into_iter().enumerate() {
-        let child = Command::new(bin("hammer"))
-            .args(["--url", &url, "--rate", "5000", "--duration", "10s"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = spawn_hammer(&["--url", &url, "--rate", "5000", "--duration", "10s"]);
         std::thread::sleep(Duration::from_millis(after_ms));
         let signalled = Instant::now();
         interrupt(&child);
@@ -307,14 +294,16 @@ fn a_stop_during_a_ramp_counts_no_vu_as_not_started() {
     // for its turn wakes and ends at once. Those whose turn falls after the
     // stop never had one; counting to each VU's own exit, not to the stop,
     // made dozens of them "not started".
-    let child = Command::new(bin("hammer"))
-        .args(["--url", &url, "--stages", "10s:20000", "--think", "1s"])
-        .args(["--threads", "1"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_hammer(&[
+        "--url",
+        &url,
+        "--stages",
+        "10s:20000",
+        "--think",
+        "1s",
+        "--threads",
+        "1",
+    ]);
     std::thread::sleep(Duration::from_millis(1000));
     interrupt(&child);
     let out = child.wait_with_output().unwrap();

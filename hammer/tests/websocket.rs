@@ -5,7 +5,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -401,22 +401,16 @@ fn sigint_closes_every_connection_and_loses_no_event() {
     let users = seed_users(&server.url, 3);
     let dir = tempfile::tempdir().unwrap();
     let file = scenario(&dir, &pingers(10, "50ms", "2s"));
-    let child = Command::new(records::testkit::bin("hammer"))
-        .args([
-            "-s",
-            &file,
-            "--target",
-            &server.url,
-            "--users-file",
-            users.path().to_str().unwrap(),
-            "--duration",
-            "60s",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_hammer(&[
+        "-s",
+        &file,
+        "--target",
+        &server.url,
+        "--users-file",
+        users.path().to_str().unwrap(),
+        "--duration",
+        "60s",
+    ]);
     let deadline = Instant::now() + Duration::from_secs(20);
     while metric(&server.url, "tasktracker_ws_connections") < 10.0 {
         assert!(Instant::now() < deadline, "10 connections never opened");
@@ -424,11 +418,7 @@ fn sigint_closes_every_connection_and_loses_no_event() {
     }
     std::thread::sleep(Duration::from_millis(500));
     let interrupted = Instant::now();
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    interrupt(&child);
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(interrupted.elapsed() < Duration::from_secs(5));

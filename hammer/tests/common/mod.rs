@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 use records::testkit::{cmd, WireEvent};
 use records::Event;
@@ -112,6 +112,27 @@ pub fn hammer(args: &[&str]) -> Output {
         .output()
         .expect("run hammer");
     out
+}
+
+/// Starts hammer with `args` and its output piped, for a test that
+/// signals it or closes its stdout.
+pub fn spawn_hammer(args: &[&str]) -> Child {
+    Command::new(records::testkit::bin("hammer"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start hammer")
+}
+
+/// Sends SIGINT (through kill(1): the workspace forbids unsafe code).
+pub fn interrupt(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -INT {}", child.id());
 }
 
 pub fn stderr(out: &Output) -> String {
