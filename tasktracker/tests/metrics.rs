@@ -136,7 +136,18 @@ fn metrics_grow(arch: &str) {
     let open = scrape(&api);
     assert_eq!(get(&open, "tasktracker_ws_connections"), 1.0, "{arch}");
 
-    let after = scrape(&api);
+    // The server counts a message as sent once its write has returned,
+    // which can be just after the client has read it: scrape until that
+    // count has caught up (bounded), then check everything.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let sent = "tasktracker_ws_messages_sent_total";
+    let after = loop {
+        let after = scrape(&api);
+        if get(&after, sent) - get(&first, sent) >= 2.0 || Instant::now() > deadline {
+            break after;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
     let route = |template: &str, status: u16| {
         format!("tasktracker_http_requests_total{{route=\"{template}\",status=\"{status}\"}}")
     };
