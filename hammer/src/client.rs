@@ -672,6 +672,7 @@ mod tests {
             headers: &[],
             body: b"",
             started: Instant::now(),
+            literal: None,
         };
         let mut slot = None;
         let err = client

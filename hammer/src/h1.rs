@@ -35,6 +35,12 @@ pub struct Outgoing<'a> {
     /// count from here, the instant its event's latency counts from (one
     /// clock read for all three).
     pub started: Instant,
+    /// Set when these are the same bytes at every send (a literal request
+    /// of the mix, rendered once for the run): its [`Prepared::id`], so a
+    /// connection that encoded it last sends its bytes again unencoded.
+    ///
+    /// [`Prepared::id`]: crate::mix::Prepared::id
+    pub literal: Option<u64>,
 }
 
 impl Outgoing<'_> {
@@ -61,6 +67,10 @@ pub struct H1Conn {
     start: usize,
     end: usize,
     wbuf: Vec<u8>,
+    /// The literal request `wbuf` holds ([`Outgoing::literal`]); a
+    /// connection speaks to one target with one keep-alive setting, so
+    /// its bytes are the same at its next send.
+    encoded: Option<u64>,
     last_used: Option<Instant>,
     /// False once the connection must not be used again.
     pub open: bool,
@@ -167,6 +177,7 @@ impl H1Conn {
             start: 0,
             end: 0,
             wbuf: Vec::with_capacity(512),
+            encoded: None,
             last_used: None,
             open: true,
             client_cert: false,
@@ -236,8 +247,11 @@ impl H1Conn {
             return Err(Trouble::Stale(closed("while idle")));
         }
         self.last_used = Some(sending);
-        self.wbuf.clear();
-        encode(&mut self.wbuf, req, host, prefix, keepalive);
+        if req.literal.is_none() || req.literal != self.encoded {
+            self.wbuf.clear();
+            encode(&mut self.wbuf, req, host, prefix, keepalive);
+            self.encoded = req.literal;
+        }
         if let Err(e) = self.io.send_all(&self.wbuf).await {
             self.open = false;
             let failure = io_failure(&e, "sending the request", self.client_cert);
@@ -560,6 +574,7 @@ mod tests {
             headers: &headers,
             body: b"{}",
             started: Instant::now(),
+            literal: None,
         };
         encode(&mut out, &req, "h:1", "/api", false);
         assert_eq!(
@@ -595,8 +610,51 @@ mod tests {
             headers: &[],
             body: b"",
             started: Instant::now(),
+            literal: None,
         };
         conn.round_trip(&req, "x", "", true, keep, max).await
+    }
+
+    #[tokio::test]
+    async fn a_literal_request_goes_out_as_encoded_before_and_others_are_encoded_anew() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut heads = Vec::new();
+            let mut buf = vec![0u8; 65536];
+            for _ in 0..4 {
+                let n = s.read(&mut buf).await.unwrap();
+                heads.push(String::from_utf8(buf[..n].to_vec()).unwrap());
+                s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                    .await
+                    .unwrap();
+            }
+            heads
+        });
+        let mut conn = H1Conn::new(Stream::Plain(TcpStream::connect(addr).await.unwrap()));
+        let literal = |path: &'static str, id| Outgoing {
+            method: "GET",
+            path_and_query: path,
+            headers: &[],
+            body: b"",
+            started: Instant::now(),
+            literal: id,
+        };
+        for req in [
+            literal("/a", Some(7)),
+            literal("/a", Some(7)),
+            literal("/b", None),
+            literal("/c", Some(8)),
+        ] {
+            let r = conn.round_trip(&req, "x", "", true, false, 1 << 20).await;
+            assert_eq!(r.ok().unwrap().status, 200);
+        }
+        let heads = server.await.unwrap();
+        let paths: Vec<_> = heads.iter().map(|h| h.split(' ').nth(1).unwrap()).collect();
+        assert_eq!(paths, ["/a", "/a", "/b", "/c"], "{heads:?}");
+        assert_eq!(heads[0], heads[1]);
+        assert_eq!(heads[0], "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
     }
 
     #[tokio::test]

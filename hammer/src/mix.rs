@@ -21,6 +21,10 @@ pub struct Prepared {
     /// credentials for sends (ad-hoc mode, the `/health` of a mix), so the
     /// hot path renders and allocates nothing.
     pub literal: Option<records::exchange::Rendered>,
+    /// This request's own number, never another's (even one prepared and
+    /// dropped earlier): what a connection knows its literal bytes by
+    /// ([`crate::h1::Outgoing::literal`]).
+    pub id: u64,
 }
 
 impl Prepared {
@@ -32,9 +36,11 @@ impl Prepared {
                 .expect("strings serialize")
                 .into_boxed_slice()
         };
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let literal = records::exchange::render_literal(&request);
         Ok(Prepared {
             literal,
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             name_json: json(&request.name),
             method_json: json(&request.method),
             needs_body: !request.checks.is_empty()

@@ -483,6 +483,11 @@ impl<T: Transport> Vu<T> {
             headers: &rendered.headers,
             body: &rendered.body,
             started: sent,
+            literal: p
+                .literal
+                .as_ref()
+                .is_some_and(|fixed| std::ptr::eq(fixed, rendered))
+                .then_some(p.id),
         };
         // Pinned in place, as in Client::send: select! then moves a pointer.
         let outcome = {
