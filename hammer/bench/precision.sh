@@ -67,17 +67,36 @@ while p.poll() is None:
 print(sum(seen.values()) / 1e9)
 PY
 
-# lag p50/p99 (µs) of an events file and CPU-µs per request.
+# lag p50/p99 and corrected latency (latency + lag, what oha's
+# --latency-correction reports) p50/p99 in µs of an events file, and
+# CPU-µs per request.
 cat > "$WORK/report.py" <<'PY'
 import json, sys
 label, events, cpu = sys.argv[1], sys.argv[2], float(sys.argv[3])
-lags = sorted(r["lag_ns"] for r in map(json.loads, open(events)) if "kind" not in r)  # the load record has none
-q = lambda p: lags[min(len(lags) - 1, int(len(lags) * p))] / 1e3
-print(f"{label:<22} {len(lags):>7} {q(0.5):>10.1f} {q(0.99):>10.1f} {cpu * 1e6 / max(1, len(lags)):>12.1f}")
+rows = [r for r in map(json.loads, open(events)) if "kind" not in r]  # the load record has none
+lags = sorted(r["lag_ns"] for r in rows)
+corrected = sorted(r["lag_ns"] + r["latency_ns"] for r in rows)
+q = lambda xs, p: xs[min(len(xs) - 1, int(len(xs) * p))] / 1e3
+print(f"{label:<22} {len(rows):>7} {q(lags, 0.5):>10.1f} {q(lags, 0.99):>10.1f} "
+      f"{q(corrected, 0.5):>10.1f} {q(corrected, 0.99):>10.1f} {cpu * 1e6 / max(1, len(rows)):>12.1f}")
+PY
+
+# The same columns for oha: its corrected percentiles and request count
+# from its text summary (no lag of its own to show).
+cat > "$WORK/report_oha.py" <<'PY'
+import re, sys
+label, text, cpu = sys.argv[1], open(sys.argv[2]).read(), float(sys.argv[3])
+def pct(p):
+    m = re.search(rf"{p}% in ([0-9.]+) (us|ms|secs)", text)
+    scale = {"us": 1, "ms": 1e3, "secs": 1e6}
+    return float(m.group(1)) * scale[m.group(2)] if m else float("nan")
+n = sum(int(c) for c in re.findall(r"\[\d+\] (\d+) responses", text))
+print(f"{label:<22} {n:>7} {'-':>10} {'-':>10} {pct('50.00'):>10.1f} {pct('99.00'):>10.1f} "
+      f"{cpu * 1e6 / max(1, n):>12.1f}")
 PY
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-22s %7s %10s %10s %12s\n' "run" "events" "lag p50 µs" "lag p99 µs" "CPU-µs/req"
+printf '%-22s %7s %10s %10s %10s %10s %12s\n' "run" "events" "lag p50" "lag p99" "corr. p50" "corr. p99" "CPU-µs/req"
 for rate in $RATES; do
     for timer in $TIMERS; do
         cpu=$(HAMMER_PACER_TIMER=$timer python3 "$WORK/cpu_of.py" "$HAMMER" --url "$URL" \
@@ -86,11 +105,11 @@ for rate in $RATES; do
     done
     if command -v oha >/dev/null; then
         cpu=$(CHILD_OUT="$WORK/oha.txt" python3 "$WORK/cpu_of.py" oha -z "${DURATION}s" -q "$rate" \
-            --latency-correction --no-tui "$URL")
-        echo "oha @$rate (--latency-correction): $(grep -E '50.00%|99.00%' "$WORK/oha.txt" | tr -s ' ' | tr '\n' ' ') CPU ${cpu}s"
+            --latency-correction --no-tui -u us "$URL")
+        python3 "$WORK/report_oha.py" "oha @$rate" "$WORK/oha.txt" "$cpu"
     fi
 done
-command -v oha >/dev/null || echo "(oha is not installed: no oha figures)"
+command -v oha >/dev/null || echo "(oha is not installed: no oha figures; cargo install oha --locked)"
 # The floor under any precise sender: the CPU one timerfd sleep-and-wake
 # costs here with nothing else in the loop (a request needs at least two:
 # its send and its response).
