@@ -87,9 +87,9 @@ const MAX_LEAD: Duration = Duration::from_micros(150);
 const MAX_LEAD_SHARE: u32 = 4;
 
 /// The running estimate of a wake-up's lateness: a quantile tracked by
-/// fixed steps (up `UP` when a wake-up is later than it, down `DOWN` when
-/// not), so it settles where `DOWN / (UP + DOWN)` of wake-ups are later:
-/// one in four. Steps of a few µs follow a change of load within tens of
+/// fixed steps (up `UP_NS` when a wake-up is later than it, down `DOWN_NS`
+/// when not), so it settles where `DOWN_NS / (UP_NS + DOWN_NS)` of
+/// wake-ups are later: one in four. Steps of a few µs follow a change of load within tens of
 /// arrivals.
 #[derive(Debug, Default, Clone, Copy)]
 struct Lateness {
@@ -357,7 +357,7 @@ mod tests {
         );
         let mean_lead = lead_sum / 9_000;
         assert!((40_000..=44_000).contains(&mean_lead), "{mean_lead} ns");
-        // A 5 ms stall moves it by one step, and many never past the cap.
+        // A 5 ms stall moves it by one step, and any number of them no further than the cap.
         let before = late.lead();
         late.observe(5_000_000);
         assert!(late.lead() <= before + Duration::from_micros(3));
