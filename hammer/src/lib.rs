@@ -446,10 +446,10 @@ fn start_clock(start_at: Option<u64>) -> anyhow::Result<Clock> {
     }
     let late = Duration::from_nanos(records::units::now_ns().saturating_sub(at));
     let instant = Instant::now();
-    Ok(Clock {
-        start: instant.checked_sub(late).unwrap_or(instant),
-        start_epoch_ns: at,
-    })
+    Ok(Clock::starting_at(
+        instant.checked_sub(late).unwrap_or(instant),
+        at,
+    ))
 }
 
 /// hammer's closing `{"kind":"load",…}` line.

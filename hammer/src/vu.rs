@@ -32,19 +32,71 @@ pub use records::workload::Think;
 #[derive(Clone, Copy, Debug)]
 pub struct Clock {
     pub start: Instant,
+    /// `start` as a [`Stamp`].
+    start_stamp: u64,
     pub start_epoch_ns: u64,
 }
 
 impl Clock {
     pub fn now() -> Clock {
+        Clock::starting_at(Instant::now(), records::units::now_ns())
+    }
+
+    /// The clock of a run that started at `start` (now or already past),
+    /// `start_epoch_ns` in wall-clock time.
+    pub fn starting_at(start: Instant, start_epoch_ns: u64) -> Clock {
+        // `Instant` and `Stamp` read the same clock: read both at once and
+        // carry `start` over by its distance from that moment.
+        let (instant, stamp) = (Instant::now(), Stamp::now());
+        let before = instant.saturating_duration_since(start).as_nanos() as u64;
         Clock {
-            start: Instant::now(),
-            start_epoch_ns: records::units::now_ns(),
+            start,
+            start_stamp: stamp.0.saturating_sub(before),
+            start_epoch_ns,
         }
     }
 
     pub fn epoch_ns(&self, at: Instant) -> u64 {
         self.start_epoch_ns + at.saturating_duration_since(self.start).as_nanos() as u64
+    }
+
+    /// The wall-clock nanoseconds of `at` (an event's `ts`).
+    pub fn epoch_at(&self, at: Stamp) -> u64 {
+        self.start_epoch_ns + at.0.saturating_sub(self.start_stamp)
+    }
+
+    /// `at` as an `Instant`, for what waits on tokio's timer.
+    pub fn instant_at(&self, at: Stamp) -> Instant {
+        self.start + Duration::from_nanos(at.0.saturating_sub(self.start_stamp))
+    }
+
+    /// Time since the start.
+    pub fn elapsed(&self) -> Duration {
+        Duration::from_nanos(Stamp::now().0.saturating_sub(self.start_stamp))
+    }
+}
+
+/// A reading of the monotonic clock (`CLOCK_MONOTONIC`, the one `Instant`
+/// reads) in plain nanoseconds, for the per-request arithmetic: an
+/// `Instant` difference goes through std's `sub_timespec` (~37
+/// instructions, and a request took five), an integer one is a
+/// subtraction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Stamp(u64);
+
+impl Stamp {
+    pub fn now() -> Stamp {
+        // Through libc (nix), as `Instant` reads it: rustix's own vDSO
+        // lookup faults under valgrind, which the benchmarks run hammer in.
+        // Like `Instant::now`, it cannot fail on Linux.
+        let t = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
+            .expect("CLOCK_MONOTONIC can be read");
+        Stamp(t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
+    }
+
+    /// Nanoseconds from `earlier` to this reading (0 if it is not earlier).
+    pub fn nanos_since(self, earlier: Stamp) -> u64 {
+        self.0.saturating_sub(earlier.0)
     }
 }
 
@@ -473,7 +525,8 @@ impl<T: Transport> Vu<T> {
         token_gen: Option<u64>,
     ) -> (u16, Option<ErrorKind>) {
         let bytes_out = rendered.body.len() as u64;
-        let sent = Instant::now();
+        let sent_stamp = Stamp::now();
+        let sent = plan.clock.instant_at(sent_stamp);
         let lag = scheduled.map_or(0, |s| sent.saturating_duration_since(s).as_nanos() as u64);
         let mut cancelled = false;
         let mut proto = None;
@@ -513,7 +566,7 @@ impl<T: Transport> Vu<T> {
         if cancelled {
             self.conn = None;
         }
-        let latency = sent.elapsed();
+        let latency = Duration::from_nanos(Stamp::now().nanos_since(sent_stamp));
         let (connect_ns, ttfb_ns) = match &outcome {
             // Never more than the latency (both clocks are read apart).
             Ok(resp) => (
@@ -578,7 +631,7 @@ impl<T: Transport> Vu<T> {
             plan,
             p,
             Measured {
-                sent,
+                sent: sent_stamp,
                 status,
                 latency_ns: latency.as_nanos() as u64,
                 lag_ns: lag,
@@ -606,7 +659,7 @@ impl<T: Transport> Vu<T> {
             Some((kind, detail)) => (Some(*kind), Some(detail.as_str())),
         };
         sink::emit(&EventParts {
-            ts: plan.clock.epoch_ns(m.sent),
+            ts: plan.clock.epoch_at(m.sent),
             name_json: &p.name_json,
             method_json: &p.method_json,
             status: m.status,
@@ -685,7 +738,7 @@ fn check_in(
 /// What was measured of one request.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Measured {
-    sent: Instant,
+    sent: Stamp,
     status: u16,
     latency_ns: u64,
     lag_ns: u64,
@@ -701,7 +754,7 @@ impl Measured {
     /// A request that could not be made: nothing went out.
     fn unsent() -> Measured {
         Measured {
-            sent: Instant::now(),
+            sent: Stamp::now(),
             status: 0,
             latency_ns: 0,
             lag_ns: 0,
@@ -744,7 +797,7 @@ pub async fn run_closed<T: Transport>(
         if !plan.control.running() {
             break;
         }
-        let elapsed = plan.clock.start.elapsed();
+        let elapsed = plan.clock.elapsed();
         if elapsed >= end {
             break;
         }
@@ -757,7 +810,7 @@ pub async fn run_closed<T: Transport>(
             match closed.stages.next_above(level, elapsed) {
                 None => break,
                 Some(at) => {
-                    let wait = at.saturating_sub(plan.clock.start.elapsed());
+                    let wait = at.saturating_sub(plan.clock.elapsed());
                     if !vu.sleep(wait).await {
                         break;
                     }
