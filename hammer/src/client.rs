@@ -353,7 +353,7 @@ impl Client {
         watchdog: &mut Watchdog,
     ) -> Result<Response, Failure> {
         let limit = self.opts.timeout;
-        let due = req.started + limit;
+        let due = (req.started + limit).instant();
         *proto = None;
         // Pinned where it is made: select! then holds a pointer to it,
         // rather than the whole future moved in (a copy per request).
@@ -633,6 +633,7 @@ pub fn tls_failure(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stamp::Stamp;
 
     #[test]
     fn targets_parse_with_ports_and_prefixes() {
@@ -671,7 +672,7 @@ mod tests {
             path_and_query: "/",
             headers: &[],
             body: b"",
-            started: Instant::now(),
+            started: Stamp::now(),
             literal: None,
         };
         let mut slot = None;

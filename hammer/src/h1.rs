@@ -11,18 +11,22 @@
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use records::ErrorKind;
 use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
 
 use crate::conn::{Failure, Response, Stream};
 use crate::head::{self, Parsed};
+use crate::stamp::Stamp;
 
 /// Read buffer to start with; it grows for larger heads and chunks.
 const INITIAL_BUF: usize = 4096;
 /// A response head larger than this is refused.
 const MAX_HEAD: usize = 64 * 1024;
+
+/// A kept-alive connection idle this long is looked at before it is used.
+const IDLE_CHECK_AFTER: Duration = Duration::from_millis(500);
 
 /// A request as rendered, ready to encode.
 #[derive(Clone, Copy, Debug)]
@@ -34,7 +38,7 @@ pub struct Outgoing<'a> {
     /// When the VU started it: its timeout and its time to first byte
     /// count from here, the instant its event's latency counts from (one
     /// clock read for all three).
-    pub started: Instant,
+    pub started: Stamp,
     /// Set when these are the same bytes at every send (a literal request
     /// of the mix, rendered once for the run): its [`Prepared::id`], so a
     /// connection that encoded it last sends its bytes again unencoded.
@@ -71,7 +75,7 @@ pub struct H1Conn {
     /// connection speaks to one target with one keep-alive setting, so
     /// its bytes are the same at its next send.
     encoded: Option<u64>,
-    last_used: Option<Instant>,
+    last_used: Option<Stamp>,
     /// False once the connection must not be used again.
     pub open: bool,
     /// Whether the TLS session offered a client certificate (`--cert`),
@@ -205,15 +209,15 @@ impl H1Conn {
         Ok(n)
     }
 
-    /// A connection idle for a while may have been closed by the server;
+    /// A connection idle for [`IDLE_CHECK_AFTER`] may have been closed by the server;
     /// look before sending on it, without waiting. Idle counts from the
     /// last send (`last_used`), so it is never under-estimated: after a
     /// response slower than the threshold the look is one spare `read`.
-    fn closed_while_idle(&mut self, now: Instant) -> bool {
+    fn closed_while_idle(&mut self, now: Stamp) -> bool {
         let Some(last) = self.last_used else {
             return false;
         };
-        if now.saturating_duration_since(last) < Duration::from_millis(500) {
+        if now.nanos_since(last) < IDLE_CHECK_AFTER.as_nanos() as u64 {
             return false;
         }
         let mut cx = Context::from_waker(std::task::Waker::noop());
@@ -241,7 +245,7 @@ impl H1Conn {
         // On a kept-alive connection the VU's start is the send (a clock
         // read saved); on a new one, time to first byte counts from after
         // the connection was made.
-        let sending = if reused { req.started } else { Instant::now() };
+        let sending = if reused { req.started } else { Stamp::now() };
         if reused && self.closed_while_idle(sending) {
             self.open = false;
             return Err(Trouble::Stale(closed("while idle")));
@@ -280,11 +284,11 @@ impl H1Conn {
         &mut self,
         keepalive: bool,
         head_request: bool,
-        sending: Instant,
+        sending: Stamp,
     ) -> Result<(Response, BodyKind), Trouble> {
         // Bytes already buffered (none, unless the server answered early)
         // count as arrived now.
-        let mut first_byte = (self.end > self.start).then(Instant::now);
+        let mut first_byte = (self.end > self.start).then(Stamp::now);
         loop {
             if self.end > self.start {
                 let mut length = None;
@@ -333,8 +337,7 @@ impl H1Conn {
                         }
                         let resp = Response {
                             status,
-                            ttfb_ns: first_byte
-                                .map(|t| t.saturating_duration_since(sending).as_nanos() as u64),
+                            ttfb_ns: first_byte.map(|t| t.nanos_since(sending)),
                             set_cookies,
                             ..Response::default()
                         };
@@ -389,7 +392,7 @@ impl H1Conn {
                     return Err(Trouble::Failed(closed("before the response")));
                 }
                 Ok(_) => {
-                    first_byte.get_or_insert_with(Instant::now);
+                    first_byte.get_or_insert_with(Stamp::now);
                 }
                 Err(e) => {
                     self.open = false;
@@ -573,7 +576,7 @@ mod tests {
             path_and_query: "/t?x=1",
             headers: &headers,
             body: b"{}",
-            started: Instant::now(),
+            started: Stamp::now(),
             literal: None,
         };
         encode(&mut out, &req, "h:1", "/api", false);
@@ -609,7 +612,7 @@ mod tests {
             path_and_query: "/",
             headers: &[],
             body: b"",
-            started: Instant::now(),
+            started: Stamp::now(),
             literal: None,
         };
         conn.round_trip(&req, "x", "", true, keep, max).await
@@ -638,7 +641,7 @@ mod tests {
             path_and_query: path,
             headers: &[],
             body: b"",
-            started: Instant::now(),
+            started: Stamp::now(),
             literal: id,
         };
         for req in [

@@ -25,6 +25,7 @@ pub mod progress;
 pub mod signals;
 pub mod sink;
 pub mod stages;
+pub mod stamp;
 pub mod timer;
 pub mod transport;
 pub mod vu;

@@ -24,6 +24,7 @@ use crate::progress::Stats;
 use crate::signals::{self, Control, Phase};
 use crate::sink::{self, EventParts};
 use crate::stages::Stages;
+use crate::stamp::Stamp;
 use crate::transport::Transport;
 
 pub use records::workload::Think;
@@ -33,7 +34,7 @@ pub use records::workload::Think;
 pub struct Clock {
     pub start: Instant,
     /// `start` as a [`Stamp`].
-    start_stamp: u64,
+    start_stamp: Stamp,
     pub start_epoch_ns: u64,
 }
 
@@ -42,16 +43,12 @@ impl Clock {
         Clock::starting_at(Instant::now(), records::units::now_ns())
     }
 
-    /// The clock of a run that started at `start` (now or already past),
-    /// `start_epoch_ns` in wall-clock time.
+    /// The clock of a run that starts at `start`, `start_epoch_ns` in
+    /// wall-clock time.
     pub fn starting_at(start: Instant, start_epoch_ns: u64) -> Clock {
-        // `Instant` and `Stamp` read the same clock: read both at once and
-        // carry `start` over by its distance from that moment.
-        let (instant, stamp) = (Instant::now(), Stamp::now());
-        let before = instant.saturating_duration_since(start).as_nanos() as u64;
         Clock {
             start,
-            start_stamp: stamp.0.saturating_sub(before),
+            start_stamp: Stamp::of(start),
             start_epoch_ns,
         }
     }
@@ -62,41 +59,12 @@ impl Clock {
 
     /// The wall-clock nanoseconds of `at` (an event's `ts`).
     pub fn epoch_at(&self, at: Stamp) -> u64 {
-        self.start_epoch_ns + at.0.saturating_sub(self.start_stamp)
-    }
-
-    /// `at` as an `Instant`, for what waits on tokio's timer.
-    pub fn instant_at(&self, at: Stamp) -> Instant {
-        self.start + Duration::from_nanos(at.0.saturating_sub(self.start_stamp))
+        self.start_epoch_ns + at.nanos_since(self.start_stamp)
     }
 
     /// Time since the start.
     pub fn elapsed(&self) -> Duration {
-        Duration::from_nanos(Stamp::now().0.saturating_sub(self.start_stamp))
-    }
-}
-
-/// A reading of the monotonic clock (`CLOCK_MONOTONIC`, the one `Instant`
-/// reads) in plain nanoseconds, for the per-request arithmetic: an
-/// `Instant` difference goes through std's `sub_timespec` (~37
-/// instructions, and a request took five), an integer one is a
-/// subtraction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Stamp(u64);
-
-impl Stamp {
-    pub fn now() -> Stamp {
-        // Through libc (nix), as `Instant` reads it: rustix's own vDSO
-        // lookup faults under valgrind, which the benchmarks run hammer in.
-        // Like `Instant::now`, it cannot fail on Linux.
-        let t = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
-            .expect("CLOCK_MONOTONIC can be read");
-        Stamp(t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
-    }
-
-    /// Nanoseconds from `earlier` to this reading (0 if it is not earlier).
-    pub fn nanos_since(self, earlier: Stamp) -> u64 {
-        self.0.saturating_sub(earlier.0)
+        Duration::from_nanos(Stamp::now().nanos_since(self.start_stamp))
     }
 }
 
@@ -525,9 +493,8 @@ impl<T: Transport> Vu<T> {
         token_gen: Option<u64>,
     ) -> (u16, Option<ErrorKind>) {
         let bytes_out = rendered.body.len() as u64;
-        let sent_stamp = Stamp::now();
-        let sent = plan.clock.instant_at(sent_stamp);
-        let lag = scheduled.map_or(0, |s| sent.saturating_duration_since(s).as_nanos() as u64);
+        let sent = Stamp::now();
+        let lag = scheduled.map_or(0, |s| sent.nanos_since(Stamp::of(s)));
         let mut cancelled = false;
         let mut proto = None;
         let outgoing = Outgoing {
@@ -566,7 +533,7 @@ impl<T: Transport> Vu<T> {
         if cancelled {
             self.conn = None;
         }
-        let latency = Duration::from_nanos(Stamp::now().nanos_since(sent_stamp));
+        let latency = Duration::from_nanos(Stamp::now().nanos_since(sent));
         let (connect_ns, ttfb_ns) = match &outcome {
             // Never more than the latency (both clocks are read apart).
             Ok(resp) => (
@@ -631,7 +598,7 @@ impl<T: Transport> Vu<T> {
             plan,
             p,
             Measured {
-                sent: sent_stamp,
+                sent,
                 status,
                 latency_ns: latency.as_nanos() as u64,
                 lag_ns: lag,
