@@ -3,24 +3,91 @@
 //! request costs no channel message and no lock, and stdout never sees half
 //! a line.
 //!
-//! The serializer is [`records::event_codec::write_event`]: exactly what
+//! The serializer is [`records::event_codec::write_event_in`]: exactly what
 //! `serde_json` writes for [`records::Event`], only without building the
 //! struct (names and methods are JSON-encoded once per request template).
 
 use std::cell::RefCell;
 use std::io::{self, Write};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex};
 use std::thread::JoinHandle;
 
-use records::event_codec::write_event;
 pub use records::event_codec::EventParts;
+use records::event_codec::{room_for, write_event_in};
 
 /// Batches are handed over when they reach this size (and on a timer).
 const BATCH_BYTES: usize = 64 * 1024;
 
+/// A worker's batch: a buffer zero-filled once when it is made, and how
+/// much of it holds lines. Lines are written in place after `used`
+/// ([`write_event_in`]), so an event costs no resize and no zero-fill.
 struct Local {
     buf: Vec<u8>,
+    used: usize,
     tx: mpsc::Sender<Vec<u8>>,
+}
+
+impl Local {
+    fn new(tx: mpsc::Sender<Vec<u8>>) -> Local {
+        Local {
+            buf: fresh_batch(),
+            used: 0,
+            tx,
+        }
+    }
+
+    /// Room for `len` more bytes after `used`: the batch is handed over
+    /// first if it has too little left, and grown if even a fresh one
+    /// is too small (a line with a huge `detail`).
+    fn room(&mut self, len: usize) -> &mut [u8] {
+        if self.buf.len() - self.used < len {
+            self.hand_over();
+            if self.buf.len() < len {
+                self.buf.resize(len, 0);
+            }
+        }
+        &mut self.buf[self.used..]
+    }
+
+    fn wrote(&mut self, len: usize) {
+        self.used += len;
+        if self.used >= BATCH_BYTES {
+            self.hand_over();
+        }
+    }
+
+    fn hand_over(&mut self) {
+        if self.used == 0 {
+            return;
+        }
+        let mut batch = std::mem::replace(&mut self.buf, fresh_batch());
+        batch.truncate(self.used);
+        self.used = 0;
+        // The writer only goes away after every worker has ended.
+        let _ = self.tx.send(batch);
+    }
+}
+
+/// Room for a batch's worth of lines and the longest usual line past it:
+/// a buffer the writer is done with when there is one (only its tail past
+/// the lines it held is zero-filled again), else a new one.
+fn fresh_batch() -> Vec<u8> {
+    const FULL: usize = BATCH_BYTES + 4096;
+    let spare = SPARE.lock().unwrap_or_else(|e| e.into_inner()).pop();
+    let mut batch = spare.unwrap_or_default();
+    batch.resize(FULL, 0);
+    batch
+}
+
+/// Batches the writer has written, for the workers to fill again.
+static SPARE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+
+/// Keeps a written batch for reuse (a few: one per worker in flight).
+fn recycle(batch: Vec<u8>) {
+    let mut spare = SPARE.lock().unwrap_or_else(|e| e.into_inner());
+    if spare.len() < 16 {
+        spare.push(batch);
+    }
 }
 
 thread_local! {
@@ -29,12 +96,7 @@ thread_local! {
 
 /// Makes this thread's events go to `tx`.
 pub fn install(tx: mpsc::Sender<Vec<u8>>) {
-    LOCAL.with(|l| {
-        *l.borrow_mut() = Some(Local {
-            buf: Vec::with_capacity(BATCH_BYTES + 4096),
-            tx,
-        })
-    });
+    LOCAL.with(|l| *l.borrow_mut() = Some(Local::new(tx)));
 }
 
 /// Records one event on this thread.
@@ -42,10 +104,8 @@ pub fn emit(e: &EventParts<'_>) {
     LOCAL.with(|l| {
         let mut l = l.borrow_mut();
         let local = l.as_mut().expect("sink::install runs on every worker");
-        write_event(&mut local.buf, e);
-        if local.buf.len() >= BATCH_BYTES {
-            hand_over(local);
-        }
+        let len = write_event_in(local.room(room_for(e)), e).expect("room_for's room was made");
+        local.wrote(len);
     });
 }
 
@@ -55,27 +115,16 @@ pub fn emit_line(line: &[u8]) {
     LOCAL.with(|l| {
         let mut l = l.borrow_mut();
         let local = l.as_mut().expect("sink::install runs on every worker");
-        local.buf.extend_from_slice(line);
-        if local.buf.len() >= BATCH_BYTES {
-            hand_over(local);
-        }
+        local.room(line.len())[..line.len()].copy_from_slice(line);
+        local.wrote(line.len());
     });
-}
-
-fn hand_over(local: &mut Local) {
-    if local.buf.is_empty() {
-        return;
-    }
-    let batch = std::mem::replace(&mut local.buf, Vec::with_capacity(BATCH_BYTES + 4096));
-    // The writer only goes away after every worker has ended.
-    let _ = local.tx.send(batch);
 }
 
 /// Hands this thread's pending events to the writer.
 pub fn flush() {
     LOCAL.with(|l| {
         if let Some(local) = l.borrow_mut().as_mut() {
-            hand_over(local);
+            local.hand_over();
         }
     });
 }
@@ -85,7 +134,7 @@ pub fn flush() {
 pub fn uninstall() {
     LOCAL.with(|l| {
         if let Some(mut local) = l.borrow_mut().take() {
-            hand_over(&mut local);
+            local.hand_over();
         }
     });
 }
@@ -114,7 +163,10 @@ pub fn start(
                     continue;
                 }
                 match out.write_all(&batch) {
-                    Ok(()) => written.bytes += batch.len() as u64,
+                    Ok(()) => {
+                        written.bytes += batch.len() as u64;
+                        recycle(batch);
+                    }
                     Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
                         written.closed = true;
                         on_closed();
