@@ -92,11 +92,10 @@ const LINE_ROOM: usize = 320;
 /// and a cursor in it, so a line costs no resize and no zero-fill.
 ///
 /// Fixed pieces are copies of known length and numbers are copied as
-/// fixed-size windows of digits, so appending piece by piece (a capacity
-/// check and a `memcpy` call each) is gone: together with the buffer
-/// filled once, ~190 of the ~720 instructions an event cost under
-/// callgrind. Only the rare strings that need escaping (`detail`, `proto`)
-/// go through serde.
+/// fixed-size windows of digits, with no capacity check or `memcpy` call
+/// per piece: a line costs ~530 instructions under callgrind, where
+/// appending it piece by piece to a `Vec` cost ~720. Only the rare strings
+/// that need escaping (`detail`, `proto`) go through serde.
 pub fn write_event_in(room: &mut [u8], e: &EventParts<'_>) -> Option<usize> {
     if room.len() < room_for(e) {
         return None;
