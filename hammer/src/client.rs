@@ -21,6 +21,7 @@ use tokio::net::TcpStream;
 
 use crate::conn::{Failure, Response, Stream};
 use crate::h1::{check_headers, H1Conn, Outgoing, Trouble};
+use crate::race;
 use crate::timer::Watchdog;
 
 /// Client settings from the command line.
@@ -355,18 +356,17 @@ impl Client {
         let limit = self.opts.timeout;
         let due = (req.started + limit).instant();
         *proto = None;
-        // Pinned where it is made: select! then holds a pointer to it,
-        // rather than the whole future moved in (a copy per request).
+        // Pinned where it is made: the race holds a pointer to it, rather
+        // than the whole future moved in (a copy per request).
         let result = {
             let exchange = std::pin::pin!(self.exchange(slot, req, keep_body, proto));
-            tokio::select! {
-                biased;
-                result = exchange => result,
-                () = watchdog.expire(due) => Err((
+            let expired = std::pin::pin!(watchdog.expire(due));
+            race::first(exchange, expired).await.unwrap_or_else(|()| {
+                Err((
                     ErrorKind::Timeout,
                     format!("no response within {}", format_duration(limit)),
-                )),
-            }
+                ))
+            })
         };
         let keep = result.as_ref().is_ok_and(|r| r.error.is_none())
             && self.opts.keepalive

@@ -22,6 +22,7 @@ pub mod mix;
 pub mod open;
 pub mod pacer;
 pub mod progress;
+pub mod race;
 pub mod signals;
 pub mod sink;
 pub mod stages;

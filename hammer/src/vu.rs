@@ -21,6 +21,7 @@ use crate::client::Client;
 use crate::h1::Outgoing;
 use crate::mix::{Entry, Mix, Prepared, PreparedFlow, PreparedStep};
 use crate::progress::Stats;
+use crate::race;
 use crate::signals::{self, Control, Phase};
 use crate::sink::{self, EventParts};
 use crate::stages::Stages;
@@ -509,7 +510,7 @@ impl<T: Transport> Vu<T> {
                 .is_some_and(|fixed| std::ptr::eq(fixed, rendered))
                 .then_some(p.id),
         };
-        // Pinned in place, as in Client::send: select! then moves a pointer.
+        // Pinned in place, as in Client::send: the race holds pointers.
         let outcome = {
             let send = std::pin::pin!(plan.client.send(
                 &mut self.conn,
@@ -518,17 +519,14 @@ impl<T: Transport> Vu<T> {
                 &mut proto,
                 &mut self.watchdog,
             ));
-            tokio::select! {
-                biased;
-                r = send => r,
-                _ = signals::aborted(&mut self.phase) => {
-                    cancelled = true;
-                    Err((
-                        ErrorKind::Other,
-                        "cancelled: the run was aborted with the request in flight".to_string(),
-                    ))
-                }
-            }
+            let aborted = std::pin::pin!(signals::aborted(&mut self.phase));
+            race::first(send, aborted).await.unwrap_or_else(|()| {
+                cancelled = true;
+                Err((
+                    ErrorKind::Other,
+                    "cancelled: the run was aborted with the request in flight".to_string(),
+                ))
+            })
         };
         if cancelled {
             self.conn = None;
