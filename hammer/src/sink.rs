@@ -68,11 +68,12 @@ impl Local {
     }
 }
 
-/// Room for a batch's worth of lines and the longest usual line past it:
-/// a buffer the writer is done with when there is one (only its tail past
-/// the lines it held is zero-filled again), else a new one.
+/// Room for a batch's worth of lines and a usual line past it (a longer
+/// one starts the next batch): a buffer the writer is done with when there
+/// is one (only its tail past the lines it held is zero-filled again),
+/// else a new one.
 fn fresh_batch() -> Vec<u8> {
-    const FULL: usize = BATCH_BYTES + 4096;
+    const FULL: usize = BATCH_BYTES + 1024;
     let spare = SPARE.lock().unwrap_or_else(|e| e.into_inner()).pop();
     let mut batch = spare.unwrap_or_default();
     batch.resize(FULL, 0);
