@@ -105,7 +105,12 @@ pub fn emit(e: &EventParts<'_>) {
     LOCAL.with(|l| {
         let mut l = l.borrow_mut();
         let local = l.as_mut().expect("sink::install runs on every worker");
-        let len = write_event_in(local.room(room_for(e)), e).expect("room_for's room was made");
+        // Nearly always the batch has room; when not, it is handed over
+        // (or grown) first.
+        let len = match write_event_in(&mut local.buf[local.used..], e) {
+            Some(len) => len,
+            None => write_event_in(local.room(room_for(e)), e).expect("room_for's room was made"),
+        };
         local.wrote(len);
     });
 }

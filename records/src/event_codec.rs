@@ -17,6 +17,7 @@
 //! [`Event`]: crate::Event
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use serde::Deserialize;
 
@@ -102,7 +103,7 @@ pub fn write_event_in(room: &mut [u8], e: &EventParts<'_>) -> Option<usize> {
     }
     let mut w = LineWriter { out: room, at: 0 };
     w.put(b"{\"ts\":");
-    w.num(e.ts);
+    w.ts(e.ts);
     w.put(b",\"name\":");
     w.bytes(e.name_json);
     w.put(b",\"method\":");
@@ -164,6 +165,49 @@ impl LineWriter<'_> {
     fn bytes(&mut self, piece: &[u8]) {
         self.out[self.at..self.at + piece.len()].copy_from_slice(piece);
         self.at += piece.len();
+    }
+
+    /// An event's `ts` (nanoseconds since the epoch: 19 digits) in decimal,
+    /// as [`LineWriter::num`] writes it. Its seconds change once a second,
+    /// so this thread keeps their digits from the line before and makes
+    /// only the nine of the nanoseconds: ~50 instructions a line fewer.
+    #[inline(always)]
+    fn ts(&mut self, ts: u64) {
+        thread_local! {
+            /// Seconds, and their ten digits, of the last `ts` written here.
+            static SECONDS: Cell<(u64, [u8; 10])> = const { Cell::new((0, [0; 10])) };
+        }
+        let (secs, nanos) = (ts / 1_000_000_000, ts % 1_000_000_000);
+        // Ten-digit seconds: 2001-09-09 to 2286-11-20; any other ts (a
+        // test's, a clock gone wrong) goes the general way.
+        if !(1_000_000_000..10_000_000_000).contains(&secs) {
+            return self.num(ts);
+        }
+        let digits = SECONDS.with(|cached| {
+            let (seen, digits) = cached.get();
+            if seen == secs {
+                return digits;
+            }
+            let mut digits = [0u8; 10];
+            let mut rest = secs;
+            for d in digits.iter_mut().rev() {
+                *d = b'0' + (rest % 10) as u8;
+                rest /= 10;
+            }
+            cached.set((secs, digits));
+            digits
+        });
+        self.put(&digits);
+        // The nanoseconds, zero-padded to nine digits.
+        let (high, low) = ((nanos / 10_000) as usize, (nanos % 10_000) as usize);
+        let mut nine = [0u8; 9];
+        nine[0] = b'0' + (high / 10_000) as u8;
+        let high = high % 10_000;
+        nine[1..3].copy_from_slice(&DIGIT_PAIRS[high / 100 * 2..high / 100 * 2 + 2]);
+        nine[3..5].copy_from_slice(&DIGIT_PAIRS[high % 100 * 2..high % 100 * 2 + 2]);
+        nine[5..7].copy_from_slice(&DIGIT_PAIRS[low / 100 * 2..low / 100 * 2 + 2]);
+        nine[7..9].copy_from_slice(&DIGIT_PAIRS[low % 100 * 2..low % 100 * 2 + 2]);
+        self.put(&nine);
     }
 
     /// `n` in decimal, as serde writes it. The digits are made right-aligned
@@ -609,6 +653,28 @@ mod tests {
         let parts = EventParts::of(&e, name, method);
         let short = room_for(&parts) - 1;
         assert_eq!(write_event_in(&mut vec![0; short], &parts), None);
+    }
+
+    #[test]
+    fn timestamps_are_right_when_their_seconds_repeat_change_and_come_back() {
+        let mut e = sample();
+        let base = 1_764_000_000_000_000_000u64;
+        for ts in [
+            base,
+            base + 1,
+            base + 999_999_999,
+            base + 1_000_000_000,
+            base + 5,
+            base + 1_000_000_007,
+            1_000_000_000_000_000_000,
+            9_999_999_999_999_999_999,
+            999_999_999_999_999_999,
+            u64::MAX,
+            base + 123_456_789,
+        ] {
+            e.ts = ts;
+            same_as_serde(&e);
+        }
     }
 
     #[test]
