@@ -1,7 +1,9 @@
 //! The race every request runs twice (its response against its timeout,
 //! then that against the run's abort): what `tokio::select! { biased; … }`
 //! does with two branches, without the macro's per-poll bookkeeping (a mask
-//! of finished branches, an output enum, a closure around both).
+//! of finished branches, an output enum, a closure around both). Unlike
+//! `select!` it does not first check the task's coop budget: the socket
+//! reads and writes inside the request do, so a busy VU still yields.
 
 use std::future::{poll_fn, Future};
 use std::pin::Pin;

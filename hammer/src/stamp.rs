@@ -16,7 +16,26 @@ pub struct Stamp(u64);
 /// how the two are converted.
 fn anchor() -> (Instant, Stamp) {
     static ANCHOR: OnceLock<(Instant, Stamp)> = OnceLock::new();
-    *ANCHOR.get_or_init(|| (Instant::now(), Stamp::now()))
+    *ANCHOR.get_or_init(|| {
+        // The `Instant` read between two stamps and anchored at their
+        // midpoint, retried until the two are close: a thread taken off the
+        // core between two bare reads would shift every conversion (an
+        // open-model arrival's lag, a timeout) by the time it was away.
+        let mut best: Option<(u64, Instant, Stamp)> = None;
+        for _ in 0..1_000 {
+            let before = Stamp::now();
+            let instant = Instant::now();
+            let spread = Stamp::now().nanos_since(before);
+            if best.is_none_or(|(least, _, _)| spread < least) {
+                best = Some((spread, instant, Stamp(before.0 + spread / 2)));
+            }
+            if spread < 1_000 {
+                break;
+            }
+        }
+        let (_, instant, stamp) = best.expect("the loop reads at least once");
+        (instant, stamp)
+    })
 }
 
 impl Stamp {
