@@ -54,8 +54,9 @@ impl Clock {
         }
     }
 
+    /// The wall-clock nanoseconds of `at`, as [`Clock::epoch_at`] maps it.
     pub fn epoch_ns(&self, at: Instant) -> u64 {
-        self.start_epoch_ns + at.saturating_duration_since(self.start).as_nanos() as u64
+        self.epoch_at(Stamp::of(at))
     }
 
     /// The wall-clock nanoseconds of `at` (an event's `ts`).

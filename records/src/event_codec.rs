@@ -202,11 +202,8 @@ impl LineWriter<'_> {
         let (high, low) = ((nanos / 10_000) as usize, (nanos % 10_000) as usize);
         let mut nine = [0u8; 9];
         nine[0] = b'0' + (high / 10_000) as u8;
-        let high = high % 10_000;
-        nine[1..3].copy_from_slice(&DIGIT_PAIRS[high / 100 * 2..high / 100 * 2 + 2]);
-        nine[3..5].copy_from_slice(&DIGIT_PAIRS[high % 100 * 2..high % 100 * 2 + 2]);
-        nine[5..7].copy_from_slice(&DIGIT_PAIRS[low / 100 * 2..low / 100 * 2 + 2]);
-        nine[7..9].copy_from_slice(&DIGIT_PAIRS[low % 100 * 2..low % 100 * 2 + 2]);
+        nine[1..5].copy_from_slice(&four_digits(high % 10_000));
+        nine[5..9].copy_from_slice(&four_digits(low));
         self.put(&nine);
     }
 
@@ -222,10 +219,8 @@ impl LineWriter<'_> {
         while n >= 10_000 {
             let rest = (n % 10_000) as usize;
             n /= 10_000;
-            let (high, low) = (rest / 100 * 2, rest % 100 * 2);
             start -= 4;
-            scratch[start..start + 2].copy_from_slice(&DIGIT_PAIRS[high..high + 2]);
-            scratch[start + 2..start + 4].copy_from_slice(&DIGIT_PAIRS[low..low + 2]);
+            scratch[start..start + 4].copy_from_slice(&four_digits(rest));
         }
         let mut n = n as usize;
         if n >= 100 {
@@ -244,6 +239,18 @@ impl LineWriter<'_> {
         self.out[self.at..self.at + 20].copy_from_slice(&scratch[start..start + 20]);
         self.at += 20 - start;
     }
+}
+
+/// `n` (below 10,000) as exactly four digits, zero-padded.
+#[inline(always)]
+fn four_digits(n: usize) -> [u8; 4] {
+    let (high, low) = (n / 100 * 2, n % 100 * 2);
+    [
+        DIGIT_PAIRS[high],
+        DIGIT_PAIRS[high + 1],
+        DIGIT_PAIRS[low],
+        DIGIT_PAIRS[low + 1],
+    ]
 }
 
 /// "00" to "99", two bytes each.
