@@ -225,7 +225,7 @@ mod tests {
             think: Default::default(),
             teardown: Vec::new(),
             client: fake,
-            stats: Arc::new(Stats::new(false)),
+            stats: Arc::new(Stats::new(0)),
             control: Control::new(),
             clock: Clock::now(),
             dedicated: Vec::new(),

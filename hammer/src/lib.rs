@@ -104,7 +104,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         )),
     };
     let control = Control::new();
-    let stats = Arc::new(Stats::new(config.live));
+    let stats = Arc::new(Stats::new(if config.live { config.threads } else { 0 }));
     let mut entries: Vec<Entry> = config
         .requests
         .iter()

@@ -33,12 +33,33 @@ pub struct Stats {
     pub active_vus: AtomicU64,
     /// Flow iterations the end of the run cut short (they write no record).
     pub flows_cut: AtomicU64,
-    /// Latencies of the current second, kept only when the live line shows.
-    window: Option<Mutex<Histogram<u64>>>,
+    /// Latencies of the current second, kept only when the live line shows
+    /// (empty otherwise): one histogram per worker thread, so a request
+    /// never waits on another thread's lock; the live line merges them once
+    /// a second.
+    window: Box<[Mutex<Histogram<u64>>]>,
+}
+
+/// Which of [`Stats`]'s window histograms this thread records into: threads
+/// take slots in turn, so each worker thread has its own while there are as
+/// many slots as workers (a thread beyond them shares one, which costs only
+/// a contended lock).
+fn window_slot() -> usize {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    thread_local! {
+        static SLOT: usize = NEXT.fetch_add(1, Ordering::Relaxed) as usize;
+    }
+    SLOT.with(|slot| *slot)
+}
+
+fn window_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1_000, 3_600_000_000_000, 2).expect("bounds")
 }
 
 impl Stats {
-    pub fn new(live: bool) -> Stats {
+    /// `live_workers`: the worker threads that record while the live line
+    /// shows, or 0 when it does not.
+    pub fn new(live_workers: usize) -> Stats {
         Stats {
             requests: AtomicU64::new(0),
             errors: AtomicU64::new(0),
@@ -52,9 +73,9 @@ impl Stats {
             cpu_bound_at_ns: AtomicU64::new(0),
             active_vus: AtomicU64::new(0),
             flows_cut: AtomicU64::new(0),
-            window: live.then(|| {
-                Mutex::new(Histogram::new_with_bounds(1_000, 3_600_000_000_000, 2).expect("bounds"))
-            }),
+            window: (0..live_workers)
+                .map(|_| Mutex::new(window_histogram()))
+                .collect(),
         }
     }
 
@@ -73,10 +94,31 @@ impl Stats {
         if error {
             self.errors.fetch_add(1, Ordering::Relaxed);
         }
-        if let Some(window) = &self.window {
-            if let Ok(mut h) = window.lock() {
+        if !self.window.is_empty() {
+            let slot = &self.window[window_slot() % self.window.len()];
+            if let Ok(mut h) = slot.lock() {
                 let _ = h.record(latency_ns.clamp(1_000, 3_600_000_000_000));
             }
+        }
+    }
+
+    /// The current second's latency p50 and p99 over every worker (0 when
+    /// none was recorded), starting the next second afresh.
+    fn take_window(&self, merged: &mut Histogram<u64>) -> (u64, u64) {
+        merged.reset();
+        for slot in self.window.iter() {
+            if let Ok(mut h) = slot.lock() {
+                let _ = merged.add(&*h);
+                h.reset();
+            }
+        }
+        if merged.is_empty() {
+            (0, 0)
+        } else {
+            (
+                merged.value_at_quantile(0.5),
+                merged.value_at_quantile(0.99),
+            )
         }
     }
 }
@@ -88,26 +130,13 @@ pub async fn live(stats: &Stats, started: Instant, terminal: bool) {
         Duration::from_secs(1),
     );
     let (mut last_requests, mut last_errors, mut last_at) = (0, 0, Instant::now());
+    let mut merged = window_histogram();
     loop {
         tick.tick().await;
         let now = Instant::now();
         let requests = stats.requests.load(Ordering::Relaxed);
         let errors = stats.errors.load(Ordering::Relaxed);
-        let (p50, p99) = match &stats.window {
-            Some(w) => match w.lock() {
-                Ok(mut h) => {
-                    let q = if h.is_empty() {
-                        (0, 0)
-                    } else {
-                        (h.value_at_quantile(0.5), h.value_at_quantile(0.99))
-                    };
-                    h.reset();
-                    q
-                }
-                Err(_) => (0, 0),
-            },
-            None => (0, 0),
-        };
+        let (p50, p99) = stats.take_window(&mut merged);
         let secs = now.duration_since(last_at).as_secs_f64().max(1e-3);
         let line = format!(
             "{:>6} elapsed  {} VUs  {:.0} req/s  p50 {}  p99 {}  {} errors",
@@ -208,7 +237,7 @@ mod tests {
 
     #[test]
     fn summary_counts_requests_errors_and_arrivals() {
-        let s = Stats::new(true);
+        let s = Stats::new(1);
         for i in 0..10 {
             s.record(1_000_000, i == 0);
         }
@@ -230,5 +259,29 @@ mod tests {
             summary(&s, window, false),
             "hammer: 10 requests in 2.00s (5.0 req/s), drain 1.20s, 1 errors (10.00%), 2 aborted in flight"
         );
+    }
+
+    #[test]
+    fn the_live_window_merges_every_thread_and_starts_afresh() {
+        let s = Stats::new(2);
+        std::thread::scope(|scope| {
+            // Three threads for two slots: one slot is shared, nothing is lost.
+            for ms in [1u64, 2, 3] {
+                let s = &s;
+                scope.spawn(move || {
+                    for _ in 0..100 {
+                        s.record(ms * 1_000_000, false);
+                    }
+                });
+            }
+        });
+        let mut merged = window_histogram();
+        let (p50, p99) = s.take_window(&mut merged);
+        assert_eq!(merged.len(), 300);
+        // Two significant digits: values are within 1% of what was recorded.
+        assert!((1_980_000..=2_020_000).contains(&p50), "{p50}");
+        assert!((2_970_000..=3_030_000).contains(&p99), "{p99}");
+        assert_eq!(s.take_window(&mut merged), (0, 0));
+        assert_eq!(s.requests.load(Ordering::Relaxed), 300);
     }
 }
