@@ -14,9 +14,9 @@
 //! of its wake-ups' lateness — the 75th percentile, tracked by fixed steps,
 //! so a one-off stall of milliseconds moves it by one step, not by the
 //! stall — and arms the timerfd that much before the due time (at most
-//! [`MAX_LEAD`] and a quarter of the wait). Three wake-ups in four then land
-//! a few µs early and spin the rest (yielding to the worker's other tasks);
-//! the fourth is late by its excess over the estimate. (Twice a moving
+//! [`MAX_LEAD`]; a shorter wait is spun whole). Three wake-ups in four then
+//! land a few µs early and spin the rest (yielding to the worker's other
+//! tasks); the fourth is late by its excess over the estimate. (Twice a moving
 //! average, as before, aimed past the typical lateness, and one stall kept
 //! it at its cap for ~20 arrivals: hammer/README.md, "Send precision".)
 //!
@@ -81,10 +81,8 @@ type Wake = (Instant, tokio::sync::oneshot::Sender<()>);
 
 /// The timerfd's early wake-up is at most this long before the due time: a
 /// core so contended that its wake-ups are later than this pays the excess
-/// as lag rather than as spinning...
+/// as lag rather than as spinning.
 const MAX_LEAD: Duration = Duration::from_micros(150);
-/// ...and at most this share of the wait.
-const MAX_LEAD_SHARE: u32 = 4;
 
 /// The running estimate of a wake-up's lateness: a quantile tracked by
 /// fixed steps (up `UP_NS` when a wake-up is later than it, down `DOWN_NS`
@@ -213,8 +211,12 @@ impl FdTimer {
         if at <= now {
             return;
         }
+        // A wait no longer than the lead is spun whole: a timer that short
+        // would wake late anyway, and its wake-up costs about as much CPU as
+        // the spin (at high rates, where the wait after a response is short,
+        // this also keeps the worker polling, so responses are read at once).
         let lead = if self.adaptive {
-            self.late.lead().min((at - now) / MAX_LEAD_SHARE)
+            self.late.lead().min(at - now)
         } else {
             Duration::ZERO
         };
