@@ -85,7 +85,8 @@ pub struct Args {
     )]
     pub method: String,
 
-    /// Ad-hoc mode: a request header, `Name: value` (repeatable).
+    /// Ad-hoc mode: a request header, `Name: value` (repeatable). A `Host`
+    /// header replaces the URL's (a virtual host reached by address).
     #[arg(
         short = 'H',
         long = "header",

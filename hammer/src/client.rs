@@ -239,7 +239,12 @@ impl Client {
             };
             let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| bad(&e))?;
             let value = HeaderValue::from_str(value).map_err(|e| bad(&e))?;
-            request.headers_mut().append(name, value);
+            // The request's own Host replaces the URL's: one Host a request.
+            if name == http::header::HOST {
+                request.headers_mut().insert(name, value);
+            } else {
+                request.headers_mut().append(name, value);
+            }
         }
         let opening = Instant::now();
         let tls = self.ws_tls.as_ref().or(self.tls.as_ref());

@@ -132,27 +132,60 @@ fn content_length(value: &[u8]) -> Option<u64> {
     })
 }
 
+/// Which of the headers [`encode`] writes by itself the request sets: the
+/// request's own is sent instead (one `Host` is what a server accepts,
+/// RFC 9112 §3.2, and `-H 'Host: …'` is how a virtual host is reached by
+/// address), as the HTTP/2 path does with `Content-Length`.
+#[derive(Default)]
+struct OwnHeaders {
+    host: bool,
+    /// `Content-Length` or `Transfer-Encoding`: the request frames its body.
+    framing: bool,
+    connection: bool,
+}
+
+impl OwnHeaders {
+    fn of(headers: &[(String, String)]) -> OwnHeaders {
+        let mut own = OwnHeaders::default();
+        for (name, _) in headers {
+            let name = name.as_bytes();
+            match name.len() {
+                4 => own.host |= is_named(name, b"host"),
+                10 => own.connection |= is_named(name, b"connection"),
+                14 => own.framing |= is_named(name, b"content-length"),
+                17 => own.framing |= is_named(name, b"transfer-encoding"),
+                _ => {}
+            }
+        }
+        own
+    }
+}
+
 /// Appends the request's bytes to `out`.
 pub fn encode(out: &mut Vec<u8>, req: &Outgoing<'_>, host: &str, prefix: &str, keepalive: bool) {
+    let own = OwnHeaders::of(req.headers);
     out.extend_from_slice(req.method.as_bytes());
     out.push(b' ');
     out.extend_from_slice(prefix.as_bytes());
     out.extend_from_slice(req.path_and_query.as_bytes());
-    out.extend_from_slice(b" HTTP/1.1\r\nHost: ");
-    out.extend_from_slice(host.as_bytes());
-    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    if !own.host {
+        out.extend_from_slice(b"Host: ");
+        out.extend_from_slice(host.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
     for (name, value) in req.headers {
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b": ");
         out.extend_from_slice(value.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    if req.states_length() {
+    if req.states_length() && !own.framing {
         out.extend_from_slice(b"Content-Length: ");
         out.extend_from_slice(itoa::Buffer::new().format(req.body.len()).as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    if !keepalive {
+    if !keepalive && !own.connection {
         out.extend_from_slice(b"Connection: close\r\n");
     }
     out.extend_from_slice(b"\r\n");
@@ -587,6 +620,70 @@ mod tests {
         assert!(check_headers(&headers).is_ok());
         assert!(check_headers(&[("X".into(), "a\r\nEvil: 1".into())]).is_err());
         assert!(check_headers(&[("X Y".into(), "a".into())]).is_err());
+    }
+
+    #[test]
+    fn a_request_s_own_host_length_and_connection_headers_replace_hammer_s() {
+        let headers: Vec<(String, String)> = [
+            ("host", "api.example.com"),
+            ("CONTENT-LENGTH", "2"),
+            ("Connection", "keep-alive"),
+        ]
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+        let req = Outgoing {
+            method: "POST",
+            path_and_query: "/t",
+            headers: &headers,
+            body: b"{}",
+            started: Stamp::now(),
+            literal: None,
+        };
+        let mut out = Vec::new();
+        encode(&mut out, &req, "127.0.0.1:8080", "", false);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "POST /t HTTP/1.1\r\nhost: api.example.com\r\nCONTENT-LENGTH: 2\r\nConnection: keep-alive\r\n\r\n{}"
+        );
+        // A chunked body is the request's to frame: no Content-Length beside it.
+        let chunked = [("Transfer-Encoding".to_string(), "chunked".to_string())];
+        let mut out = Vec::new();
+        encode(
+            &mut out,
+            &Outgoing {
+                headers: &chunked,
+                body: b"2\r\n{}\r\n0\r\n\r\n",
+                ..req
+            },
+            "h",
+            "",
+            true,
+        );
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with("POST /t HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            "{text}"
+        );
+        // Names that merely start alike are not hammer's.
+        let near = [("Hosts".to_string(), "x".to_string())];
+        let mut out = Vec::new();
+        encode(
+            &mut out,
+            &Outgoing {
+                headers: &near,
+                body: b"",
+                method: "GET",
+                ..req
+            },
+            "h",
+            "",
+            true,
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "GET /t HTTP/1.1\r\nHost: h\r\nHosts: x\r\n\r\n"
+        );
     }
 
     /// Serves `replies` one after the other on one connection.
