@@ -679,6 +679,7 @@ mod tests {
             body: b"",
             started: Stamp::now(),
             literal: None,
+            arrival_stamps: false,
         };
         let mut slot = None;
         let err = client

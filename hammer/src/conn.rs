@@ -10,6 +10,8 @@ use records::ErrorKind;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, Interest, ReadBuf};
 use tokio::net::TcpStream;
 
+use crate::stamp::Stamp;
+
 /// What went wrong with a request, as an event records it.
 pub type Failure = (ErrorKind, String);
 
@@ -63,6 +65,62 @@ impl Stream {
             }
         }
     }
+}
+
+impl Stream {
+    /// Asks the kernel to stamp what arrives ([`Stream::read_stamped`]);
+    /// false over TLS, whose reads go through rustls.
+    pub fn stamp_arrivals(&self) -> bool {
+        match self {
+            Stream::Plain(tcp) => nix::sys::socket::setsockopt(
+                tcp,
+                nix::sys::socket::sockopt::ReceiveTimestampns,
+                &true,
+            )
+            .is_ok(),
+            Stream::Tls(_) => false,
+        }
+    }
+
+    /// Reads into `buf` (0 at end of stream), with the kernel's receive
+    /// timestamp of the bytes when the socket stamps arrivals: when they
+    /// reached the machine, not when this thread got to read them.
+    pub async fn read_stamped(&mut self, buf: &mut [u8]) -> io::Result<(usize, Option<Stamp>)> {
+        let Stream::Plain(tcp) = self else {
+            return Ok((tokio::io::AsyncReadExt::read(self, buf).await?, None));
+        };
+        loop {
+            tcp.readable().await?;
+            match tcp.try_io(Interest::READABLE, || recv_stamped(tcp, buf)) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                got => return got,
+            }
+        }
+    }
+}
+
+/// One non-blocking `recvmsg`: the bytes read and, when the kernel stamped
+/// them (`SO_TIMESTAMPNS`; for TCP, the stamp of the last segment read),
+/// when they arrived.
+fn recv_stamped(tcp: &TcpStream, buf: &mut [u8]) -> io::Result<(usize, Option<Stamp>)> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    use std::os::fd::AsRawFd;
+    let mut space = nix::cmsg_space!(nix::sys::time::TimeSpec);
+    let mut iov = [io::IoSliceMut::new(buf)];
+    let msg = recvmsg::<()>(
+        tcp.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::MSG_DONTWAIT,
+    )
+    .map_err(io::Error::from)?;
+    let at = msg.cmsgs().ok().and_then(|mut all| {
+        all.find_map(|c| match c {
+            ControlMessageOwned::ScmTimestampns(t) => Some(Stamp::of_realtime(t)),
+            _ => None,
+        })
+    });
+    Ok((msg.bytes, at))
 }
 
 impl AsyncRead for Stream {
@@ -139,4 +197,8 @@ pub struct Response {
     pub connect_ns: Option<u64>,
     /// From the start of sending to the first byte of the response.
     pub ttfb_ns: Option<u64>,
+    /// When the response's last bytes reached the machine, by the kernel's
+    /// receive timestamp, where there is one (the open model over plain
+    /// HTTP/1.1); otherwise the response ends when it was read.
+    pub arrived: Option<Stamp>,
 }

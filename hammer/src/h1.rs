@@ -45,6 +45,10 @@ pub struct Outgoing<'a> {
     ///
     /// [`Prepared::id`]: crate::mix::Prepared::id
     pub literal: Option<u64>,
+    /// Time the response by the kernel's receive timestamps (an open-model
+    /// request: its latency is the target's, without the generator's
+    /// wake-up); the connection keeps doing so for every later request.
+    pub arrival_stamps: bool,
 }
 
 impl Outgoing<'_> {
@@ -81,6 +85,10 @@ pub struct H1Conn {
     /// Whether the TLS session offered a client certificate (`--cert`),
     /// for the wording of a TLS alert that ends it.
     pub client_cert: bool,
+    /// Whether the socket stamps arrivals ([`Stream::read_stamped`]).
+    stamping: bool,
+    /// When the last bytes read reached the machine, if they were stamped.
+    arrived: Option<Stamp>,
 }
 
 enum BodyKind {
@@ -218,6 +226,8 @@ impl H1Conn {
             last_used: None,
             open: true,
             client_cert: false,
+            stamping: false,
+            arrived: None,
         }
     }
 
@@ -237,7 +247,13 @@ impl H1Conn {
                 self.buf.resize(len, 0);
             }
         }
-        let n = self.io.read(&mut self.buf[self.end..]).await?;
+        let n = if self.stamping {
+            let (n, at) = self.io.read_stamped(&mut self.buf[self.end..]).await?;
+            self.arrived = at;
+            n
+        } else {
+            self.io.read(&mut self.buf[self.end..]).await?
+        };
         self.end += n;
         Ok(n)
     }
@@ -284,6 +300,10 @@ impl H1Conn {
             return Err(Trouble::Stale(closed("while idle")));
         }
         self.last_used = Some(sending);
+        if req.arrival_stamps && !self.stamping {
+            self.stamping = self.io.stamp_arrivals();
+        }
+        self.arrived = None;
         if req.literal.is_none() || req.literal != self.encoded {
             self.wbuf.clear();
             encode(&mut self.wbuf, req, host, prefix, keepalive);
@@ -307,6 +327,8 @@ impl H1Conn {
             self.open = false;
             resp.error = Some(failure);
         }
+        // The last read's stamp: when the response's last bytes arrived.
+        resp.arrived = self.arrived.filter(|&at| at >= sending);
         Ok(resp)
     }
 
@@ -425,7 +447,11 @@ impl H1Conn {
                     return Err(Trouble::Failed(closed("before the response")));
                 }
                 Ok(_) => {
-                    first_byte.get_or_insert_with(Stamp::now);
+                    first_byte.get_or_insert_with(|| {
+                        self.arrived
+                            .filter(|&at| at >= sending)
+                            .unwrap_or_else(Stamp::now)
+                    });
                 }
                 Err(e) => {
                     self.open = false;
@@ -610,6 +636,7 @@ mod tests {
             headers: &headers,
             body: b"{}",
             started: Stamp::now(),
+            arrival_stamps: false,
             literal: None,
         };
         encode(&mut out, &req, "h:1", "/api", false);
@@ -638,6 +665,7 @@ mod tests {
             headers: &headers,
             body: b"{}",
             started: Stamp::now(),
+            arrival_stamps: false,
             literal: None,
         };
         let mut out = Vec::new();
@@ -710,9 +738,71 @@ mod tests {
             headers: &[],
             body: b"",
             started: Stamp::now(),
+            arrival_stamps: false,
             literal: None,
         };
         conn.round_trip(&req, "x", "", true, keep, max).await
+    }
+
+    /// A response that arrives while the worker is busy elsewhere: with
+    /// arrival stamps it ends when it arrived, without them when it was read.
+    #[tokio::test(flavor = "current_thread")]
+    async fn an_arrival_stamp_times_the_response_not_the_late_read() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        // A server on its own thread: it answers while the runtime is blocked.
+        let server = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            for _ in 0..2 {
+                let (mut s, _) = listener.accept().unwrap();
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).unwrap();
+                s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                    .unwrap();
+            }
+        });
+        let busy = Duration::from_millis(40);
+        let mut timed = Vec::new();
+        for stamps in [true, false] {
+            let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let mut conn = H1Conn::new(Stream::Plain(tcp));
+            // Runs when the exchange first waits (for the response), and
+            // holds the thread as other tasks' work would.
+            let blocker = tokio::spawn(async move { std::thread::sleep(busy) });
+            let req = Outgoing {
+                method: "GET",
+                path_and_query: "/",
+                headers: &[],
+                body: b"",
+                started: Stamp::now(),
+                arrival_stamps: stamps,
+                literal: None,
+            };
+            let resp = conn.round_trip(&req, "x", "", true, false, 1 << 20).await;
+            let resp = resp.ok().expect("a response");
+            let read_after = Stamp::now().nanos_since(req.started);
+            assert!(
+                read_after >= busy.as_nanos() as u64,
+                "read {read_after} ns after"
+            );
+            timed.push((
+                resp.arrived.map(|at| at.nanos_since(req.started)),
+                resp.ttfb_ns.unwrap(),
+            ));
+            blocker.await.unwrap();
+        }
+        server.join().unwrap();
+        let (stamped, stamped_ttfb) = timed[0];
+        let stamped = stamped.expect("the kernel stamped the response");
+        assert!(
+            stamped < 20_000_000,
+            "{stamped} ns: the late read, not the arrival"
+        );
+        assert!(stamped_ttfb <= stamped);
+        // Unstamped, the same late read is all there is to go by.
+        let (unstamped, unstamped_ttfb) = timed[1];
+        assert_eq!(unstamped, None);
+        assert!(unstamped_ttfb >= busy.as_nanos() as u64);
     }
 
     #[tokio::test]
@@ -739,6 +829,7 @@ mod tests {
             headers: &[],
             body: b"",
             started: Stamp::now(),
+            arrival_stamps: false,
             literal: id,
         };
         for req in [

@@ -48,6 +48,19 @@ impl Stamp {
         Stamp(t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
     }
 
+    /// The stamp of a `CLOCK_REALTIME` reading from the past (a kernel
+    /// receive timestamp), taken as its age now: both clocks read back to
+    /// back, so a step of the wall clock at any other time changes nothing.
+    pub fn of_realtime(past: nix::sys::time::TimeSpec) -> Stamp {
+        let now = Stamp::now();
+        let real = nix::time::clock_gettime(nix::time::ClockId::CLOCK_REALTIME)
+            .expect("CLOCK_REALTIME can be read");
+        let ns =
+            |t: nix::sys::time::TimeSpec| t.tv_sec() as i128 * 1_000_000_000 + t.tv_nsec() as i128;
+        let age = (ns(real) - ns(past)).clamp(0, u64::MAX as i128) as u64;
+        Stamp(now.0.saturating_sub(age))
+    }
+
     /// Nanoseconds from `earlier` to this reading (0 if it is not earlier).
     pub fn nanos_since(self, earlier: Stamp) -> u64 {
         self.0.saturating_sub(earlier.0)

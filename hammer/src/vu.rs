@@ -510,6 +510,7 @@ impl<T: Transport> Vu<T> {
                 .as_ref()
                 .is_some_and(|fixed| std::ptr::eq(fixed, rendered))
                 .then_some(p.id),
+            arrival_stamps: scheduled.is_some(),
         };
         // Pinned in place, as in Client::send: the race holds pointers.
         let outcome = {
@@ -532,7 +533,11 @@ impl<T: Transport> Vu<T> {
         if cancelled {
             self.conn = None;
         }
-        let latency = Duration::from_nanos(Stamp::now().nanos_since(sent));
+        let done = match &outcome {
+            Ok(resp) => resp.arrived.unwrap_or_else(Stamp::now),
+            Err(_) => Stamp::now(),
+        };
+        let latency = Duration::from_nanos(done.nanos_since(sent));
         let (connect_ns, ttfb_ns) = match &outcome {
             // Never more than the latency (both clocks are read apart).
             Ok(resp) => (

@@ -19,6 +19,10 @@ pub struct Event {
     /// HTTP status; 0 when no response arrived.
     #[serde(default)]
     pub status: u16,
+    /// From the send to the response's last byte. In hammer's open model
+    /// over plain HTTP/1.1 the end (and `ttfb_ns`'s) is the kernel's
+    /// receive timestamp of those bytes, so a generator busy or asleep when
+    /// they arrived does not lengthen it; elsewhere it is when they were read.
     pub latency_ns: u64,
     /// How late the send was against its schedule (open model; 0 when closed).
     #[serde(default)]
