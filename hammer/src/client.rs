@@ -36,6 +36,9 @@ pub struct ClientOptions {
     pub tls: Tls,
     /// `--local-ips`: addresses new connections are made from, in turn.
     pub local_ips: Vec<std::net::IpAddr>,
+    /// Time HTTP/1.1 responses in the clear by the kernel's receive
+    /// timestamps (the open model: latency without the generator's wake-up).
+    pub arrival_stamps: bool,
 }
 
 /// Where requests go: `http(s)://host:port[/prefix]`.
@@ -209,6 +212,9 @@ impl Client {
         } else {
             let mut conn = H1Conn::new(stream);
             conn.client_cert = self.opts.tls.has_client_cert();
+            if self.opts.arrival_stamps {
+                conn.stamp_arrivals();
+            }
             Ok(Conn::H1(Box::new(conn)))
         }
     }
@@ -669,6 +675,7 @@ mod tests {
             http2: false,
             tls: Tls::default(),
             local_ips: Vec::new(),
+            arrival_stamps: false,
         };
         assert!(target.preflight(&opts).is_err());
         let client = Client::new(target, opts).unwrap();
@@ -679,7 +686,6 @@ mod tests {
             body: b"",
             started: Stamp::now(),
             literal: None,
-            arrival_stamps: false,
         };
         let mut slot = None;
         let err = client

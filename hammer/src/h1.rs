@@ -45,10 +45,6 @@ pub struct Outgoing<'a> {
     ///
     /// [`Prepared::id`]: crate::mix::Prepared::id
     pub literal: Option<u64>,
-    /// Time the response by the kernel's receive timestamps (an open-model
-    /// request: its latency is the target's, without the generator's
-    /// wake-up); the connection keeps doing so for every later request.
-    pub arrival_stamps: bool,
 }
 
 impl Outgoing<'_> {
@@ -85,7 +81,7 @@ pub struct H1Conn {
     /// Whether the TLS session offered a client certificate (`--cert`),
     /// for the wording of a TLS alert that ends it.
     pub client_cert: bool,
-    /// Whether the socket stamps arrivals ([`Stream::read_stamped`]).
+    /// Whether the socket stamps arrivals ([`Stream::poll_read_stamped`]).
     stamping: bool,
     /// When the last bytes read reached the machine, if they were stamped.
     arrived: Option<Stamp>,
@@ -231,6 +227,12 @@ impl H1Conn {
         }
     }
 
+    /// Times this connection's responses by the kernel's receive timestamps
+    /// ([`Stream::poll_read_stamped`]); a no-op over TLS.
+    pub fn stamp_arrivals(&mut self) {
+        self.stamping = self.io.stamp_arrivals();
+    }
+
     /// Reads more bytes into the buffer; 0 at end of stream.
     async fn fill(&mut self) -> io::Result<usize> {
         if self.start == self.end {
@@ -248,7 +250,8 @@ impl H1Conn {
             }
         }
         let n = if self.stamping {
-            let (n, at) = self.io.read_stamped(&mut self.buf[self.end..]).await?;
+            let (io, room) = (&mut self.io, &mut self.buf[self.end..]);
+            let (n, at) = std::future::poll_fn(|cx| io.poll_read_stamped(cx, room)).await?;
             self.arrived = at;
             n
         } else {
@@ -300,9 +303,6 @@ impl H1Conn {
             return Err(Trouble::Stale(closed("while idle")));
         }
         self.last_used = Some(sending);
-        if req.arrival_stamps && !self.stamping {
-            self.stamping = self.io.stamp_arrivals();
-        }
         self.arrived = None;
         if req.literal.is_none() || req.literal != self.encoded {
             self.wbuf.clear();
@@ -328,7 +328,11 @@ impl H1Conn {
             resp.error = Some(failure);
         }
         // The last read's stamp: when the response's last bytes arrived.
-        resp.arrived = self.arrived.filter(|&at| at >= sending);
+        resp.arrived_after_ns = self
+            .arrived
+            .filter(|&at| at >= sending)
+            .and_then(|at| u32::try_from(at.nanos_since(req.started)).ok())
+            .and_then(std::num::NonZeroU32::new);
         Ok(resp)
     }
 
@@ -636,7 +640,6 @@ mod tests {
             headers: &headers,
             body: b"{}",
             started: Stamp::now(),
-            arrival_stamps: false,
             literal: None,
         };
         encode(&mut out, &req, "h:1", "/api", false);
@@ -665,7 +668,6 @@ mod tests {
             headers: &headers,
             body: b"{}",
             started: Stamp::now(),
-            arrival_stamps: false,
             literal: None,
         };
         let mut out = Vec::new();
@@ -738,7 +740,6 @@ mod tests {
             headers: &[],
             body: b"",
             started: Stamp::now(),
-            arrival_stamps: false,
             literal: None,
         };
         conn.round_trip(&req, "x", "", true, keep, max).await
@@ -766,6 +767,9 @@ mod tests {
         for stamps in [true, false] {
             let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
             let mut conn = H1Conn::new(Stream::Plain(tcp));
+            if stamps {
+                conn.stamp_arrivals();
+            }
             // Runs when the exchange first waits (for the response), and
             // holds the thread as other tasks' work would.
             let blocker = tokio::spawn(async move { std::thread::sleep(busy) });
@@ -775,7 +779,6 @@ mod tests {
                 headers: &[],
                 body: b"",
                 started: Stamp::now(),
-                arrival_stamps: stamps,
                 literal: None,
             };
             let resp = conn.round_trip(&req, "x", "", true, false, 1 << 20).await;
@@ -786,7 +789,7 @@ mod tests {
                 "read {read_after} ns after"
             );
             timed.push((
-                resp.arrived.map(|at| at.nanos_since(req.started)),
+                resp.arrived_after_ns.map(|ns| u64::from(ns.get())),
                 resp.ttfb_ns.unwrap(),
             ));
             blocker.await.unwrap();
@@ -829,7 +832,6 @@ mod tests {
             headers: &[],
             body: b"",
             started: Stamp::now(),
-            arrival_stamps: false,
             literal: id,
         };
         for req in [

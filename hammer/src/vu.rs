@@ -18,6 +18,7 @@ use tokio::sync::watch;
 
 use crate::auth::AuthPlan;
 use crate::client::Client;
+use crate::conn::Response;
 use crate::h1::Outgoing;
 use crate::mix::{Entry, Mix, Prepared, PreparedFlow, PreparedStep};
 use crate::progress::Stats;
@@ -510,7 +511,6 @@ impl<T: Transport> Vu<T> {
                 .as_ref()
                 .is_some_and(|fixed| std::ptr::eq(fixed, rendered))
                 .then_some(p.id),
-            arrival_stamps: scheduled.is_some(),
         };
         // Pinned in place, as in Client::send: the race holds pointers.
         let outcome = {
@@ -533,11 +533,13 @@ impl<T: Transport> Vu<T> {
         if cancelled {
             self.conn = None;
         }
-        let done = match &outcome {
-            Ok(resp) => resp.arrived.unwrap_or_else(Stamp::now),
-            Err(_) => Stamp::now(),
-        };
-        let latency = Duration::from_nanos(done.nanos_since(sent));
+        let latency = Duration::from_nanos(match &outcome {
+            Ok(Response {
+                arrived_after_ns: Some(ns),
+                ..
+            }) => u64::from(ns.get()),
+            _ => Stamp::now().nanos_since(sent),
+        });
         let (connect_ns, ttfb_ns) = match &outcome {
             // Never more than the latency (both clocks are read apart).
             Ok(resp) => (
