@@ -365,7 +365,7 @@ impl Client {
         watchdog: &mut Watchdog,
     ) -> Result<Response, Failure> {
         let limit = self.opts.timeout;
-        let due = (req.started + limit).instant();
+        let due = req.started + limit;
         *proto = None;
         // Pinned where it is made: the race holds a pointer to it, rather
         // than the whole future moved in (a copy per request).
