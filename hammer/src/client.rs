@@ -644,7 +644,6 @@ pub fn tls_failure(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stamp::Stamp;
 
     #[test]
     fn targets_parse_with_ports_and_prefixes() {
@@ -679,14 +678,7 @@ mod tests {
         };
         assert!(target.preflight(&opts).is_err());
         let client = Client::new(target, opts).unwrap();
-        let req = Outgoing {
-            method: "GET",
-            path_and_query: "/",
-            headers: &[],
-            body: b"",
-            started: Stamp::now(),
-            literal: None,
-        };
+        let req = Outgoing::get_root();
         let mut slot = None;
         let err = client
             .send(&mut slot, req, false, &mut None, &mut Watchdog::default())

@@ -47,6 +47,21 @@ pub struct Outgoing<'a> {
     pub literal: Option<u64>,
 }
 
+#[cfg(test)]
+impl Outgoing<'static> {
+    /// `GET /`, started now: the tests' plain request.
+    pub fn get_root() -> Outgoing<'static> {
+        Outgoing {
+            method: "GET",
+            path_and_query: "/",
+            headers: &[],
+            body: b"",
+            started: Stamp::now(),
+            literal: None,
+        }
+    }
+}
+
 impl Outgoing<'_> {
     /// Whether the request states its body's length: it has a body, or its
     /// method defines one (an empty POST says `Content-Length: 0`), over
@@ -734,15 +749,8 @@ mod tests {
     }
 
     async fn exchange(conn: &mut H1Conn, keep: bool, max: u64) -> Result<Response, Trouble> {
-        let req = Outgoing {
-            method: "GET",
-            path_and_query: "/",
-            headers: &[],
-            body: b"",
-            started: Stamp::now(),
-            literal: None,
-        };
-        conn.round_trip(&req, "x", "", true, keep, max).await
+        conn.round_trip(&Outgoing::get_root(), "x", "", true, keep, max)
+            .await
     }
 
     /// A response that arrives while the worker is busy elsewhere: with
@@ -773,14 +781,7 @@ mod tests {
             // Runs when the exchange first waits (for the response), and
             // holds the thread as other tasks' work would.
             let blocker = tokio::spawn(async move { std::thread::sleep(busy) });
-            let req = Outgoing {
-                method: "GET",
-                path_and_query: "/",
-                headers: &[],
-                body: b"",
-                started: Stamp::now(),
-                literal: None,
-            };
+            let req = Outgoing::get_root();
             let resp = conn.round_trip(&req, "x", "", true, false, 1 << 20).await;
             let resp = resp.ok().expect("a response");
             let read_after = Stamp::now().nanos_since(req.started);
