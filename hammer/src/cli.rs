@@ -732,7 +732,7 @@ impl Config {
             Some(t) => duration("--timeout", t)?,
             None => hammer.timeout.unwrap_or(Duration::from_secs(10)),
         };
-        let mut client = ClientOptions {
+        let client = ClientOptions {
             timeout,
             connect_timeout: duration("--connect-timeout", &args.connect_timeout)?,
             max_body: parse_bytes(&args.max_body)
@@ -757,11 +757,10 @@ impl Config {
                     ips
                 }
             },
-            arrival_stamps: false,
+            // The open model's latency is the target's: responses are timed
+            // by their arrival, not by when a worker woke to read them.
+            arrival_stamps: matches!(workload, Workload::Open { .. }),
         };
-        // The open model's latency is the target's: responses are timed by
-        // their arrival, not by when a worker woke to read them.
-        client.arrival_stamps = matches!(workload, Workload::Open { .. });
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let threads = args
             .threads

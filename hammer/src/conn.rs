@@ -65,9 +65,7 @@ impl Stream {
             }
         }
     }
-}
 
-impl Stream {
     /// Asks the kernel to stamp what arrives ([`Stream::poll_read_stamped`]);
     /// false over TLS, whose reads go through rustls.
     pub fn stamp_arrivals(&self) -> bool {
@@ -220,6 +218,7 @@ pub struct Response {
     /// [`Outgoing::started`]: crate::h1::Outgoing::started
     pub arrived_after_ns: Option<std::num::NonZeroU32>,
 }
+
 #[cfg(test)]
 mod tests {
     /// Every exchange moves its result several times: past 128 bytes each

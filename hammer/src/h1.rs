@@ -98,7 +98,8 @@ pub struct H1Conn {
     pub client_cert: bool,
     /// Whether the socket stamps arrivals ([`Stream::poll_read_stamped`]).
     stamping: bool,
-    /// When the last bytes read reached the machine, if they were stamped.
+    /// When the last bytes read reached the machine, if they were stamped
+    /// and came after this request was sent.
     arrived: Option<Stamp>,
 }
 
@@ -267,7 +268,8 @@ impl H1Conn {
         let n = if self.stamping {
             let (io, room) = (&mut self.io, &mut self.buf[self.end..]);
             let (n, at) = std::future::poll_fn(|cx| io.poll_read_stamped(cx, room)).await?;
-            self.arrived = at;
+            // Bytes that came before the request went out are not its answer's time.
+            self.arrived = at.filter(|&at| self.last_used.is_some_and(|sent| at >= sent));
             n
         } else {
             self.io.read(&mut self.buf[self.end..]).await?
@@ -345,7 +347,6 @@ impl H1Conn {
         // The last read's stamp: when the response's last bytes arrived.
         resp.arrived_after_ns = self
             .arrived
-            .filter(|&at| at >= sending)
             .and_then(|at| u32::try_from(at.nanos_since(req.started)).ok())
             .and_then(std::num::NonZeroU32::new);
         Ok(resp)
@@ -466,11 +467,7 @@ impl H1Conn {
                     return Err(Trouble::Failed(closed("before the response")));
                 }
                 Ok(_) => {
-                    first_byte.get_or_insert_with(|| {
-                        self.arrived
-                            .filter(|&at| at >= sending)
-                            .unwrap_or_else(Stamp::now)
-                    });
+                    first_byte.get_or_insert_with(|| self.arrived.unwrap_or_else(Stamp::now));
                 }
                 Err(e) => {
                     self.open = false;
