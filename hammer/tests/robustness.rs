@@ -120,7 +120,7 @@ fn sigterm_mid_run_writes_whole_events_and_exits_0() {
         let _ = stderr.read_to_string(&mut s);
         s
     });
-    // Mid-run: events have reached the file (64 KiB buffers: ~500 events).
+    // Mid-run: events have reached the file (handed over at 256 KiB or every 200 ms).
     let start = Instant::now();
     while std::fs::metadata(&out).unwrap().len() == 0 {
         assert!(child.try_wait().unwrap().is_none(), "ended early");
