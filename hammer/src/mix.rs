@@ -161,6 +161,11 @@ impl Mix {
         }
     }
 
+    /// Whether every entry is a single request (no flows).
+    pub fn single_requests(&self) -> bool {
+        self.entries.iter().all(|e| matches!(e, Entry::Request(_)))
+    }
+
     fn total(&self) -> u64 {
         self.cumulative.last().copied().unwrap_or(0)
     }

@@ -71,7 +71,12 @@ pub async fn run<T: Transport>(
     timer: TimerKind,
     mut make_vu: impl FnMut(u64) -> Vu<T>,
 ) {
-    let mut timer = Timer::new(timer).unwrap_or_else(|e| {
+    // An arrival that is one request, read whenever, with nothing else on
+    // the worker: the pacer may wait blocked (crate::timer).
+    let blocking = plan.client.times_by_arrival_stamps()
+        && plan.mix.single_requests()
+        && plan.dedicated.is_empty();
+    let mut timer = Timer::new(timer, blocking).unwrap_or_else(|e| {
         if share.worker == 0 {
             eprintln!("hammer: no timerfd ({e}); open-model sends use tokio's 1 ms timer");
         }
@@ -101,7 +106,7 @@ pub async fn run<T: Transport>(
             break;
         }
         stats.scheduled.fetch_add(1, Ordering::Relaxed);
-        let vu = match free_rx.try_recv() {
+        let mut vu = match free_rx.try_recv() {
             Ok(vu) => Some(vu),
             Err(_) if made < share.cap => {
                 made += 1;
@@ -109,6 +114,14 @@ pub async fn run<T: Transport>(
             }
             Err(_) => None,
         };
+        if vu.is_none() {
+            // A blocking timer leaves responses unread until now: let the
+            // runtime read them (one yield polls the reactor, the next runs
+            // the VUs it woke) before calling the arrival dropped.
+            tokio::task::yield_now().await;
+            tokio::task::yield_now().await;
+            vu = free_rx.try_recv().ok();
+        }
         match vu {
             None => {
                 stats.dropped.fetch_add(1, Ordering::Relaxed);

@@ -38,6 +38,12 @@ pub trait Transport: Send + Sync + 'static {
 
     /// How long a request (or a WebSocket reply) may take.
     fn request_timeout(&self) -> Duration;
+
+    /// Every response's latency ends at the kernel's arrival stamp, not at
+    /// the read: reading it later changes no measurement.
+    fn times_by_arrival_stamps(&self) -> bool {
+        false
+    }
 }
 
 impl Transport for Client {
@@ -64,6 +70,11 @@ impl Transport for Client {
 
     fn request_timeout(&self) -> Duration {
         self.opts.timeout
+    }
+
+    fn times_by_arrival_stamps(&self) -> bool {
+        // TLS reads go through rustls and HTTP/2 through the h2 crate: unstamped.
+        self.opts.arrival_stamps && !self.target.https && !self.opts.http2
     }
 }
 

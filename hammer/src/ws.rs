@@ -558,8 +558,8 @@ impl<T: Transport> Vu<T> {
                 let mut sent = 0u32;
                 // The open model's timer, not tokio's 1 ms ticks: a send's lag
                 // is then the generator's queueing, not its timer's rounding.
-                let mut timer =
-                    crate::timer::Timer::new(plan.timer).unwrap_or(crate::timer::Timer::Tokio);
+                let mut timer = crate::timer::Timer::new(plan.timer, false)
+                    .unwrap_or(crate::timer::Timer::Tokio);
                 for k in 0u32.. {
                     let due = first + period.saturating_mul(k);
                     if due > Instant::now() {

@@ -57,6 +57,32 @@ fn open_model_sends_within_microseconds_of_the_schedule() {
 }
 
 #[test]
+fn a_vu_whose_response_landed_is_free_for_the_next_arrival() {
+    let _serial = serial();
+    let server = Server::start(&["--hash-cost", "4"]);
+    let url = format!("{}/health", server.url);
+    // One VU, answered in ~0.1 ms, 5 ms between arrivals: it is free at each
+    // one. (The pacer waits blocked, so a response may still be unread when
+    // the next arrival is due: it must be read before that arrival is
+    // called dropped.) A loaded box may really find it busy now and then.
+    let out = hammer(&[
+        "--url",
+        &url,
+        "--rate",
+        "200",
+        "--duration",
+        "2s",
+        "--max-vus",
+        "1",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let arrivals = arrivals(&stderr(&out));
+    assert_eq!(arrivals.scheduled, 400, "{arrivals:?}");
+    assert!(arrivals.dropped <= 4, "{arrivals:?}");
+    assert_eq!(events(&out.stdout).len() as u64, arrivals.sent);
+}
+
+#[test]
 fn corrected_time_is_service_time_when_the_target_keeps_up() {
     let _serial = serial();
     let server = Server::start(&["--hash-cost", "4", "--delay", "5ms"]);
