@@ -4,27 +4,11 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
+use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 use common::*;
-
-/// One request head (up to the blank line), or None at EOF.
-fn read_head(s: &mut TcpStream) -> Option<String> {
-    let mut buf = Vec::new();
-    let mut byte = [0u8; 1];
-    while !buf.ends_with(b"\r\n\r\n") {
-        match s.read(&mut byte) {
-            Ok(1) => buf.push(byte[0]),
-            _ => return None,
-        }
-        if buf.len() > 64 * 1024 {
-            return None;
-        }
-    }
-    Some(String::from_utf8_lossy(&buf).into_owned())
-}
 
 /// A server that answers every request 200 and keeps each request's head.
 fn recording_server() -> (String, Arc<Mutex<Vec<String>>>) {
@@ -39,7 +23,9 @@ fn recording_server() -> (String, Arc<Mutex<Vec<String>>>) {
             let kept = kept.clone();
             std::thread::spawn(move || {
                 while let Some(head) = read_head(&mut conn) {
-                    kept.lock().unwrap().push(head);
+                    kept.lock()
+                        .unwrap()
+                        .push(String::from_utf8_lossy(&head).into_owned());
                     let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
                     if conn.write_all(ok).is_err() {
                         return;

@@ -278,3 +278,21 @@ pub fn http(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> (u
     }
     (status, payload)
 }
+
+/// One HTTP request head (up to the blank line), read byte by byte by a raw
+/// server inside a test; None at the end of the stream or past 64 KiB.
+pub fn read_head(s: &mut std::net::TcpStream) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        match s.read(&mut byte) {
+            Ok(1) => buf.push(byte[0]),
+            _ => return None,
+        }
+        if buf.len() > 64 * 1024 {
+            return None;
+        }
+    }
+    Some(buf)
+}
