@@ -63,31 +63,49 @@ impl Local {
         if self.used == 0 {
             return;
         }
-        let mut batch = std::mem::replace(&mut self.buf, fresh_batch());
-        batch.truncate(self.used);
+        let batch = if self.used >= BATCH_BYTES / 2 {
+            let mut batch = std::mem::replace(&mut self.buf, fresh_batch());
+            batch.truncate(self.used);
+            batch
+        } else {
+            // Mostly empty (the timer's flush at a low rate): the lines are
+            // copied out and the buffer stays. Swapped, it would come back
+            // truncated to its few lines and be zero-filled whole again.
+            self.buf[..self.used].to_vec()
+        };
         self.used = 0;
         // The writer only goes away after every worker has ended.
         let _ = self.tx.send(batch);
     }
 }
 
-/// Room for a batch's worth of lines and a usual line past it (a longer
-/// one starts the next batch): a buffer the writer is done with when there
-/// is one (only its tail past the lines it held is zero-filled again),
-/// else a new one.
+/// A batch's length: a batch's worth of lines and a usual line past it (a
+/// longer one starts the next batch).
+const FULL_BATCH: usize = BATCH_BYTES + 1024;
+
+/// A buffer to fill: one the writer is done with when there is one (only
+/// its tail past the lines it held is zero-filled again), else a new one.
 fn fresh_batch() -> Vec<u8> {
-    const FULL: usize = BATCH_BYTES + 1024;
     let spare = SPARE.lock().unwrap_or_else(|e| e.into_inner()).pop();
-    let mut batch = spare.unwrap_or_default();
-    batch.resize(FULL, 0);
-    batch
+    match spare {
+        Some(mut batch) => {
+            batch.resize(FULL_BATCH, 0);
+            batch
+        }
+        // calloc: a block this large comes zeroed from the kernel, no memset.
+        None => vec![0; FULL_BATCH],
+    }
 }
 
 /// Batches the writer has written, for the workers to fill again.
 static SPARE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 
-/// Keeps a written batch for reuse (a few: one per worker in flight).
+/// Keeps a written batch for reuse (a few: one per worker in flight);
+/// copied-out lines are not worth keeping.
 fn recycle(batch: Vec<u8>) {
+    if batch.capacity() < FULL_BATCH {
+        return;
+    }
     let mut spare = SPARE.lock().unwrap_or_else(|e| e.into_inner());
     if spare.len() < 16 {
         spare.push(batch);
@@ -201,6 +219,45 @@ pub fn start(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A `Write` that keeps what it is given.
+    #[derive(Clone, Default)]
+    struct Kept(std::sync::Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Kept {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn lines_reach_the_writer_in_order_whether_flushed_or_full() {
+        let kept = Kept::default();
+        let (tx, handle) = start(Box::new(kept.clone()), || {});
+        install(tx);
+        let mut want = Vec::new();
+        for i in 0..20_000usize {
+            // Mostly short lines, now and then one past a batch's slack.
+            let len = if i % 997 == 0 { 3_000 } else { 20 + i % 150 };
+            let mut line = format!("{i} ").into_bytes();
+            line.resize(len - 1, b'x');
+            line.push(b'\n');
+            emit_line(&line);
+            want.extend_from_slice(&line);
+            // A flush now and then, as the 200 ms timer does, part-way
+            // through a batch or right after a hand-over.
+            if i % 1_234 == 0 || i % 3_001 == 1 {
+                flush();
+            }
+        }
+        uninstall();
+        handle.join().unwrap().unwrap();
+        assert!(*kept.0.lock().unwrap() == want);
+    }
 
     #[test]
     fn batches_reach_the_writer_whole() {
