@@ -195,6 +195,13 @@ impl Client {
         })
     }
 
+    /// Whether responses are timed by the kernel's arrival stamps: asked
+    /// for (the open model) and HTTP/1.1 in the clear (TLS reads go through
+    /// rustls, HTTP/2 through the h2 crate).
+    pub fn stamps_arrivals(&self) -> bool {
+        self.opts.arrival_stamps && !self.target.https && !self.opts.http2
+    }
+
     /// Opens a connection.
     pub async fn connect(&self) -> Result<Conn, Failure> {
         let (stream, h2) = self.open_stream(self.tls.as_ref()).await?;
@@ -212,7 +219,7 @@ impl Client {
         } else {
             let mut conn = H1Conn::new(stream);
             conn.client_cert = self.opts.tls.has_client_cert();
-            if self.opts.arrival_stamps {
+            if self.stamps_arrivals() {
                 conn.stamp_arrivals();
             }
             Ok(Conn::H1(Box::new(conn)))

@@ -73,8 +73,7 @@ impl Transport for Client {
     }
 
     fn times_by_arrival_stamps(&self) -> bool {
-        // TLS reads go through rustls and HTTP/2 through the h2 crate: unstamped.
-        self.opts.arrival_stamps && !self.target.https && !self.opts.http2
+        self.stamps_arrivals()
     }
 }
 
