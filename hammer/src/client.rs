@@ -306,15 +306,7 @@ impl Client {
                 format!("--local-ips: the target has no address of {local}'s family"),
             ));
         };
-        let socket = if local.is_ipv4() {
-            tokio::net::TcpSocket::new_v4()?
-        } else {
-            tokio::net::TcpSocket::new_v6()?
-        };
-        socket
-            .bind(SocketAddr::new(local, 0))
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot bind to {local}: {e}")))?;
-        socket.connect(to).await
+        bound_socket(local)?.connect(to).await
     }
 
     /// TCP, then TLS with `tls` when the target is https; and whether ALPN
@@ -594,6 +586,30 @@ async fn read_h2(
 }
 
 /// The error kind and a short description of an h2 error.
+/// A socket bound to `local` whose port is chosen at connect, not at bind.
+/// A plain `bind(local, 0)` must find a port free for every destination:
+/// it scans the ephemeral range (slower with every port taken) and fails
+/// with EADDRINUSE once the range is used up, TIME_WAIT included, where
+/// `connect` only needs the whole 4-tuple to be unused
+/// (`IP_BIND_ADDRESS_NO_PORT`, which also serves IPv6 sockets).
+fn bound_socket(local: std::net::IpAddr) -> io::Result<tokio::net::TcpSocket> {
+    let socket = if local.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    nix::sys::socket::setsockopt(
+        &socket,
+        nix::sys::socket::sockopt::IpBindAddressNoPort,
+        &true,
+    )
+    .map_err(io::Error::from)?;
+    socket
+        .bind(SocketAddr::new(local, 0))
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot bind to {local}: {e}")))?;
+    Ok(socket)
+}
+
 pub fn classify_h2(e: &h2::Error, client_cert: bool) -> Failure {
     if let Some(tls) = records::tls::find_error(e) {
         return (ErrorKind::Tls, records::tls::describe(tls, "", client_cert));
@@ -693,5 +709,21 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.0, ErrorKind::Connect, "{err:?}");
         assert!(slot.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_local_address_takes_its_port_at_connect() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let local = "127.0.0.3".parse().unwrap();
+        let socket = bound_socket(local).unwrap();
+        // Bound to the address, no port reserved yet.
+        assert_eq!(socket.local_addr().unwrap(), SocketAddr::new(local, 0));
+        let stream = socket
+            .connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let from = stream.local_addr().unwrap();
+        assert_eq!(from.ip(), local);
+        assert_ne!(from.port(), 0);
     }
 }
