@@ -96,9 +96,27 @@ impl Stream {
                 if let Err(e) = std::task::ready!(tcp.poll_read_ready(cx)) {
                     return Poll::Ready(Err(e));
                 }
-                match tcp.try_io(Interest::READABLE, || recv_stamped(tcp, buf)) {
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                    got => return Poll::Ready(got),
+                // A read that leaves part of `buf` empty has drained the
+                // socket: its readiness is cleared with it (by answering
+                // WouldBlock to try_io, the one way to clear it), so the
+                // next response is waited for, not first tried for by a
+                // recvmsg that finds nothing. tokio's own reads do the same.
+                let mut got = None;
+                let read = tcp.try_io(Interest::READABLE, || {
+                    let (n, at) = recv_stamped(tcp, buf)?;
+                    got = Some((n, at));
+                    if n > 0 && n < buf.len() {
+                        Err(io::ErrorKind::WouldBlock.into())
+                    } else {
+                        Ok(())
+                    }
+                });
+                if let Some(got) = got {
+                    return Poll::Ready(Ok(got));
+                }
+                match read {
+                    Err(e) if e.kind() != io::ErrorKind::WouldBlock => return Poll::Ready(Err(e)),
+                    _ => continue,
                 }
             },
             Stream::Tls(tls) => {
@@ -226,5 +244,44 @@ mod tests {
     #[test]
     fn a_response_is_moved_inline() {
         assert!(std::mem::size_of::<Result<super::Response, super::Failure>>() <= 128);
+    }
+
+    #[tokio::test]
+    async fn a_read_that_drains_the_socket_waits_for_the_next_bytes() {
+        use super::Stream;
+        use std::future::poll_fn;
+        use std::task::Poll;
+        use tokio::io::AsyncWriteExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = tokio::net::TcpStream::connect(listener.local_addr().unwrap());
+        let (client, server) = tokio::join!(client, listener.accept());
+        let (mut stream, mut server) = (Stream::Plain(client.unwrap()), server.unwrap().0);
+        assert!(stream.stamp_arrivals());
+        let mut buf = [0u8; 64];
+        for response in [&b"HTTP/1.1 200 OK\r\n"[..], b"content-length: 0\r\n\r\n"] {
+            server.write_all(response).await.unwrap();
+            let (n, at) = poll_fn(|cx| stream.poll_read_stamped(cx, &mut buf))
+                .await
+                .unwrap();
+            assert_eq!(&buf[..n], response);
+            assert!(at.is_some());
+            // Drained: the socket is not taken for readable (which would
+            // cost a recvmsg that finds nothing before the next response).
+            let Stream::Plain(tcp) = &stream else {
+                unreachable!()
+            };
+            let ready = poll_fn(|cx| Poll::Ready(tcp.poll_read_ready(cx).is_ready())).await;
+            assert!(!ready, "still marked readable after a read drained it");
+        }
+        // A read that fills the buffer leaves the rest to the next read.
+        server.write_all(&[b'x'; 100]).await.unwrap();
+        let mut got = 0;
+        while got < 100 {
+            let (n, _) = poll_fn(|cx| stream.poll_read_stamped(cx, &mut buf))
+                .await
+                .unwrap();
+            got += n;
+        }
+        assert_eq!(got, 100);
     }
 }
