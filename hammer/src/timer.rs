@@ -273,10 +273,8 @@ impl FdTimer {
         }
         let mut ready = [PollFd::new(fd, PollFlags::IN)];
         while let Err(rustix::io::Errno::INTR) = rustix::event::poll(&mut ready, None) {}
-        // The expiry is taken here; the reactor may still report the edge,
-        // which `wait` then finds stale (EAGAIN).
-        let mut ticks = [0u8; 8];
-        let _ = rustix::io::read(fd, &mut ticks);
+        // The expiry is left unread: the next arming (timerfd_settime)
+        // resets it, and `wait` reads before it trusts the reactor's edge.
     }
 
     /// Waits on the timerfd in the reactor until `at` (which is in the future).
