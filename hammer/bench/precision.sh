@@ -9,6 +9,13 @@
 #
 #   hammer/bench/precision.sh                        # from the workspace root
 #   DURATION=5 RATES="500 10000" TIMERS=timerfd hammer/bench/precision.sh
+#   TUNED=1 TIMERS=timerfd hammer/bench/precision.sh  # a machine set for latency
+#
+# TUNED=1 runs everything as on a machine set up for latency: it holds
+# /dev/cpu_dma_latency at 0 for the runs (what tuned's latency-performance
+# profile does: an idle core polls instead of halting, so a wake-up is not a
+# VM exit) and runs each generator, and the wake-up floor, as SCHED_FIFO 1
+# (chrt), so no other process on core 0 delays it. Needs root.
 #
 # Needs nginx (apt-get install nginx-light) and python3.
 set -euo pipefail
@@ -19,14 +26,30 @@ DURATION=${DURATION:-10}
 RATES=${RATES:-500 2000 10000}
 TIMERS=${TIMERS:-timerfd timerfd-plain tokio spin thread}
 THREADS=${THREADS:-1}
+TUNED=${TUNED:-0}
 WORK=$(mktemp -d /tmp/hammer-precision.XXXXXX)
 NGINX_PID=
+HOLD_PID=
 cleanup() {
     if [ -n "$NGINX_PID" ]; then kill "$NGINX_PID" 2>/dev/null || true; fi
+    if [ -n "$HOLD_PID" ]; then kill "$HOLD_PID" 2>/dev/null || true; fi
     wait 2>/dev/null || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+
+RT=()
+if [ "$TUNED" = 1 ]; then
+    if [ ! -w /dev/cpu_dma_latency ] || ! chrt -f 1 true 2>/dev/null; then
+        echo "precision.sh: TUNED=1 needs root (/dev/cpu_dma_latency, chrt -f)" >&2
+        exit 2
+    fi
+    # The request holds while the file stays open: this process is killed
+    # on exit like nginx.
+    python3 -c 'import os, struct, time; fd = os.open("/dev/cpu_dma_latency", os.O_WRONLY); os.write(fd, struct.pack("i", 0)); time.sleep(86400)' &
+    HOLD_PID=$!
+    RT=(chrt -f 1)
+fi
 
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$NGINX" ] || { echo "precision.sh: nginx is needed (apt-get install nginx-light)" >&2; exit 2; }
@@ -95,16 +118,16 @@ print(f"{label:<22} {n:>7} {'-':>10} {'-':>10} {pct('50.00'):>10.1f} {pct('99.00
       f"{cpu * 1e6 / max(1, n):>12.1f}")
 PY
 
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)$([ "$TUNED" = 1 ] && echo "; TUNED=1: cpu_dma_latency 0, generators SCHED_FIFO 1")"
 printf '%-22s %7s %10s %10s %10s %10s %12s\n' "run" "events" "lag p50" "lag p99" "corr. p50" "corr. p99" "CPU-µs/req"
 for rate in $RATES; do
     for timer in $TIMERS; do
-        cpu=$(HAMMER_PACER_TIMER=$timer python3 "$WORK/cpu_of.py" "$HAMMER" --url "$URL" \
+        cpu=$(HAMMER_PACER_TIMER=$timer python3 "$WORK/cpu_of.py" "${RT[@]}" "$HAMMER" --url "$URL" \
             --rate "$rate" --duration "${DURATION}s" --threads "$THREADS" -q -o "$WORK/events.ndjson")
         python3 "$WORK/report.py" "hammer $timer @$rate" "$WORK/events.ndjson" "$cpu"
     done
     if command -v oha >/dev/null; then
-        cpu=$(CHILD_OUT="$WORK/oha.txt" python3 "$WORK/cpu_of.py" oha -z "${DURATION}s" -q "$rate" \
+        cpu=$(CHILD_OUT="$WORK/oha.txt" python3 "$WORK/cpu_of.py" "${RT[@]}" oha -z "${DURATION}s" -q "$rate" \
             --latency-correction --no-tui -u us "$URL")
         python3 "$WORK/report_oha.py" "oha @$rate" "$WORK/oha.txt" "$cpu"
     fi
@@ -112,6 +135,7 @@ done
 command -v oha >/dev/null || echo "(oha is not installed: no oha figures; cargo install oha --locked)"
 # The floor under any precise sender: the CPU one timerfd sleep-and-wake
 # costs here with nothing else in the loop (a request needs at least two:
-# its send and its response).
-for rate in $RATES; do taskset -c 0 "$WAKE_COST" "$rate" 2; done
+# its send and its response), and how late the kernel wakes it (a sender
+# that does not wake early and spin is at least this late).
+for rate in $RATES; do taskset -c 0 "${RT[@]}" "$WAKE_COST" "$rate" 2; done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
