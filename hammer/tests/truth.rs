@@ -64,7 +64,9 @@ fn a_vu_whose_response_landed_is_free_for_the_next_arrival() {
     // One VU, answered in ~0.1 ms, 5 ms between arrivals: it is free at each
     // one. (The pacer waits blocked, so a response may still be unread when
     // the next arrival is due: it must be read before that arrival is
-    // called dropped.) A loaded box may really find it busy now and then.
+    // called dropped.) A loaded box may really find it busy now and then:
+    // with two CPU hogs beside it 5–11 of 400 were, and a CI run once saw
+    // 17. Without that reading 150–158 were dropped.
     let out = hammer(&[
         "--url",
         &url,
@@ -78,7 +80,7 @@ fn a_vu_whose_response_landed_is_free_for_the_next_arrival() {
     assert!(out.status.success(), "{}", stderr(&out));
     let arrivals = arrivals(&stderr(&out));
     assert_eq!(arrivals.scheduled, 400, "{arrivals:?}");
-    assert!(arrivals.dropped <= 4, "{arrivals:?}");
+    assert!(arrivals.dropped <= 40, "{arrivals:?}");
     assert_eq!(events(&out.stdout).len() as u64, arrivals.sent);
 }
 
