@@ -165,6 +165,10 @@ pub struct Client {
     )>,
     /// Which of `--local-ips` the next connection comes from.
     next_local: std::sync::atomic::AtomicUsize,
+    /// Keeps the kernel's receive stamping on for the run
+    /// ([`crate::conn::hold_stamping`]); `None` when responses are not
+    /// timed by stamps, or the kernel would not stamp.
+    stamping: Option<std::net::TcpStream>,
 }
 
 impl Client {
@@ -186,20 +190,26 @@ impl Client {
             }
             _ => None,
         };
+        let stamping = (opts.arrival_stamps && !target.https && !opts.http2)
+            .then(crate::conn::hold_stamping)
+            .flatten();
         Ok(Client {
             opts,
             target,
             tls,
             ws_tls,
             next_local: Default::default(),
+            stamping,
         })
     }
 
     /// Whether responses are timed by the kernel's arrival stamps: asked
-    /// for (the open model) and HTTP/1.1 in the clear (TLS reads go through
-    /// rustls, HTTP/2 through the h2 crate).
+    /// for (the open model), HTTP/1.1 in the clear (TLS reads go through
+    /// rustls, HTTP/2 through the h2 crate), and stamping held on by
+    /// [`Client::new`]. When it is not, responses are timed by their read
+    /// and the pacer does not wait blocked.
     pub fn stamps_arrivals(&self) -> bool {
-        self.opts.arrival_stamps && !self.target.https && !self.opts.http2
+        self.stamping.is_some()
     }
 
     /// Opens a connection.

@@ -754,6 +754,9 @@ mod tests {
     /// arrival stamps it ends when it arrived, without them when it was read.
     #[tokio::test(flavor = "current_thread")]
     async fn an_arrival_stamp_times_the_response_not_the_late_read() {
+        // As the client does, so the first response is stamped on a
+        // machine where nothing else had stamping on.
+        let _stamping = crate::conn::hold_stamping().expect("the kernel stamps arrivals");
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         // A server on its own thread: it answers while the runtime is blocked.
