@@ -3,6 +3,7 @@
 //! imports the other for its types.
 
 use std::io;
+use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -137,32 +138,19 @@ impl Stream {
 /// TCP comes back stamped (UDP is stamped at the read when the kernel did
 /// not, so it cannot tell); `None` if stamping cannot be had.
 pub fn hold_stamping() -> Option<std::net::TcpStream> {
-    use nix::sys::socket::{recvmsg, setsockopt, sockopt, ControlMessageOwned, MsgFlags};
     use std::io::Write;
-    use std::os::fd::AsRawFd;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").ok()?;
     let held = std::net::TcpStream::connect(listener.local_addr().ok()?).ok()?;
     let (mut peer, _) = listener.accept().ok()?;
-    setsockopt(&held, sockopt::ReceiveTimestampns, &true).ok()?;
-    held.set_read_timeout(Some(std::time::Duration::from_millis(20)))
+    nix::sys::socket::setsockopt(&held, nix::sys::socket::sockopt::ReceiveTimestampns, &true)
         .ok()?;
-    for _ in 0..10 {
+    for _ in 0..20 {
         peer.write_all(b"x").ok()?;
-        let mut byte = [0u8; 1];
-        let mut iov = [io::IoSliceMut::new(&mut byte)];
-        let mut space = nix::cmsg_space!(nix::sys::time::TimeSpec);
-        let msg = recvmsg::<()>(
-            held.as_raw_fd(),
-            &mut iov,
-            Some(&mut space),
-            MsgFlags::empty(),
-        )
-        .ok()?;
-        let stamped = msg.cmsgs().ok().is_some_and(|mut all| {
-            all.any(|c| matches!(c, ControlMessageOwned::ScmTimestampns(_)))
-        });
-        if stamped {
-            return Some(held);
+        match recv_stamped(&held, &mut [0u8; 64]) {
+            Ok((_, Some(_))) => return Some(held),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => return None,
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
@@ -172,9 +160,8 @@ pub fn hold_stamping() -> Option<std::net::TcpStream> {
 /// One non-blocking `recvmsg`: the bytes read and, when the kernel stamped
 /// them (`SO_TIMESTAMPNS`; for TCP, the stamp of the last segment read),
 /// when they arrived.
-fn recv_stamped(tcp: &TcpStream, buf: &mut [u8]) -> io::Result<(usize, Option<Stamp>)> {
+fn recv_stamped(tcp: &impl AsRawFd, buf: &mut [u8]) -> io::Result<(usize, Option<Stamp>)> {
     use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
-    use std::os::fd::AsRawFd;
     let mut space = nix::cmsg_space!(nix::sys::time::TimeSpec);
     let mut iov = [io::IoSliceMut::new(buf)];
     let msg = recvmsg::<()>(
@@ -289,30 +276,29 @@ mod tests {
 
     #[test]
     fn stamping_held_on_stamps_a_new_connections_first_bytes() {
-        use nix::sys::socket::{recvmsg, setsockopt, sockopt, ControlMessageOwned, MsgFlags};
         use std::io::Write;
-        use std::os::fd::AsRawFd;
         let _held = super::hold_stamping().expect("the kernel stamps TCP arrivals");
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (mut server, _) = listener.accept().unwrap();
-        setsockopt(&client, sockopt::ReceiveTimestampns, &true).unwrap();
-        server.write_all(b"first").unwrap();
-        let mut buf = [0u8; 16];
-        let mut iov = [std::io::IoSliceMut::new(&mut buf)];
-        let mut space = nix::cmsg_space!(nix::sys::time::TimeSpec);
-        let msg = recvmsg::<()>(
-            client.as_raw_fd(),
-            &mut iov,
-            Some(&mut space),
-            MsgFlags::empty(),
+        nix::sys::socket::setsockopt(
+            &client,
+            nix::sys::socket::sockopt::ReceiveTimestampns,
+            &true,
         )
         .unwrap();
-        let stamped = msg
-            .cmsgs()
-            .unwrap()
-            .any(|c| matches!(c, ControlMessageOwned::ScmTimestampns(_)));
-        assert!(stamped, "the first bytes came unstamped");
+        server.write_all(b"first").unwrap();
+        let mut buf = [0u8; 16];
+        let read = (0..100).find_map(|_| match super::recv_stamped(&client, &mut buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                None
+            }
+            other => Some(other.unwrap()),
+        });
+        let (n, at) = read.expect("the bytes arrive");
+        assert_eq!(&buf[..n], b"first");
+        assert!(at.is_some(), "the first bytes came unstamped");
     }
 
     #[tokio::test]
