@@ -595,7 +595,6 @@ async fn read_h2(
     Ok(out)
 }
 
-/// The error kind and a short description of an h2 error.
 /// A socket bound to `local` whose port is chosen at connect, not at bind.
 /// A plain `bind(local, 0)` must find a port free for every destination:
 /// it scans the ephemeral range (slower with every port taken) and fails
@@ -620,6 +619,7 @@ fn bound_socket(local: std::net::IpAddr) -> io::Result<tokio::net::TcpSocket> {
     Ok(socket)
 }
 
+/// The error kind and a short description of an h2 error.
 pub fn classify_h2(e: &h2::Error, client_cert: bool) -> Failure {
     if let Some(tls) = records::tls::find_error(e) {
         return (ErrorKind::Tls, records::tls::describe(tls, "", client_cert));

@@ -71,12 +71,7 @@ impl Stream {
     /// false over TLS, whose reads go through rustls.
     pub fn stamp_arrivals(&self) -> bool {
         match self {
-            Stream::Plain(tcp) => nix::sys::socket::setsockopt(
-                tcp,
-                nix::sys::socket::sockopt::ReceiveTimestampns,
-                &true,
-            )
-            .is_ok(),
+            Stream::Plain(tcp) => ask_for_stamps(tcp),
             Stream::Tls(_) => false,
         }
     }
@@ -142,8 +137,9 @@ pub fn hold_stamping() -> Option<std::net::TcpStream> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").ok()?;
     let held = std::net::TcpStream::connect(listener.local_addr().ok()?).ok()?;
     let (mut peer, _) = listener.accept().ok()?;
-    nix::sys::socket::setsockopt(&held, nix::sys::socket::sockopt::ReceiveTimestampns, &true)
-        .ok()?;
+    if !ask_for_stamps(&held) {
+        return None;
+    }
     for _ in 0..20 {
         peer.write_all(b"x").ok()?;
         match recv_stamped(&held, &mut [0u8; 64]) {
@@ -155,6 +151,13 @@ pub fn hold_stamping() -> Option<std::net::TcpStream> {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     None
+}
+
+/// Asks the kernel to stamp what arrives on `socket` (`SO_TIMESTAMPNS`);
+/// false if it refused.
+fn ask_for_stamps(socket: &impl std::os::fd::AsFd) -> bool {
+    nix::sys::socket::setsockopt(socket, nix::sys::socket::sockopt::ReceiveTimestampns, &true)
+        .is_ok()
 }
 
 /// One non-blocking `recvmsg`: the bytes read and, when the kernel stamped
@@ -281,12 +284,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (mut server, _) = listener.accept().unwrap();
-        nix::sys::socket::setsockopt(
-            &client,
-            nix::sys::socket::sockopt::ReceiveTimestampns,
-            &true,
-        )
-        .unwrap();
+        assert!(super::ask_for_stamps(&client));
         server.write_all(b"first").unwrap();
         let mut buf = [0u8; 16];
         let read = (0..100).find_map(|_| match super::recv_stamped(&client, &mut buf) {
@@ -311,18 +309,18 @@ mod tests {
         let client = tokio::net::TcpStream::connect(listener.local_addr().unwrap());
         let (client, server) = tokio::join!(client, listener.accept());
         let (mut stream, mut server) = (Stream::Plain(client.unwrap()), server.unwrap().0);
+        // As the client does, so the first bytes are stamped on a machine
+        // where nothing else had stamping on.
+        let _stamping = super::hold_stamping().expect("the kernel stamps arrivals");
         assert!(stream.stamp_arrivals());
         let mut buf = [0u8; 64];
         for response in [&b"HTTP/1.1 200 OK\r\n"[..], b"content-length: 0\r\n\r\n"] {
             server.write_all(response).await.unwrap();
-            // The stamp is not checked: the kernel turns stamping on for
-            // the whole machine a moment after the first socket asks (a
-            // deferred static key), so on a fresh machine the first bytes
-            // may come unstamped (h1's tests check stamps).
-            let (n, _) = poll_fn(|cx| stream.poll_read_stamped(cx, &mut buf))
+            let (n, at) = poll_fn(|cx| stream.poll_read_stamped(cx, &mut buf))
                 .await
                 .unwrap();
             assert_eq!(&buf[..n], response);
+            assert!(at.is_some());
             // Drained: the socket is not taken for readable (which would
             // cost a recvmsg that finds nothing before the next response).
             let Stream::Plain(tcp) = &stream else {
